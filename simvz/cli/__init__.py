@@ -1,0 +1,1 @@
+"""Surfaces: argv of vzctl, vzlist and vzmigrate to model calls and exact output."""

@@ -1,0 +1,94 @@
+"""One error root carrying vzctl's exit code and message (``KV:include/vzerror.h``).
+
+Every refusal the simulated tools make is a :class:`VzError`; it is rendered to
+stderr and the exit code in exactly one place, :func:`simvz.cli.output.run_tool`.
+"""
+
+from __future__ import annotations
+
+# Exit codes used by the simulator, named as in vzctl's include/vzerror.h.
+SETUBC_ERROR = 1
+SYSTEM_ERROR = 3
+BAD_KERNEL = 5
+COMMAND_EXECUTION_ERROR = 8
+LOCKED = 9
+NOCONFIG = 10
+NOSCRIPT = 11
+NOVECONFIG = 14
+CHKPNT_ERROR = 16
+RESTORE_ERROR = 17
+INVALID_PARAMETER_SYNTAX = 20
+INVALID_PARAMETER_VALUE = 21
+VE_ROOT_NOTSET = 22
+VE_PRIVATE_NOTSET = 23
+VE_TMPL_NOTSET = 24
+NOTENOUGHUBCPARAMS = 28
+VE_OSTEMPLATE_NOTSET = 29
+VE_NOT_RUNNING = 31
+VE_RUNNING = 32
+STOP_ERROR = 33
+FS_NOT_MOUNTED = 40
+FS_MOUNTED = 41
+FS_NOPRVT = 43
+FS_PRVT_AREA_EXIST = 44
+FS_NO_DISK_SPACE = 46
+FS_BAD_TMPL = 47
+FS_NEW_VE_PRVT = 48
+DQ_ON = 60
+DQ_INIT = 61
+DQ_SET = 62
+DISKSPACE_NOT_SET = 63
+DQ_OFF = 66
+IP_INUSE = 78
+ACTIONSCRIPT_ERROR = 79
+CP_CONFIG = 82
+OSTEMPLATE_NOT_FOUND = 91
+PLOOP_UNSUP = 99
+NETDEV_ERROR = 104
+VE_START_DISABLED = 105
+APPLY_CONFIG_ERROR = 109
+VETH_ERROR = 130
+SET_NAME_ERROR = 131
+CONFIG_SAVE_ERROR = 139
+SNAPSHOT_LIST = 167
+
+
+class VzError(Exception):
+    """A refusal with vzctl's exit code; ``lines`` go to stderr, ``out_lines`` to stdout.
+
+    Some vzctl refusals print on stdout (``destroy`` of a running CT logs at level 0),
+    so the stream is part of the error's identity.
+    """
+
+    def __init__(self, code: int, *lines: str, stdout: bool = False, raw: bool = False) -> None:
+        super().__init__(lines[0] if lines else f"exit {code}")
+        self.code = code
+        self.lines = list(lines)
+        self.stdout = stdout
+        # raw: printed with fprintf(stderr) by vzctl, so --quiet does not silence it
+        self.raw = raw
+
+
+class UsageError(VzError):
+    """Bad command line syntax (exit 20 unless given)."""
+
+    def __init__(self, *lines: str, code: int = INVALID_PARAMETER_SYNTAX) -> None:
+        super().__init__(code, *lines, raw=True)
+
+
+class BadParameter(VzError):
+    """``Bad parameter for --opt: value`` (exit 21), possibly preceded by a detail line."""
+
+    def __init__(self, option: str, value: str, *detail: str) -> None:
+        super().__init__(INVALID_PARAMETER_VALUE, *detail, f"Bad parameter for {option}: {value}")
+
+
+class NotEmulated(VzError):
+    """An invocation the simulator does not emulate: fails loudly, naming itself."""
+
+    def __init__(self, what: str, supported: list[str]) -> None:
+        super().__init__(
+            INVALID_PARAMETER_SYNTAX,
+            f"simvz: {what} is not emulated by the simulated host",
+            "simvz: emulated: " + " ".join(sorted(supported)),
+        )

@@ -1,0 +1,1 @@
+"""Surfaces: exact parse and render of OpenVZ text formats."""

@@ -1,0 +1,103 @@
+"""The vzctl config file format: parse as ``KV:src/lib/util.c:parse_line`` does, rewrite
+as ``KV:src/lib/config.c:vps_save_config`` does.
+
+Parsing never fails: every oddity is a warning, as vzctl keeps going. Rewriting keeps
+every raw line byte for byte except the *first* line starting exactly ``KEY=`` for a
+key being stored, which is replaced by ``KEY="value"``; keys with no such line are
+appended at the end (after a ``#UUID:`` line libvirt may have added).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ``KEY=value`` assignment found on 1-based line ``lineno``."""
+
+    lineno: int
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Unparsable:
+    """A line vzctl skips with ``Warning: can't parse FILE:N (reason), skipping``."""
+
+    lineno: int
+    reason: str
+
+
+def unescape(line: str) -> str:
+    """Drop every backslash, keeping the character after it (vzctl's unescapestr)."""
+    out: list[str] = []
+    chars = iter(line)
+    for ch in chars:
+        if ch == "\\":
+            ch = next(chars, "")
+        out.append(ch)
+    return "".join(out)
+
+
+def parse_line(raw: str, lineno: int) -> Entry | Unparsable | None:
+    """Parse one raw line; ``None`` for blank lines and comments."""
+    text = unescape(raw).lstrip(" \t\n\r\v\f")
+    if not text or text.startswith("#"):
+        return None
+    text = text.rstrip(" \t\n\r\v\f")
+    key, eq, rest = text.partition("=")
+    if not eq:
+        return Unparsable(lineno, "'=' not found")
+    if not rest.startswith('"'):
+        return Entry(lineno, key, rest)
+    close = rest.rfind('"')
+    if close == 0:
+        return Unparsable(lineno, "unmatched quotes")
+    return Entry(lineno, key, rest[1:close])
+
+
+def _split_lf(text: str) -> list[str]:
+    # str.splitlines would also split on \x0b, \x1c ... which fgets does not.
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def parse(text: str) -> list[Entry | Unparsable]:
+    """All assignments and unparsable lines of a config text, in file order."""
+    found: list[Entry | Unparsable] = []
+    for lineno, raw in enumerate(_fgets_lines(text), start=1):
+        item = parse_line(raw, lineno)
+        if item is not None:
+            found.append(item)
+    return found
+
+
+def _fgets_lines(text: str) -> list[str]:
+    # fgets splits on "\n" only; a CR stays in the line and is trimmed as whitespace.
+    return _split_lf(text)
+
+
+def render_line(key: str, value: str) -> str:
+    """vzctl writes every stored value double-quoted and never escapes (``KV:config.c``)."""
+    return f'{key}="{value}"\n'
+
+
+def merge(text: str, stored: Iterable[tuple[str, str]]) -> str:
+    """Rewrite ``text`` with ``stored`` (key, value) pairs as vzctl's save does."""
+    lines = [ln if ln.endswith("\n") else ln + "\n" for ln in _fgets_lines(text)]
+    appended: list[str] = []
+    for key, value in stored:
+        new = render_line(key, value)
+        prefix = key + "="
+        for i, ln in enumerate(lines):
+            if ln.startswith(prefix):
+                lines[i] = new
+                break
+        else:
+            appended.append(new)
+    return "".join(lines) + "".join(appended)

@@ -1,0 +1,1 @@
+"""Model: state and rules of a legacy OpenVZ host; no argv, no output formats."""

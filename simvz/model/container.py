@@ -1,0 +1,110 @@
+"""Containers on a node: where their files are, their config, and derived state.
+
+Every function reads the config files afresh (libvirt edits them behind vzctl's back).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from simvz.model import params
+from simvz.model.params import ParamSet
+
+if TYPE_CHECKING:
+    from simvz.host import Host
+
+VEID_MAX = 2147483644
+GLOBAL_CONF = "/etc/vz/vz.conf"
+CONF_DIR = "/etc/vz/conf"
+NAMES_DIR = "/etc/vz/names"
+_CONF_RE = re.compile(r"^(-?[0-9]+)\.conf$")
+
+
+def conf_path(veid: int) -> str:
+    """``/etc/vz/conf/<veid>.conf``."""
+    return f"{CONF_DIR}/{veid}.conf"
+
+
+def load_global(host: Host) -> ParamSet:
+    """Parse vz.conf (warnings included)."""
+    return params.load(host.fs.read(GLOBAL_CONF) or "", GLOBAL_CONF, is_global=True)
+
+
+def load_ct(host: Host, veid: int) -> ParamSet | None:
+    """Parse ``<veid>.conf``; None when it does not exist."""
+    text = host.fs.read(conf_path(veid))
+    return None if text is None else params.load(text, conf_path(veid))
+
+
+def effective(host: Host, veid: int) -> ParamSet:
+    """vz.conf defaults overridden by the CT's own config, without warnings."""
+    g = load_global(host)
+    ct = load_ct(host, veid)
+    return g.merged(ct) if ct is not None else ParamSet(dict(g.values))
+
+
+def private_of(ps: ParamSet, veid: int) -> str | None:
+    """VE_PRIVATE with ``$VEID`` expanded."""
+    p = ps.str("VE_PRIVATE")
+    return params.subst_veid(p, veid) if p else None
+
+
+def root_of(ps: ParamSet, veid: int) -> str | None:
+    """VE_ROOT with ``$VEID`` expanded."""
+    r = ps.str("VE_ROOT")
+    return params.subst_veid(r, veid) if r else None
+
+
+def configured_ids(host: Host) -> tuple[list[int], list[str]]:
+    """CT IDs with a ``<N>.conf`` (CT0 included) and the names vzlist warns about."""
+    ids: list[int] = []
+    bad: list[str] = []
+    for name in host.fs.listdir(CONF_DIR):
+        m = _CONF_RE.match(name)
+        if not m:
+            continue
+        n = int(m.group(1))
+        if 0 <= n <= VEID_MAX and str(n) == m.group(1):
+            ids.append(n)
+        else:
+            bad.append(name)
+    return sorted(ids), bad
+
+
+def exists(host: Host, veid: int) -> bool:
+    """``exist`` in ``vzctl status``: config and private area both present."""
+    ps = effective(host, veid)
+    priv = private_of(ps, veid)
+    return host.fs.exists(conf_path(veid)) and bool(priv) and host.fs.isdir(priv or "")
+
+
+def name_target(host: Host, name: str) -> int | None:
+    """The CT an ``/etc/vz/names/<name>`` symlink points to (basename ``<N>.conf``)."""
+    if "/" in name or name in ("", ".", ".."):
+        return None
+    target = host.fs.readlink(f"{NAMES_DIR}/{name}")
+    if target is None:
+        return None
+    m = _CONF_RE.match(target.rsplit("/", 1)[-1])
+    return int(m.group(1)) if m else None
+
+
+def names_of(host: Host, veid: int) -> list[str]:
+    """Every name symlink that resolves to ``veid``."""
+    return [n for n in host.fs.listdir(NAMES_DIR) if name_target(host, n) == veid]
+
+
+def private_paths(host: Host) -> dict[int, str]:
+    """Expanded VE_PRIVATE of every CT with kernel state (for /proc/vz/vzquota)."""
+    return {v: private_of(effective(host, v), v) or "" for v in host.kernel.cts}
+
+
+def ubc_limits(host: Host) -> dict[int, dict[str, tuple[int, int]]]:
+    """Barrier/limit of every UBC of each running CT, as the kernel applied them."""
+    out: dict[int, dict[str, tuple[int, int]]] = {}
+    for veid in host.kernel.running():
+        ps = effective(host, veid)
+        out[veid] = {k.lower(): ps.pair(k) or (params.V.LONG_MAX, params.V.LONG_MAX)
+                     for k in params.UBC}
+    return out
