@@ -29,6 +29,11 @@ class Storage:
         """True if the path exists (a dangling symlink counts)."""
         return os.path.lexists(self.real(node_path))
 
+    def isfile(self, node_path: str) -> bool:
+        """True for a regular file that is not a symlink."""
+        p = self.real(node_path)
+        return p.is_file() and not p.is_symlink()
+
     def isdir(self, node_path: str) -> bool:
         """True for a directory that is not a symlink."""
         p = self.real(node_path)

@@ -55,9 +55,10 @@ def strtol(text: str) -> tuple[int, str]:
 
 
 def parse_int(text: str) -> int:
-    """vzctl's ``parse_int``: whole string, decimal, fits a C int (leading +, 0s allowed)."""
+    """vzctl's ``parse_int``: whole string, decimal, fits a C int (leading +, 0s allowed;
+    the empty string is 0, as strtol leaves nothing behind)."""
     value, tail = strtol(text)
-    if tail or not text or not -INT_MAX - 1 <= value <= INT_MAX or tail == text:
+    if tail or not -INT_MAX - 1 <= value <= INT_MAX:
         raise Invalid(text)
     return value
 

@@ -1,0 +1,426 @@
+"""The option table of ``vzctl set`` and ``vzctl create`` (``KV:src/vzctl-actions.c:set_opt``,
+``create_options``; value rules ``KV:src/lib/config.c``).
+
+Each option maps to a handler that folds its value into a :class:`Request`. On the
+command line the first occurrence of a single-valued option wins silently (vzctl's
+ERR_DUP); list options accumulate. A handler raises ``Invalid`` for vzctl's
+``Bad parameter for --opt: value`` (its message, if any, is the detail line vzctl
+prints first) and ``Truncated`` for values past LONG_MAX, also refused here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from simvz.cli.getopt import Opt
+from simvz.formats import values as V
+from simvz.formats.values import Invalid
+from simvz.model import netif as N
+from simvz.model import params as P
+
+FEATURES = ("sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd")
+CAPABILITIES = (
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN",
+)
+IPT_MODULES = (
+    "ip_tables", "iptable_filter", "iptable_mangle", "ipt_limit", "ipt_multiport", "ipt_tos",
+    "ipt_TOS", "ipt_REJECT", "ipt_TCPMSS", "ipt_tcpmss", "ipt_ttl", "ipt_LOG", "ipt_length",
+    "ip_conntrack", "ip_conntrack_ftp", "ip_conntrack_irc", "ipt_conntrack", "ipt_state",
+    "ipt_helper", "iptable_nat", "ip_nat_ftp", "ip_nat_irc", "ipt_REDIRECT", "xt_mac",
+    "ipt_recent", "ipt_owner",
+)
+_NAME_RE = re.compile(r"^[A-Za-z0-9 +_.-]*$")
+
+
+@dataclass
+class Request:
+    """Everything one ``set``/``create`` command line asks for, before any checks."""
+
+    veid: int
+    cpus: int
+    hwid: str
+    vswap: bool
+    ipv6: bool
+    keys: dict[str, object] = field(default_factory=dict)  # config key -> typed value
+    flags: set[str] = field(default_factory=set)
+    words: dict[str, str] = field(default_factory=dict)  # setmode, applyconfig, name, ...
+    ip_add: list[str] = field(default_factory=list)
+    ip_del: list[str] = field(default_factory=list)
+    netif_add: list[N.Netif] = field(default_factory=list)
+    netif_del: list[str] = field(default_factory=list)
+    netif_mod: dict[str, str] = field(default_factory=dict)
+    netdev_add: list[str] = field(default_factory=list)
+    netdev_del: list[str] = field(default_factory=list)
+    features: dict[str, bool] = field(default_factory=dict)
+    caps: dict[str, bool] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # stdout lines printed while parsing
+    seen: list[str] = field(default_factory=list)  # option identities, in order
+
+    def scalar(self, key: str, value: object) -> None:
+        """First occurrence on the command line wins (vzctl returns ERR_DUP silently)."""
+        self.keys.setdefault(key, value)
+
+
+Handler = Callable[[Request, str], None]
+
+
+def _key(key: str, parse: Callable[[str], object]) -> Handler:
+    return lambda r, v: r.scalar(key, parse(v))
+
+
+def _ub(key: str) -> Handler:
+    div = P.UBC[key]
+    return lambda r, v: r.scalar(key, V.parse_pair(v, div, True))
+
+
+def _dq(key: str, div: int) -> Handler:
+    return lambda r, v: r.scalar(key, V.parse_pair(v, div, False))
+
+
+def _word(name: str, check: Callable[[str], bool] = lambda _v: True) -> Handler:
+    def handle(r: Request, v: str) -> None:
+        if not check(v):
+            raise Invalid(v)
+        r.words.setdefault(name, v)
+    return handle
+
+
+def _flag(name: str) -> Handler:
+    return lambda r, _v: r.flags.add(name)
+
+
+def _str(v: str) -> str:
+    return v
+
+
+def _ranged(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(v: str) -> int:
+        n = V.parse_ul(v)
+        if not lo <= n <= hi:
+            raise Invalid(v)
+        return n
+    return parse
+
+
+def _nonneg_int(v: str) -> int:
+    n = V.parse_int(v)
+    if n < 0:
+        raise Invalid(v)
+    return n
+
+
+def _ioprio(v: str) -> int:
+    n = V.parse_int(v)
+    if not 0 <= n <= 7:
+        raise Invalid(v)
+    return n
+
+
+def _iolimit(v: str) -> int:
+    """MB/s by default, any size suffix, ``unlimited`` = 0; stored in bytes/s."""
+    if v == "unlimited":
+        return 0
+    n, tail = V.strtoull(v)
+    mul = 1024 * 1024
+    if tail:
+        if len(tail) != 1 or tail.lower() not in "kmgtbp":
+            raise Invalid(v)
+        mul = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "b": 1, "p": V.PAGE_SIZE}[tail.lower()]
+    if n * mul > V.INT_MAX:
+        raise V.Truncated(V.INT_MAX)
+    return n * mul
+
+
+def _cpulimit(r: Request, v: str) -> None:
+    """``N`` (percent of one CPU) or ``N%`` (of all CPUs, so multiplied by their count)."""
+    if v.endswith("%"):
+        n = V.parse_ul(v[:-1])
+        if n > 100:
+            raise Invalid(v)
+        r.scalar("CPULIMIT", n * r.cpus)
+    else:
+        r.scalar("CPULIMIT", V.parse_ul(v))
+
+
+def _name(r: Request, v: str) -> None:
+    if not _NAME_RE.match(v):
+        raise Invalid(v)
+    r.words.setdefault("name", v)
+
+
+def _layout(v: str) -> str:
+    mode, _, sub = v.partition(":")
+    if mode == "simfs" and not sub:
+        return "simfs"
+    if mode == "ploop" and sub in ("", "expanded", "plain", "raw"):
+        return v
+    raise Invalid(v)
+
+
+def _yesno(v: str) -> bool:
+    return V.parse_yesno(v)
+
+
+def _oneof(*words: str) -> Callable[[str], str]:
+    def parse(v: str) -> str:
+        if v not in words:
+            raise Invalid(v)
+        return v
+    return parse
+
+
+def _mask(v: str) -> str:
+    if v in ("all", "auto") or re.match(r"^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$", v):
+        return v
+    raise Invalid(v)
+
+
+def _meminfo(v: str) -> str:
+    if v == "none" or re.match(r"^(pages|privvmpages):[0-9]+$", v):
+        return v
+    raise Invalid(v)
+
+
+def _vswap(key: str) -> Handler:
+    def handle(r: Request, v: str) -> None:
+        if "force" not in r.flags and not r.vswap:
+            raise OtherError("Error: kernel does not support vswap, unable to use --ram/--swap parameters")
+        r.scalar(key, (0, V.parse_bytes_to_pages(v)))
+    return handle
+
+
+class OtherError(Exception):
+    """vzctl's ERR_OTHER: the message, then ``Error parsing options`` and exit 3."""
+
+
+def _ipadd(r: Request, v: str) -> None:
+    for token in v.split():
+        parsed = V.canonical_ip(token)
+        if parsed is None:
+            continue
+        ip, mask, family = parsed
+        if family == 6 and not r.ipv6:
+            r.warnings.append("WARNING: IPv6 support is disabled")
+            continue
+        text = ip if mask is None else f"{ip}/{mask}"
+        if text not in r.ip_add:
+            r.ip_add.append(text)
+
+
+def _ipdel(r: Request, v: str) -> None:
+    if v == "all":
+        r.flags.add("ipdel_all")
+        return
+    for token in v.split():
+        parsed = V.canonical_ip(token)
+        if parsed is not None:
+            r.ip_del.append(parsed[0])
+
+
+def _netdev(which: str) -> Handler:
+    def handle(r: Request, v: str) -> None:
+        for dev in v.split():
+            if dev.startswith(("venet", "tun", "tap", "lo")):
+                raise Invalid(v)
+            getattr(r, which).append(dev)
+    return handle
+
+
+def _netif_add(r: Request, v: str) -> None:
+    for dev in v.split():
+        r.netif_add.append(N.parse_cmd(dev, r.veid, r.hwid))
+
+
+def _netif_del(r: Request, v: str) -> None:
+    r.netif_del.append(v)
+
+
+def _netif_field(name: str) -> Handler:
+    def handle(r: Request, v: str) -> None:
+        if name in ("mac", "host_mac"):
+            v = N.check_mac(v, "container" if name == "mac" else "host")
+        elif name == "mac_filter" and v not in ("on", "off"):
+            raise Invalid(v)
+        r.netif_mod.setdefault(name, v)
+    return handle
+
+
+def _onoff_list(v: str, known: tuple[str, ...], unknown: Callable[[str, str], None]) -> dict[str, bool]:
+    out: dict[str, bool] = {}
+    for item in v.split(","):
+        name, _, state = item.partition(":")
+        if state not in ("on", "off"):
+            raise Invalid(v)
+        if name not in known:
+            unknown(name, item)
+        out[name] = state == "on"
+    return out
+
+
+def _features(r: Request, v: str) -> None:
+    def unknown(_name: str, item: str) -> None:
+        r.warnings.append(f"Warning: Unknown feature: {item}")
+        raise Invalid(v)
+    r.features.update(_onoff_list(v, FEATURES, unknown))
+
+
+def _capability(r: Request, v: str) -> None:
+    def unknown(name: str, _item: str) -> None:
+        raise Invalid(f"Capability {name} is unknown")
+    r.caps.update(_onoff_list(v.upper().replace(":ON", ":on").replace(":OFF", ":off"), CAPABILITIES, unknown))
+
+
+def _iptables(r: Request, v: str) -> None:
+    mods = v.replace(",", " ").split()
+    if any(m not in IPT_MODULES for m in mods):
+        raise Invalid(v)
+    ordered = [m for m in IPT_MODULES if m == "ip_tables" or m in mods]
+    r.scalar("IPTABLES", "".join(f"{m} " for m in ordered))
+
+
+def _tokens(key: str, pattern: str) -> Handler:
+    def handle(r: Request, v: str) -> None:
+        entries = v.split()
+        if v != "none" and not all(re.match(pattern, e) for e in entries):
+            raise Invalid(v)
+        r.scalar(key, entries)
+    return handle
+
+
+def _list(key: str) -> Handler:
+    def handle(r: Request, v: str) -> None:
+        current = r.keys.setdefault(key, [])
+        assert isinstance(current, list)
+        current.extend(t for t in v.split() if t not in current)
+    return handle
+
+
+def _pci(sign: str) -> Handler:
+    def handle(r: Request, v: str) -> None:
+        if not re.match(r"^([0-9a-fA-F]{1,4}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]$", v):
+            raise Invalid(v)
+        r.words.setdefault("pci" + sign, v)
+    return handle
+
+
+_DEV = r"^([bc]:[0-9]+:([0-9]+|all)|all):[rwq]*$|^none$"
+_DEVNODE = r"^[^:]+:[rwq]*$|^none$"
+
+# name, takes-argument, handler; aliases share a handler (identity = first name).
+SET_OPTIONS: list[tuple[str, bool, Handler]] = [
+    ("save", False, _flag("save")),
+    ("force", False, _flag("force")),
+    ("applyconfig", True, _word("applyconfig")),
+    ("applyconfig_map", True, _word("applyconfig_map", lambda v: v == "name")),
+    ("reset_ub", False, _flag("reset_ub")),
+    ("iptables", True, _iptables),
+    ("netfilter", True, _key("NETFILTER", _oneof("disabled", "stateless", "stateful", "full"))),
+    *((k.lower(), True, _ub(k)) for k in P.UBC if k not in ("AVNUMPROC", "SWAPPAGES")),
+    ("avnumproc", True, _ub("AVNUMPROC")),
+    ("swappages", True, _ub("SWAPPAGES")),
+    ("vm_overcommit", True, _key("VM_OVERCOMMIT", P._parse_float)),
+    ("capability", True, _capability),
+    ("ipadd", True, _ipadd),
+    ("ip", True, _ipadd),
+    ("ipdel", True, _ipdel),
+    ("skip_arpdetect", False, _flag("skip_arpdetect")),
+    ("netdev_add", True, _netdev("netdev_add")),
+    ("netdev_del", True, _netdev("netdev_del")),
+    ("hostname", True, _key("HOSTNAME", _str)),
+    ("nameserver", True, _list("NAMESERVER")),
+    ("searchdomain", True, _list("SEARCHDOMAIN")),
+    ("userpasswd", True, _word("userpasswd", lambda v: ":" in v)),
+    ("devices", True, _tokens("DEVICES", _DEV)),
+    ("devnodes", True, _tokens("DEVNODES", _DEVNODE)),
+    ("pci_add", True, _pci("_add")),
+    ("pci_del", True, _pci("_del")),
+    ("root", True, _key("VE_ROOT", _str)),
+    ("private", True, _key("VE_PRIVATE", _str)),
+    ("mount_opts", True, _key("MOUNT_OPTS", _str)),
+    ("ostemplate", True, _key("OSTEMPLATE", _str)),
+    ("cpuunits", True, _key("CPUUNITS", _ranged(8, 500000))),
+    ("cpuweight", True, _key("CPUUWEIGHT", V.parse_ul)),
+    ("cpulimit", True, _cpulimit),
+    ("cpus", True, _key("CPUS", V.parse_ul)),
+    ("cpumask", True, _key("CPUMASK", _mask)),
+    ("nodemask", True, _key("NODEMASK", _mask)),
+    ("onboot", True, _key("ONBOOT", _yesno)),
+    ("setmode", True, _word("setmode", lambda v: v in ("restart", "ignore"))),
+    ("disabled", True, _key("DISABLED", _yesno)),
+    ("diskquota", True, _key("DISK_QUOTA", _yesno)),
+    ("diskspace", True, _dq("DISKSPACE", 1024)),
+    ("diskinodes", True, _dq("DISKINODES", 1)),
+    ("quotatime", True, _key("QUOTATIME", V.parse_ul)),
+    ("quotaugidlimit", True, _key("QUOTAUGIDLIMIT", V.parse_ul)),
+    ("meminfo", True, _key("MEMINFO", _meminfo)),
+    ("netif_add", True, _netif_add),
+    ("netif_del", True, _netif_del),
+    ("mac_filter", True, _netif_field("mac_filter")),
+    ("mac", True, _netif_field("mac")),
+    ("ifname", True, _netif_field("ifname")),
+    ("host_mac", True, _netif_field("host_mac")),
+    ("host_ifname", True, _netif_field("host_ifname")),
+    ("bridge", True, _netif_field("bridge")),
+    ("name", True, _name),
+    ("features", True, _features),
+    ("ioprio", True, _key("IOPRIO", _ioprio)),
+    ("iolimit", True, _key("IOLIMIT", _iolimit)),
+    ("iopslimit", True, _key("IOPSLIMIT", _nonneg_int)),
+    ("description", True, _key("DESCRIPTION", _str)),
+    ("bootorder", True, _key("BOOTORDER", V.parse_ul)),
+    ("ram", True, _vswap("PHYSPAGES")),
+    ("swap", True, _vswap("SWAPPAGES")),
+    ("stop-timeout", True, _key("STOP_TIMEOUT", _nonneg_int)),
+    ("offline-resize", False, _flag("offline_resize")),
+    ("offline", False, _flag("offline_resize")),
+]
+
+CREATE_OPTIONS: list[tuple[str, bool, Handler]] = [
+    ("ostemplate", True, _key("OSTEMPLATE", _str)),
+    ("config", True, _word("config")),
+    ("private", True, _key("VE_PRIVATE", _str)),
+    ("root", True, _key("VE_ROOT", _str)),
+    ("ipadd", True, _ipadd),
+    ("hostname", True, _key("HOSTNAME", _str)),
+    ("name", True, _name),
+    ("description", True, _key("DESCRIPTION", _str)),
+    ("layout", True, _key("VE_LAYOUT", _layout)),
+    ("ve_layout", True, _key("VE_LAYOUT", _layout)),
+    ("velayout", True, _key("VE_LAYOUT", _layout)),
+    ("diskspace", True, _dq("DISKSPACE", 1024)),
+    ("diskinodes", True, _dq("DISKINODES", 1)),
+    ("local_uid", True, _key("LOCAL_UID", V.parse_ul)),
+    ("local_gid", True, _key("LOCAL_GID", V.parse_ul)),
+]
+
+# Undocumented short UBC aliases of set (``KV:include/vzctl_param.h:PARAM_LINE``);
+# 'a' and 'h' are in the optstring but handled by nothing, hence "Invalid option".
+SHORT = "e:p:f:t:i:l:k:a:b:n:x:h"
+SHORT_KEYS = {"k": "KMEMSIZE", "l": "LOCKEDPAGES", "p": "NUMPROC", "f": "NUMFLOCK", "t": "NUMPTY",
+              "i": "NUMSIGINFO", "b": "TCPRCVBUF", "e": "NUMIPTENT", "n": "NUMFILE", "x": "DCACHESIZE"}
+
+
+def longopts(table: list[tuple[str, bool, Handler]]) -> tuple[list[Opt], dict[str, Handler]]:
+    """getopt descriptors and handlers by identity; aliases share the first name's identity."""
+    opts: list[Opt] = []
+    handlers: dict[str, Handler] = {}
+    ident_of: dict[int, str] = {}
+    for name, arg, handler in table:
+        ident = ident_of.setdefault(id(handler), name)
+        if name in ("ip", "offline", "ve_layout", "velayout"):
+            ident = {"ip": "ipadd", "offline": "offline-resize"}.get(name, "layout")
+        opts.append(Opt(name, arg, ident))
+        handlers.setdefault(ident, handler)
+    return opts, handlers
+
+
+def short_handler(ch: str) -> Handler | None:
+    """The UBC handler of a short option, or None for ``-a``/``-h``."""
+    key = SHORT_KEYS.get(ch)
+    return _ub(key) if key else None

@@ -1,0 +1,194 @@
+"""A small shell inside a running container, for ``vzctl exec``/``exec2``/``runscript``.
+
+Enough for what the 2008 thread and a driver test look at: ``df``, ``df -i``,
+``hostname``, ``cat``, ``ls``, ``echo``, writes that consume disk quota (``echo ... >
+FILE``, ``dd if=/dev/zero of=FILE bs=1K count=N``), ``rm``, ``true``/``false``/``exit N``.
+Paths are resolved inside the CT's private area; ``..`` never leaves it.
+Anything else answers ``bash: CMD: command not found`` (127), as a minimal CT would.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+import shlex
+from collections.abc import Callable
+
+from simvz.cli.output import Console
+from simvz.model import quota as Q
+from simvz.model.lifecycle import Ctx
+
+Builtin = Callable[[Ctx, Console, list[str]], int]
+
+
+def run(ctx: Ctx, con: Console, script: str, stdin: bytes) -> int:
+    """Run ``script`` (lines, ``;`` and ``&&`` separated); return the last status."""
+    code = 0
+    for line in script.splitlines():
+        for chain in re.split(r";", line):
+            code = _run_chain(ctx, con, chain)
+            if code == -1:
+                return 0
+    del stdin
+    return code
+
+
+def _run_chain(ctx: Ctx, con: Console, chain: str) -> int:
+    code = 0
+    for part in chain.split("&&"):
+        if not part.strip() or part.strip().startswith("#"):
+            continue
+        code = _run_one(ctx, con, part)
+        if code != 0:
+            break
+    return code
+
+
+def _run_one(ctx: Ctx, con: Console, text: str) -> int:
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        con.write(2, "bash: syntax error: unexpected end of file\n")
+        return 2
+    redirect = None
+    if len(words) >= 2 and words[-2] in (">", ">>"):
+        redirect = (words[-2], words[-1])
+        words = words[:-2]
+    if not words:
+        return 0
+    fn = BUILTINS.get(words[0])
+    if fn is None:
+        con.write(2, f"bash: {words[0]}: command not found\n")
+        return 127
+    if redirect is None:
+        return fn(ctx, con, words)
+    sub = Console()
+    code = fn(ctx, sub, words)
+    con.chunks.extend(c for c in sub.chunks if c[0] == 2)
+    data = b"".join(b for fd, b in sub.chunks if fd == 1)
+    return _write(ctx, con, redirect[1], data, append=redirect[0] == ">>") or code
+
+
+def _path(ctx: Ctx, path: str) -> str:
+    """A CT path as a node path under the private area (chroot-like)."""
+    return ctx.private + posixpath.normpath("/" + path)
+
+
+def _write(ctx: Ctx, con: Console, path: str, data: bytes, append: bool = False) -> int:
+    """Write a file inside the CT, charging the quota for the blocks and inode it adds."""
+    fs = ctx.host.fs
+    node = _path(ctx, path)
+    old = fs.real(node).read_bytes() if fs.isfile(node) else None
+    new = (old or b"") + data if append else data
+    blocks = _kb(len(new)) - _kb(len(old or b""))
+    q = ctx.kct.quota
+    if q is not None and q.on:
+        try:
+            Q.charge(q, blocks, 0 if old is not None else 1, ctx.host.kernel.clock)
+        except Q.QuotaExceeded:
+            con.write(2, f"bash: {path}: Disk quota exceeded\n")
+            return 1
+    fs.real(node).parent.mkdir(parents=True, exist_ok=True)
+    fs.real(node).write_bytes(new)
+    return 0
+
+
+def _kb(size: int) -> int:
+    return math.ceil(size / 1024)
+
+
+def _df(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    """coreutils ``df`` of the era: the simfs root reports the quota's soft limits."""
+    q = ctx.kct.quota
+    st = Q.statfs(q) if q is not None and q.on else Q.Statfs(0, 0, 0, 0, 0, 0)
+    if "-i" in argv[1:]:
+        used, free = st.files - st.ifree, st.ifree
+        con.write(1, f"{'Filesystem':<20}{'Inodes':>10}{'IUsed':>8}{'IFree':>8} IUse% Mounted on\n")
+        con.write(1, f"{'simfs':<20}{st.files:>10}{used:>8}{free:>8} {_pct(used, free):>4} /\n")
+    else:
+        used, avail = st.blocks - st.bavail, st.bavail
+        con.write(1, f"{'Filesystem':<20} 1K-blocks      Used Available Use% Mounted on\n")
+        con.write(1, f"{'simfs':<20}{st.blocks:>10}{used:>10}{avail:>10} {_pct(used, avail):>3} /\n")
+    return 0
+
+
+def _pct(used: int, avail: int) -> str:
+    # df rounds the percentage up (coreutils df.c)
+    total = used + avail
+    return "-" if total == 0 else f"{math.ceil(used * 100 / total)}%"
+
+
+def _hostname(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    text = ctx.host.fs.read(_path(ctx, "/etc/hostname"))
+    con.write(1, (text or "localhost\n").splitlines()[0] + "\n")
+    return 0
+
+
+def _cat(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    code = 0
+    for name in argv[1:]:
+        node = _path(ctx, name)
+        if ctx.host.fs.isdir(node):
+            con.write(2, f"cat: {name}: Is a directory\n")
+            code = 1
+        elif not ctx.host.fs.isfile(node):
+            con.write(2, f"cat: {name}: No such file or directory\n")
+            code = 1
+        else:
+            con.write(1, ctx.host.fs.read(node) or "")
+    return code
+
+
+def _ls(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    target = argv[1] if len(argv) > 1 else "/"
+    node = _path(ctx, target)
+    if not ctx.host.fs.exists(node):
+        con.write(2, f"ls: cannot access {target}: No such file or directory\n")
+        return 2
+    names = ctx.host.fs.listdir(node) if ctx.host.fs.isdir(node) else [target]
+    con.write(1, "".join(n + "\n" for n in names))
+    return 0
+
+
+def _echo(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    con.write(1, " ".join(argv[1:]) + "\n")
+    return 0
+
+
+def _dd(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    """``dd if=/dev/zero of=FILE bs=N[K|M] count=N``."""
+    opts = dict(a.split("=", 1) for a in argv[1:] if "=" in a)
+    mul = {"": 1, "K": 1024, "k": 1024, "M": 1024**2, "G": 1024**3}
+    m = re.match(r"^([0-9]+)([kKMG]?)$", opts.get("bs", "512"))
+    if opts.get("if") != "/dev/zero" or "of" not in opts or m is None:
+        con.write(2, "dd: only if=/dev/zero of=FILE bs=N count=N is simulated\n")
+        return 1
+    size = int(m.group(1)) * mul[m.group(2)] * int(opts.get("count", "1"))
+    return _write(ctx, con, opts["of"], b"\0" * size)
+
+
+def _rm(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    code = 0
+    for name in (a for a in argv[1:] if not a.startswith("-")):
+        node = _path(ctx, name)
+        if not ctx.host.fs.isfile(node):
+            con.write(2, f"rm: cannot remove `{name}': No such file or directory\n")
+            code = 1
+            continue
+        size = ctx.host.fs.real(node).stat().st_size
+        ctx.host.fs.remove(node)
+        q = ctx.kct.quota
+        if q is not None:
+            Q.charge(q, -_kb(size), -1, ctx.host.kernel.clock)
+    return code
+
+
+def _exit(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    return int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 0
+
+
+BUILTINS: dict[str, Builtin] = {
+    "df": _df, "hostname": _hostname, "cat": _cat, "ls": _ls, "echo": _echo, "dd": _dd,
+    "rm": _rm, "true": lambda c, o, a: 0, "false": lambda c, o, a: 1, "exit": _exit,
+}

@@ -1,0 +1,141 @@
+"""``vzctl create`` on simfs (``KV:src/lib/create.c``; vzctl-facts §1.4 create)."""
+
+from __future__ import annotations
+
+from simvz import errors as E
+from simvz.cli import setopts
+from simvz.cli.vzctl import Call
+from simvz.cli.vzctl_save import rendered, save
+from simvz.errors import VzError
+from simvz.model import container as C
+from simvz.model import lifecycle as L
+from simvz.model import params as P
+from simvz.model import quota as Q
+from simvz.model.params import ParamSet
+
+FAILED = "Creation of container private area failed"
+PLOOP_UNSUPPORTED = (
+    "No ploop support in the kernel, or kernel is way too old.",
+    "Make sure you have OpenVZ kernel 042stab058.7 or later running,",
+    "and kernel ploop modules loaded.",
+    "Alternatively, if you can't or don't want to use ploop, please",
+    "add --layout simfs option, or set VE_LAYOUT=simfs in /etc/vz/vz.conf",
+)
+
+
+def run(call: Call) -> int:
+    """Create the private area from a template cache and write the config."""
+    req = call.opts["req"]
+    assert isinstance(req, setopts.Request)
+    conf = C.conf_path(call.veid)
+    base, sample = _base_config(call, req, conf)
+    ps = call.gps.merged(P.load(base, conf)).merged(ParamSet(dict(req.keys)))
+    ctx = L.Ctx(call.host, call.veid, ps, call.con.log)
+    _check_paths(ctx, ps)
+    _check_layout(call, req)
+    _assign_name(call, req)
+    tmpl = req.keys.get("OSTEMPLATE") or ps.str("OSTEMPLATE") or ps.str("DEF_OSTEMPLATE")
+    if not isinstance(tmpl, str) or not tmpl:
+        raise VzError(E.VE_OSTEMPLATE_NOTSET, "OS template is not specified", FAILED)
+    tarball = _find_template(call, ps, tmpl)
+    ctx.ps = ps.merged(ParamSet({"OSTEMPLATE": tmpl}))
+    _check_disk(call, ctx)
+    call.con.info(f"Creating container private area ({tmpl})")
+    usage = L.unpack_template(ctx, tarball)
+    ctx.kct.quota = Q.new(L.quota_limits(ps), ps.int("QUOTATIME"), usage)
+    call.con.info("Performing postcreate actions")
+    _clean_destroyed(call)
+    call.host.fs.write(conf, base)
+    save(call, _stored(call, req, ps, tmpl, sample))
+    call.con.info("Container private area was created")
+    return 0
+
+
+def _base_config(call: Call, req: setopts.Request, conf: str) -> tuple[str, str | None]:
+    """The sample copied verbatim, or the existing config (then no sample)."""
+    fs = call.host.fs
+    name = req.words.get("config")
+    existing = fs.read(conf)
+    if name is None and existing is not None:
+        call.con.info("Warning: CT config file already exists, not applying a default config sample.")
+        call.con.info("It might lead to incomplete CT configuration, you can use --applyconfig to fix.")
+        return existing, None
+    sample_name = name or call.gps.str("CONFIGFILE") or ""
+    path = f"{C.CONF_DIR}/ve-{sample_name}.conf-sample"
+    text = fs.read(path)
+    if text is None:
+        extra = () if name else ("Fix the value of CONFIGFILE in /etc/vz/vz.conf",)
+        raise VzError(E.CP_CONFIG, f"Sample config {path} not found: No such file or directory", *extra, FAILED)
+    if existing is not None:
+        raise VzError(E.CP_CONFIG, f"Error: container config file {conf} already exists, "
+                      "can not use --config option", FAILED)
+    return text, sample_name
+
+
+def _check_paths(ctx: L.Ctx, ps: ParamSet) -> None:
+    if not ps.str("TEMPLATE"):
+        raise VzError(E.VE_TMPL_NOTSET, "TEMPLATE is not set", FAILED)
+    priv, _root = ctx.private, ctx.root
+    if ctx.host.fs.listdir(priv) or (ctx.host.fs.exists(priv) and not ctx.host.fs.isdir(priv)):
+        raise VzError(E.FS_PRVT_AREA_EXIST, f"Private area already exists in {priv}", FAILED)
+
+
+def _check_layout(call: Call, req: setopts.Request) -> None:
+    layout = req.keys.get("VE_LAYOUT") or call.gps.str("VE_LAYOUT") or "ploop"
+    if str(layout).startswith("ploop") and not call.host.fs.exists("/proc/vz/ploop_minor"):
+        raise VzError(E.PLOOP_UNSUP, *PLOOP_UNSUPPORTED, FAILED)
+
+
+def _assign_name(call: Call, req: setopts.Request) -> None:
+    name = req.words.get("name")
+    if not name:
+        return
+    owner = C.name_target(call.host, name)
+    if owner is not None and owner != call.veid:
+        raise VzError(E.SET_NAME_ERROR, f"Conflict: name {name} already used by container {owner}", FAILED)
+    call.host.fs.symlink(C.conf_path(call.veid), f"{C.NAMES_DIR}/{name}")
+    call.con.info(f"Name {name} assigned")
+
+
+def _find_template(call: Call, ps: ParamSet, tmpl: str) -> str:
+    """``<TEMPLATE>/cache/<t>.tar[.gz|.bz2|.xz]``; the node has no network for vztmpl-dl."""
+    cache = f"{ps.str('TEMPLATE')}/cache/{tmpl}"
+    for ext in (".tar", ".tar.gz", ".tar.bz2", ".tar.xz"):
+        if call.host.fs.isfile(cache + ext):
+            return cache + ext
+    call.con.error(f"vztmpl-dl ERROR: template {tmpl} not found!")
+    raise VzError(E.OSTEMPLATE_NOT_FOUND, f"Cached OS template {cache}.tar[.gz|.bz2|.xz] not found", FAILED)
+
+
+def _check_disk(call: Call, ctx: L.Ctx) -> None:
+    need = L.usage_of(ctx)[0]
+    free = call.host.settings.disk_free_kb
+    if need > free:
+        raise VzError(E.FS_NO_DISK_SPACE, f"Insufficient disk space in {ctx.private}; "
+                      f"available: {free}, needed: {need}", FAILED)
+
+
+def _clean_destroyed(call: Call) -> None:
+    for name in call.host.fs.listdir(C.CONF_DIR):
+        if name.startswith(f"{call.veid}.") and name.endswith(".destroyed"):
+            call.host.fs.remove(f"{C.CONF_DIR}/{name}")
+
+
+def _stored(call: Call, req: setopts.Request, ps: ParamSet, tmpl: str, sample: str | None) -> list[tuple[str, str]]:
+    """Keys create writes after the copied sample (vzctl-facts §1.4 create)."""
+    out: list[tuple[str, str]] = []
+    if req.ip_add:
+        out.append(("IP_ADDRESS", " ".join(req.ip_add)))
+    for key in ("HOSTNAME", "DESCRIPTION", "DISKSPACE", "DISKINODES", "LOCAL_UID", "LOCAL_GID"):
+        if key in req.keys:
+            out.append(rendered(key, req.keys[key]))
+    out.append(("VE_ROOT", ps.str("VE_ROOT") or ""))
+    out.append(("VE_PRIVATE", ps.str("VE_PRIVATE") or ""))
+    out.append(("VE_LAYOUT", "simfs"))
+    out.append(("OSTEMPLATE", tmpl.rsplit("/", 1)[-1]))
+    if sample is not None and "ORIGIN_SAMPLE" not in P.load(call.host.fs.read(
+            f"{C.CONF_DIR}/ve-{sample}.conf-sample") or "", "").values:
+        out.append(("ORIGIN_SAMPLE", sample))
+    if req.words.get("name"):
+        out.append(("NAME", req.words["name"]))
+    return out

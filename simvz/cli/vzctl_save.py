@@ -1,0 +1,40 @@
+"""Writing a CT config the way vzctl does (``KV:src/lib/config.c:vps_save_config``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from simvz import errors as E
+from simvz.errors import VzError
+from simvz.formats import vzconf
+from simvz.model import container as C
+from simvz.model import params as P
+
+if TYPE_CHECKING:
+    from simvz.cli.vzctl import Call
+
+
+def ordered(stored: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Generated lines in vzctl's key-table order (vzctl-facts §4.3 item 7)."""
+    return sorted(stored, key=lambda kv: P.ORDER.get(kv[0], len(P.ORDER)))
+
+
+def save(call: Call, stored: Sequence[tuple[str, str]], announce: bool = True) -> None:
+    """Merge ``stored`` into ``<id>.conf`` atomically; say what vzctl says."""
+    path = C.conf_path(call.veid)
+    if not stored:
+        call.con.info("No changes in CT configuration, not saving")
+        return
+    text = call.host.fs.read(path) or ""
+    try:
+        call.host.fs.write(path, vzconf.merge(text, ordered(stored)))
+    except OSError as exc:
+        raise VzError(E.CONFIG_SAVE_ERROR, f"Unable to create configuration file {path}: {exc.strerror}") from exc
+    if announce:
+        call.con.info(f"CT configuration saved to {path}")
+
+
+def rendered(key: str, value: object) -> tuple[str, str]:
+    """(KEY, text) for a typed value."""
+    return key, P.render_value(P.KEYS[key], value)

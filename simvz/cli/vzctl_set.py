@@ -1,0 +1,215 @@
+"""``vzctl set`` (``KV:src/vzctl-actions.c:set, check_set_opt``, ``KV:src/lib/env.c:vps_set``).
+
+Running CT: apply live, then save with ``--save``. Stopped CT with ``--save``: save
+only. Stopped CT without ``--save``: vzctl still tries to apply and fails (exit 31).
+"""
+
+from __future__ import annotations
+
+from simvz import errors as E
+from simvz.cli import setopts
+from simvz.cli.vzctl import Call
+from simvz.cli.vzctl_save import rendered, save
+from simvz.errors import VzError
+from simvz.model import container as C
+from simvz.model import lifecycle as L
+from simvz.model import netif as N
+from simvz.model import network
+from simvz.model import quota as Q
+from simvz.model.params import UBC, ParamSet
+
+FAILED_APPLY = "Error: failed to apply some parameters, not saving configuration file!"
+QUOTA_KEYS = ("DISKSPACE", "DISKINODES", "QUOTATIME")
+
+
+def run(call: Call) -> int:
+    """Check, apply, save."""
+    req = call.opts["req"]
+    assert isinstance(req, setopts.Request)
+    save_flag = "save" in req.flags
+    _check(call, req, save_flag)
+    ctx = call.ctx()
+    running = L.is_running(ctx)
+    if running and ({"VE_PRIVATE", "VE_ROOT"} & req.keys.keys()):
+        what = "VE_PRIVATE" if "VE_PRIVATE" in req.keys else "VE_ROOT"
+        raise VzError(E.VE_RUNNING, f"Unable to change {what} on a running container")
+    if not save_flag and not running:
+        return _stopped_unsaved(call, req)
+    stored = _config_changes(call, req)
+    _apply_name(call, req, stored)
+    if running:
+        _apply_live(call, req, stored)
+    if not save_flag:
+        call.con.info("WARNING: Settings were not saved to config and will be lost after CT restart "
+                      "(use --save flag)")
+        return 0
+    if call.cps is None:
+        call.con.error(f"WARNING: {C.conf_path(call.veid)} not found: No such file or directory")
+    save(call, list(stored.items()))
+    return 0
+
+
+def _check(call: Call, req: setopts.Request, save_flag: bool) -> None:
+    """Up-front refusals (vzctl-facts §1.4 set, ``check_set_opt``)."""
+    if "reset_ub" in req.flags and len(req.seen) > 1:
+        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --reset_ub is exclusive")
+    needs_save = [("name" in req.words, E.SET_NAME_ERROR, "--name option"),
+                  ("OSTEMPLATE" in req.keys, E.INVALID_PARAMETER_SYNTAX, "--ostemplate option"),
+                  ("STOP_TIMEOUT" in req.keys, E.INVALID_PARAMETER_SYNTAX, "--stop-timeout option")]
+    for given, code, what in needs_save:
+        if given and not save_flag:
+            raise VzError(code, f"Error: unable to use {what} without --save")
+    if "force" in req.flags and not save_flag:
+        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: --force is useless without --save")
+    if req.words.get("setmode") == "restart" and not save_flag:
+        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: --setmode restart doesn't make sense without --save flag")
+    if "offline_resize" in req.flags and "DISKSPACE" not in req.keys:
+        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --offline-resize can only be used with --diskspace")
+    if "NODEMASK" in req.keys and "CPUMASK" not in req.keys:
+        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --nodemask requires --cpumask",
+                      *([FAILED_APPLY] if save_flag else []))
+
+
+def _stopped_unsaved(call: Call, req: setopts.Request) -> int:
+    """Applying to a stopped CT: the first resource group vzctl tries fails."""
+    merged = call.ps
+    if "reset_ub" in req.flags:
+        raise VzError(E.VE_NOT_RUNNING, "Container is not running")
+    if any(merged.pair(k) for k in UBC) or any(k in UBC for k in req.keys):
+        raise VzError(E.VE_NOT_RUNNING, "Unable to apply UBC parameters: container is not running")
+    if req.ip_add or req.ip_del or "ipdel_all" in req.flags:
+        raise VzError(E.VE_NOT_RUNNING, "Unable to apply network parameters: container is not running")
+    if req.netdev_add or req.netdev_del:
+        raise VzError(E.VE_NOT_RUNNING, "Unable to setup network devices: container is not running")
+    if {"CPUUNITS", "CPULIMIT", "CPUS", "CPUUWEIGHT"} & req.keys.keys():
+        raise VzError(E.VE_NOT_RUNNING, "Unable to apply CPU parameters: container is not running")
+    if req.netif_add or req.netif_del or req.netif_mod:
+        raise VzError(E.VE_NOT_RUNNING, "Unable to create veth: container is not running")
+    if set(QUOTA_KEYS) & req.keys.keys():
+        raise VzError(E.DQ_SET, "Error: Unable to apply new quota values: quota not running")
+    if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys():
+        call.con.info("Unable to configure container: not running")
+    call.con.info("WARNING: Settings were not saved to config (use --save flag)")
+    return 0
+
+
+def _config_changes(call: Call, req: setopts.Request) -> dict[str, str]:
+    """Every KEY="value" line the save will write, merged with the old config."""
+    old = call.cps or ParamSet()
+    out: dict[str, str] = {}
+    if call.cps is not None and call.cps.str("VE_LAYOUT"):
+        # vzctl stores the layout it detected on every save (vzctl-transcripts.md)
+        out["VE_LAYOUT"] = call.cps.str("VE_LAYOUT") or ""
+    _apply_sample(call, req, out)
+    for key, value in req.keys.items():
+        out.update([rendered(key, value)])
+    if req.ip_add or req.ip_del or "ipdel_all" in req.flags:
+        out["IP_ADDRESS"] = " ".join(_merge_ips(old.list("IP_ADDRESS"), req))
+    if req.netdev_add or req.netdev_del:
+        devs = [d for d in old.list("NETDEV") + req.netdev_add if d not in req.netdev_del]
+        out["NETDEV"] = " ".join(devs)
+    if req.netif_add or req.netif_del or req.netif_mod:
+        out["NETIF"] = N.render_conf(_merge_netif(old, req))
+    if req.features:
+        out["FEATURES"] = _onoff(old.str("FEATURES"), req.features, setopts.FEATURES)
+    if req.caps:
+        out["CAPABILITY"] = _onoff(old.str("CAPABILITY"), req.caps, setopts.CAPABILITIES)
+    return out
+
+
+def _apply_sample(call: Call, req: setopts.Request, out: dict[str, str]) -> None:
+    """``--applyconfig``: a sample's keys except identity ones (``KV:src/vzctl-actions.c``)."""
+    name = req.words.get("applyconfig")
+    if name is None:
+        return
+    from simvz.model import params
+
+    path = f"{C.CONF_DIR}/ve-{name}.conf-sample"
+    text = call.host.fs.read(path)
+    if text is None:
+        raise VzError(E.APPLY_CONFIG_ERROR, f"Sample config file not found: {path}")
+    skip = {"HOSTNAME", "IP_ADDRESS", "OSTEMPLATE", "VE_ROOT", "VE_PRIVATE", "DESCRIPTION", "AVNUMPROC"}
+    for key, value in params.load(text, path).values.items():
+        if key not in skip:
+            out.update([rendered(key, value)])
+    out["ORIGIN_SAMPLE"] = name
+
+
+def _merge_ips(old: list[str], req: setopts.Request) -> list[str]:
+    """Old entries minus deleted and re-added ones, then the new ones (``store_ip``)."""
+    ips = [] if "ipdel_all" in req.flags else list(old)
+    gone = set(req.ip_del) | {network.bare(i) for i in req.ip_add}
+    ips = [i for i in ips if network.bare(i) not in gone]
+    return ips + req.ip_add
+
+
+def _merge_netif(old: ParamSet, req: setopts.Request) -> list[N.Netif]:
+    devs = N.parse_conf(old.str("NETIF") or "")
+    if "all" in req.netif_del:
+        devs = []
+    devs = [d for d in devs if d.ifname not in req.netif_del]
+    for new in req.netif_add:
+        devs = N.merge(devs, new)
+    if req.netif_mod:
+        devs = _modify_netif(devs, req.netif_mod)
+    return devs
+
+
+def _modify_netif(devs: list[N.Netif], mod: dict[str, str]) -> list[N.Netif]:
+    ifname = mod.get("ifname")
+    if ifname is None:
+        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Invalid usage.  Option --ifname not specified")
+    if not any(d.ifname == ifname for d in devs):
+        raise VzError(E.INVALID_PARAMETER_SYNTAX,
+                      f"Invalid usage: veth device {ifname} is not configured, use --netif_add option first")
+    return N.merge(devs, N.Netif(**mod))
+
+
+def _onoff(old: str | None, new: dict[str, bool], table: tuple[str, ...]) -> str:
+    state = {}
+    for item in (old or "").split():
+        name, _, v = item.partition(":")
+        state[name] = v == "on"
+    state.update(new)
+    return " ".join(f"{n}:{'on' if state[n] else 'off'}" for n in table if n in state)
+
+
+def _apply_name(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:
+    """``--name``: symlink in /etc/vz/names, conflict 131 (``KV:src/lib/config.c:set_name``)."""
+    name = req.words.get("name")
+    if name is None:
+        return
+    owner = C.name_target(call.host, name) if name else None
+    if owner is not None and owner != call.veid:
+        raise VzError(E.SET_NAME_ERROR, f"Conflict: name {name} already used by container {owner}",
+                      FAILED_APPLY)
+    stored["NAME"] = name
+    old = call.cps.str("NAME") if call.cps else None
+    if old == name and (not name or owner == call.veid):
+        return
+    if old and C.name_target(call.host, old) == call.veid:
+        call.host.fs.remove(f"{C.NAMES_DIR}/{old}")
+    if name:
+        call.host.fs.symlink(C.conf_path(call.veid), f"{C.NAMES_DIR}/{name}")
+    call.con.info(f"Name {name} assigned")
+
+
+def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:
+    """Apply to a running CT: venet IPs, quota limits, hostname/DNS, CPU, UBC."""
+    ctx = call.ctx()
+    if "ipdel_all" in req.flags:
+        network.del_ips(ctx, list(ctx.kct.ips))
+    network.del_ips(ctx, req.ip_del)
+    network.del_ips(ctx, [i for i in req.ip_add if network.bare(i) in ctx.kct.ips])
+    network.add_ips(ctx, req.ip_add)
+    for key, label in (("CPULIMIT", "CPU limit"), ("CPUUNITS", "CPU units"), ("CPUS", "CPUs")):
+        if key in req.keys:
+            call.con.info(f"Setting {label}: {req.keys[key]}")
+    if any(k in UBC for k in req.keys):
+        call.con.info("UB limits were set successfully")
+    if set(QUOTA_KEYS) & req.keys.keys() and ctx.kct.quota is not None:
+        merged = ctx.ps.merged(ParamSet(dict(req.keys)))
+        Q.setlimit(ctx.kct.quota, L.quota_limits(merged), merged.int("QUOTATIME"), call.host.kernel.clock)
+    if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys():
+        network.apply_inside(L.Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log))
+    del stored

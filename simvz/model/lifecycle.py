@@ -1,0 +1,289 @@
+"""Container lifecycle on a simulated node: mount, start, stop, destroy, suspend,
+resume, create (``KV:src/lib/env.c``, ``fs.c``, ``destroy.c``, ``create.c``, ``cpt.c``).
+
+Functions log what vzctl logs (through ``log(level, text)``) and raise VzError with
+vzctl's exit code. Nothing is changed on the node before a check has passed.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from simvz import errors as E
+from simvz.errors import VzError
+from simvz.model import container as C
+from simvz.model import quota as Q
+from simvz.model.kernel import Ct
+from simvz.model.params import ParamSet
+
+if TYPE_CHECKING:
+    from simvz.host import Host
+
+Log = Callable[[int, str], None]
+
+
+@dataclass
+class Ctx:
+    """One command's view of a container: node, ID, merged params and logger."""
+
+    host: Host
+    veid: int
+    ps: ParamSet
+    log: Log
+
+    @property
+    def private(self) -> str:
+        """Expanded VE_PRIVATE (23 if unset)."""
+        p = C.private_of(self.ps, self.veid)
+        if not p:
+            raise VzError(E.VE_PRIVATE_NOTSET, "VE_PRIVATE is not set")
+        return p
+
+    @property
+    def root(self) -> str:
+        """Expanded VE_ROOT (22 if unset)."""
+        r = C.root_of(self.ps, self.veid)
+        if not r:
+            raise VzError(E.VE_ROOT_NOTSET, "VE_ROOT is not set")
+        return r
+
+    @property
+    def dumpfile(self) -> str:
+        """Default checkpoint file ``<DUMPDIR>/Dump.<id>``."""
+        return f"{self.ps.str('DUMPDIR') or '/vz/dump'}/Dump.{self.veid}"
+
+    @property
+    def kct(self) -> Ct:
+        """Kernel state of this CT."""
+        return self.host.kernel.ct(self.veid)
+
+
+def is_running(ctx: Ctx) -> bool:
+    """CT 0 always runs; others per kernel state."""
+    return ctx.veid == 0 or ctx.host.kernel.peek(ctx.veid).running
+
+
+def quota_enabled(ctx: Ctx) -> bool:
+    """DISK_QUOTA not ``no`` (vzctl-facts §8.1)."""
+    return ctx.ps.flag("DISK_QUOTA") is not False
+
+
+def quota_limits(ps: ParamSet) -> tuple[tuple[int, int], tuple[int, int]]:
+    """DISKSPACE/DISKINODES soft:hard (LONG_MAX when unset)."""
+    big = (2**63 - 1, 2**63 - 1)
+    return ps.pair("DISKSPACE") or big, ps.pair("DISKINODES") or big
+
+
+def mount(ctx: Ctx, announce: bool = True) -> None:
+    """Mount the private area on VE_ROOT, turning the quota on first."""
+    k = ctx.kct
+    if k.mounted:
+        ctx.log(-1, "Container is already mounted")
+        return
+    if not ctx.host.fs.isdir(ctx.private):
+        raise VzError(E.FS_NOPRVT, f"Container private area {ctx.private} does not exist")
+    if quota_enabled(ctx):
+        _quota_on(ctx)
+    ctx.host.fs.mkdir(ctx.root)
+    k.mounted = True
+    if announce:
+        ctx.log(0, "Container is mounted")
+
+
+def _quota_on(ctx: Ctx) -> None:
+    k = ctx.kct
+    if k.quota is None:
+        ctx.log(0, "Initializing quota ...")
+        k.quota = Q.new(quota_limits(ctx.ps), ctx.ps.int("QUOTATIME"), usage_of(ctx))
+    else:
+        Q.setlimit(k.quota, quota_limits(ctx.ps), ctx.ps.int("QUOTATIME"), ctx.host.kernel.clock)
+    k.quota.on = True
+
+
+def usage_of(ctx: Ctx) -> tuple[int, int]:
+    """Usage of a private area with no quota file: the template's declared size."""
+    t = ctx.host.settings.templates.get(ctx.ps.str("OSTEMPLATE") or "")
+    return (t.kb, t.inodes) if t else (0, 0)
+
+
+def umount(ctx: Ctx) -> None:
+    """Unmount; the quota is turned off but its usage is kept (vzquota file)."""
+    k = ctx.host.kernel.peek(ctx.veid)
+    if is_running(ctx):
+        raise VzError(E.VE_RUNNING, "Container is running -- stop it first")
+    if not k.mounted:
+        raise VzError(E.FS_NOT_MOUNTED, "CT is not mounted")
+    _umount(ctx)
+
+
+def _umount(ctx: Ctx) -> None:
+    k = ctx.kct
+    k.mounted = False
+    if k.quota is not None:
+        k.quota.on = False
+    ctx.log(0, "Container is unmounted")
+
+
+def start(ctx: Ctx, force: bool = False, wait: bool = False) -> None:
+    """``vzctl start`` (``KV:src/vzctl-actions.c:start``, ``KV:src/lib/env.c:vps_start``)."""
+    if ctx.ps.flag("DISABLED") and not force:
+        raise VzError(E.VE_START_DISABLED, "Container start disabled")
+    if not ctx.host.fs.isdir(ctx.private):
+        raise VzError(E.FS_NOPRVT, f"Container private area {ctx.private} does not exist")
+    if is_running(ctx):
+        raise VzError(E.VE_RUNNING, "Container is already running")
+    if ctx.host.fs.exists(ctx.dumpfile):
+        ctx.log(0, f"Dump file {ctx.dumpfile} exists, trying to restore from it")
+        resume(ctx)
+        return
+    ctx.log(0, "Starting container...")
+    _check_ubc(ctx)
+    if ctx.kct.mounted:
+        _umount_quiet(ctx)
+    mount(ctx)
+    _run(ctx)
+    ctx.log(0, "Container start in progress, waiting ..." if wait else "Container start in progress...")
+    if wait:
+        ctx.log(0, "Container started successfully")
+
+
+def _umount_quiet(ctx: Ctx) -> None:
+    ctx.kct.mounted = False
+
+
+def _check_ubc(ctx: Ctx) -> None:
+    from simvz.model.params import UBC
+
+    phys = ctx.ps.pair("PHYSPAGES")
+    vswap = phys is not None and phys[1] not in (2**63 - 1, 2**31 - 1)
+    needed = ["PHYSPAGES", "SWAPPAGES"] if vswap else [k for k in UBC if k not in ("AVNUMPROC", "SWAPPAGES")]
+    missing = [k for k in needed if ctx.ps.pair(k) is None]
+    if missing:
+        raise VzError(E.NOTENOUGHUBCPARAMS,
+                      *(f"Error: required UB parameter {k.lower()} not set" for k in missing))
+
+
+def _run(ctx: Ctx) -> None:
+    """Create the VE and apply its resources; a failure kills and unmounts it."""
+    k = ctx.kct
+    k.running = True
+    k.started_at = ctx.host.kernel.clock
+    k.nproc = 12
+    try:
+        from simvz.model import network
+
+        network.add_ips(ctx, ctx.ps.list("IP_ADDRESS"), starting=True)
+        ctx.log(0, f"Setting CPU units: {ctx.ps.int('CPUUNITS') or 1000}")
+        network.apply_inside(ctx)
+    except VzError as err:
+        k.running = False
+        k.ips = []
+        k.nproc = 0
+        ctx.log(-1, 'Container start failed (try to check kernel messages, e.g. "dmesg | tail")')
+        _umount(ctx)
+        raise err
+
+
+def stop(ctx: Ctx, fast: bool = False, skip_umount: bool = False) -> None:
+    """``vzctl stop``: halt (or kill with --fast), then unmount."""
+    if not is_running(ctx):
+        ctx.log(-1, "Unable to stop: container is not running")
+        return
+    ctx.log(0, "Killing container ..." if fast else "Stopping container ...")
+    _kill(ctx)
+    ctx.log(0, "Container was stopped")
+    if not skip_umount:
+        _umount(ctx)
+
+
+def _kill(ctx: Ctx) -> None:
+    k = ctx.kct
+    k.running = False
+    k.ips = []
+    k.nproc = 0
+    k.netdevs = []
+    k.veths = []
+
+
+def destroy(ctx: Ctx) -> None:
+    """``vzctl destroy``: private area removed, config renamed to ``.destroyed``."""
+    k = ctx.host.kernel.peek(ctx.veid)
+    if is_running(ctx):
+        raise VzError(E.VE_RUNNING, "Container is currently running. Stop it first.", stdout=True)
+    if k.mounted:
+        raise VzError(E.FS_MOUNTED, "Container is currently mounted (umount first)", stdout=True)
+    ctx.log(0, f"Destroying container private area: {ctx.private}")
+    fs = ctx.host.fs
+    fs.rmtree(ctx.private)
+    fs.rmdir(ctx.root)
+    fs.remove(ctx.dumpfile)
+    for ext in ("conf", "mount", "umount", "premount", "postumount", "start", "stop"):
+        src = f"{C.CONF_DIR}/{ctx.veid}.{ext}"
+        if fs.exists(src):
+            fs.rename(src, src + ".destroyed")
+    for name in C.names_of(ctx.host, ctx.veid):
+        fs.remove(f"{C.NAMES_DIR}/{name}")
+    ctx.host.kernel.cts.pop(ctx.veid, None)
+    ctx.log(0, "Container private area was destroyed")
+
+
+def suspend(ctx: Ctx, dumpfile: str | None = None) -> None:
+    """Full checkpoint: freeze, dump, kill, unmount (``KV:src/lib/cpt.c``)."""
+    if not is_running(ctx):
+        raise VzError(E.VE_NOT_RUNNING, "Unable to setup checkpointing: container is not running")
+    ctx.log(0, "Setting up checkpoint...")
+    for step in ("suspend...", "dump...", "kill..."):
+        ctx.log(0, "\t" + step)
+    ips = list(ctx.kct.ips)
+    ctx.host.fs.write(dumpfile or ctx.dumpfile, "SIMVZ-DUMP\n" + " ".join(ips) + "\n")
+    _kill(ctx)
+    ctx.log(0, "Checkpointing completed successfully")
+    _umount(ctx)
+
+
+def resume(ctx: Ctx, dumpfile: str | None = None) -> None:
+    """Restore from the dump file and delete it."""
+    path = dumpfile or ctx.dumpfile
+    if is_running(ctx):
+        raise VzError(E.VE_RUNNING, "Unable to perform restore: container already running")
+    text = ctx.host.fs.read(path)
+    ctx.log(0, "Restoring container ...")
+    if text is None:
+        raise VzError(E.RESTORE_ERROR, f"Unable to open {path}: No such file or directory",
+                      "Restoring failed")
+    mount(ctx)
+    ctx.log(0, "\tundump...")
+    k = ctx.kct
+    k.running, k.started_at, k.nproc = True, ctx.host.kernel.clock, 12
+    from simvz.model import network
+
+    network.add_ips(ctx, text.splitlines()[1].split() if len(text.splitlines()) > 1 else [],
+                    starting=True, quiet=True)
+    ctx.log(0, "\tresume...")
+    ctx.log(0, "Container start in progress...")
+    ctx.log(0, "Restoring completed successfully")
+    ctx.host.fs.remove(path)
+
+
+def unpack_template(ctx: Ctx, tarball: str) -> tuple[int, int]:
+    """Unpack a template cache into ``<VE_PRIVATE>.tmp``; refuse a broken one (47).
+
+    Members are extracted with tarfile's ``data`` filter, so no path in the tarball
+    can escape the private area.
+    """
+    tmp = ctx.private + ".tmp"
+    fs = ctx.host.fs
+    fs.rmtree(tmp)
+    fs.mkdir(tmp)
+    with tarfile.open(fs.real(tarball)) as tar:
+        names = {m.name.lstrip("./") for m in tar.getmembers()}
+        if not {"sbin/init", "bin/sh"} <= names:
+            fs.rmtree(tmp)
+            raise VzError(E.FS_BAD_TMPL, "Error: /sbin/init or /bin/sh not found in the template",
+                          "Creation of container private area failed")
+        tar.extractall(fs.real(tmp), filter="data")
+    fs.rename(tmp, ctx.private)
+    return usage_of(ctx)
