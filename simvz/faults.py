@@ -1,0 +1,106 @@
+"""Arrange-only fault injection: a scenario's Given steps break the host on purpose.
+
+Faults are stored in ``<DIR>/.simvz/faults.json`` so that every process running a tool
+on the host sees them (design.md: "Given may arrange through a clearly named
+backdoor"). They are never a way to observe anything: Then steps look at the host only
+as an administrator would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from simvz.cli.output import Result
+from simvz.host import STATE_DIR
+
+if TYPE_CHECKING:
+    from simvz.host import Host
+
+FAULTS_FILE = "faults.json"
+
+
+@dataclass
+class Fault:
+    """Make the next ``count`` runs of ``tool`` whose argv holds every word of ``argv_contains`` fail."""
+
+    tool: str
+    argv_contains: list[str] = field(default_factory=list)
+    exit: int = 1
+    stderr: str = ""
+    count: int = 1
+
+    def matches(self, tool: str, args: Sequence[str]) -> bool:
+        """True if ``tool`` is ours and every word is one of ``args`` (argv[0] included)."""
+        return tool == self.tool and all(word in args for word in self.argv_contains)
+
+    def result(self) -> Result:
+        """What the failing command prints and returns."""
+        err = self.stderr if not self.stderr or self.stderr.endswith("\n") else self.stderr + "\n"
+        data = err.encode("utf-8", "surrogateescape")
+        return Result(self.exit, b"", data, data)
+
+
+def add(host: Host, tool: str, argv_contains: Sequence[str], exit: int, stderr: str,
+        count: int = 1) -> None:
+    """Make the next ``count`` matching commands fail with ``exit`` and ``stderr``."""
+    if count < 1:
+        raise ValueError(f"count must be at least 1, not {count}")
+    if not -64 <= exit <= 255:
+        raise ValueError(f"exit must be an exit status (0..255) or -signal, not {exit}")
+    fault = Fault(tool, list(argv_contains), exit, stderr, count)
+    with host.locked():
+        _save(host, [*load(host), fault])
+
+
+def take(host: Host, tool: str, args: Sequence[str]) -> Result | None:
+    """Consume the first fault matching this command; call with the host lock held."""
+    faults = load(host)
+    for fault in faults:
+        if fault.matches(tool, args):
+            fault.count -= 1
+            _save(host, [f for f in faults if f.count > 0])
+            return fault.result()
+    return None
+
+
+def load(host: Host) -> list[Fault]:
+    """The pending faults, oldest first."""
+    p = host.state / FAULTS_FILE
+    if not p.exists():
+        return []
+    return [Fault(**raw) for raw in json.loads(p.read_text(encoding="utf-8"))]
+
+
+def clear(host: Host) -> None:
+    """Forget every pending fault."""
+    with host.locked():
+        _save(host, [])
+
+
+def _save(host: Host, faults: list[Fault]) -> None:
+    data: list[dict[str, Any]] = [asdict(f) for f in faults]
+    host.fs.write(f"/{STATE_DIR}/{FAULTS_FILE}", json.dumps(data, indent=1))
+
+
+def break_template(host: Host, name: str) -> None:
+    """Rewrite a template cache without ``sbin/init``: ``vzctl create`` then fails with 47."""
+    from simvz import hostinit
+
+    with host.locked():
+        info = host.settings.templates.get(name)
+        if info is None:
+            raise ValueError(f"no template {name!r} on this host")
+        hostinit.write_template(host, name, info, broken=True)
+
+
+def set_disk_free(host: Host, kb: int) -> None:
+    """Set the free space of the host's /vz partition (1K blocks); ``vzctl create`` checks it."""
+    if kb < 0:
+        raise ValueError(f"free space cannot be negative: {kb}")
+    with host.locked():
+        settings = host.settings
+        settings.disk_free_kb = kb
+        host.save_settings(settings)

@@ -1,0 +1,256 @@
+"""``simvz init``: lay out a new simulated OpenVZ node under a directory.
+
+The layout is OpenVZ's own (vzctl-facts §0 compile-time paths, §4.1, §4.6, §6.1), so
+that the LD_PRELOAD shim only has to map ``/etc/vz``, ``/vz``, ``/proc/vz`` and
+``/usr/sbin/vz*`` onto the host directory and nothing else.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+import sys
+import tarfile
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+
+import simvz
+from simvz.host import Host, Settings, TemplateInfo
+from simvz.model.container import CONF_DIR, GLOBAL_CONF, NAMES_DIR
+
+# The templates of the 2008 thread, plus vz.conf's DEF_OSTEMPLATE of vzctl 4.11.1.
+DEFAULT_TEMPLATES = (
+    "fedora-core-5-i386",
+    "centos-4-i386",
+    "debian-3.1-ia64",
+    "gentoo-20060317-amd64",
+    "centos-6-x86",
+)
+
+# fedora-core-5-i386 as the thread's `vzctl exec 101 df` / `df -i` show it right after
+# create: 96424 1K-blocks and 6813 inodes used.
+KNOWN_TEMPLATE_SIZES = {"fedora-core-5-i386": TemplateInfo(kb=96424, inodes=6813)}
+
+SAMPLES = (
+    "0.conf",
+    "ve-basic.conf-sample",
+    "ve-light.conf-sample",
+    "ve-vswap-256m.conf-sample",
+    "ve-vswap-512m.conf-sample",
+    "ve-vswap-1024m.conf-sample",
+    "ve-vswap-2g.conf-sample",
+    "ve-vswap-4g.conf-sample",
+)
+# KV:etc/conf/ve-vswap-1g.conf-sample is a symlink in the vzctl tree and installed as one.
+SAMPLE_LINKS = {"ve-vswap-1g.conf-sample": "ve-vswap-1024m.conf-sample"}
+
+DIRS = (
+    NAMES_DIR,
+    "/etc/vz/dists",
+    "/vz/private",
+    "/vz/root",
+    "/vz/lock",
+    "/vz/dump",
+    "/vz/template/cache",
+    "/var/vzquota",
+    "/proc/vz",
+    "/usr/sbin",
+)
+
+TOOLS = ("vzctl", "vzlist", "vzmigrate")
+TEMPLATE_CACHE = "/vz/template/cache"
+
+# Nothing in vzctl reads /proc/vz/version (vzctl-facts §6.1 lists it as present only);
+# an RHEL6-based OpenVZ kernel string, since the host has a vswap kernel by default.
+KERNEL_VERSION = "042stab120.11\n"
+
+# The node's own resolver config: `NAMESERVER=inherit` in vz.conf copies it into CTs
+# (vzctl-facts §4.1). TEST-NET-1 addresses (RFC 5737), never a real server.
+HOST_RESOLV_CONF = "search simvz.test\nnameserver 192.0.2.53\n"
+
+_VERSION_RE = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
+
+
+def init_host(
+    root: Path,
+    *,
+    templates: Sequence[str] = (),
+    vzctl_version: str = "4.11.1",
+    seed: int = 0,
+    hostname: str = "simvz-node",
+) -> Host:
+    """Create a simulated OpenVZ node under ``root`` and return it."""
+    names = _template_names(templates)
+    _check_args(vzctl_version, hostname)
+    host = Host(root)
+    if host.is_initialised():
+        raise FileExistsError(f"{host.root} is already a simulated host")
+    host.root.mkdir(parents=True, exist_ok=True)
+    _write_config(host)
+    for node_dir in DIRS:
+        host.fs.mkdir(node_dir)
+    infos = {name: write_template(host, name, template_info(name, seed)) for name in names}
+    host.save_settings(Settings(vzctl_version=vzctl_version, seed=seed, hostname=hostname,
+                                templates=infos))
+    _write_proc(host)
+    host.fs.write("/etc/resolv.conf", HOST_RESOLV_CONF)
+    for tool in TOOLS:
+        write_tool(host, tool)
+    return host
+
+
+def check_template_name(name: str) -> None:
+    """Refuse a template name that could name a path outside the template cache."""
+    bad = not name or "/" in name or ".." in name or any(c.isspace() or c == "\0" for c in name)
+    if bad:
+        raise ValueError(f"invalid template name {name!r}")
+
+
+def _template_names(extra: Iterable[str]) -> list[str]:
+    names: list[str] = []
+    for name in (*DEFAULT_TEMPLATES, *extra):
+        check_template_name(name)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _check_args(vzctl_version: str, hostname: str) -> None:
+    if not _VERSION_RE.match(vzctl_version):
+        raise ValueError(f"invalid vzctl version {vzctl_version!r} (expected X.Y.Z)")
+    if not hostname or any(c.isspace() or c in "/\0" for c in hostname):
+        raise ValueError(f"invalid hostname {hostname!r}")
+
+
+def _data(name: str) -> str:
+    return resources.files("simvz").joinpath("data", *name.split("/")).read_text(encoding="utf-8")
+
+
+def _write_config(host: Host) -> None:
+    host.fs.write(GLOBAL_CONF, _data("vz.conf"))
+    for name in SAMPLES:
+        host.fs.write(f"{CONF_DIR}/{name}", _data(f"conf/{name}"))
+    for link, target in SAMPLE_LINKS.items():
+        host.fs.symlink(target, f"{CONF_DIR}/{link}")
+
+
+def _write_proc(host: Host) -> None:
+    # The existence of /proc/vz is what makes vzctl and libvirt see an OpenVZ kernel
+    # (KV:src/lib/env.c:vz_open); commit() renders veinfo, vestat, veip, vzquota, vswap
+    # and user_beancounters from the (empty) kernel state.
+    with host.locked() as h:
+        _ = h.kernel  # load it, so that commit() has a kernel to write
+        h.commit()
+    host.fs.write("/proc/vz/version", KERNEL_VERSION)
+
+
+# -- templates ---------------------------------------------------------------------
+
+
+def template_info(name: str, seed: int = 0) -> TemplateInfo:
+    """The declared unpacked size of a template: known figures, else derived from the name."""
+    known = KNOWN_TEMPLATE_SIZES.get(name)
+    if known is not None:
+        return TemplateInfo(known.kb, known.inodes)
+    digest = hashlib.sha256(f"{seed}\0{name}".encode()).digest()
+    kb = 200_000 + int.from_bytes(digest[:4], "big") % 400_001
+    inodes = 8_000 + int.from_bytes(digest[4:8], "big") % 12_001
+    return TemplateInfo(kb, inodes)
+
+
+def template_path(name: str) -> str:
+    """Node path of a template cache tarball."""
+    check_template_name(name)
+    return f"{TEMPLATE_CACHE}/{name}.tar.gz"
+
+
+def write_template(host: Host, name: str, info: TemplateInfo, *, broken: bool = False) -> TemplateInfo:
+    """Write a small real template tarball; ``broken`` leaves out ``sbin/init``."""
+    members = template_members(name)
+    if broken:
+        members = [m for m in members if m[0] != "./sbin/init"]
+    _atomic_bytes(host.fs.real(template_path(name)), build_tarball(members))
+    return info
+
+
+Member = tuple[str, int, bytes | None]  # name, mode, content (None = directory)
+
+
+def template_members(name: str) -> list[Member]:
+    """The files of a template cache, sorted by name (what vzctl create unpacks)."""
+    init = f"#!/bin/sh\n# simvz: init of the simulated template {name}\nexec /bin/sh\n"
+    members: list[Member] = [
+        (".", 0o755, None),
+        ("./bin", 0o755, None),
+        ("./bin/sh", 0o755, b"#!/bin/sh\n# simvz: stand-in shell; commands run in the simulator\n"),
+        ("./etc", 0o755, None),
+        ("./etc/hostname", 0o644, b"localhost.localdomain\n"),
+        ("./etc/issue", 0o644, f"{name} (simvz template)\n".encode()),
+        ("./etc/resolv.conf", 0o644, b""),
+        ("./root", 0o700, None),
+        ("./sbin", 0o755, None),
+        ("./sbin/init", 0o755, init.encode()),
+        ("./tmp", 0o1777, None),
+    ]
+    return sorted(members, key=lambda m: m[0])
+
+
+def build_tarball(members: Sequence[Member]) -> bytes:
+    """A gzip'd tar of ``members``, byte-identical for identical input (mtime 0, root owner)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name, mode, content in members:
+            tar.addfile(*_tarinfo(name, mode, content))
+    out = io.BytesIO()
+    # gzip's header carries a file name and a time: both left empty for reproducibility.
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz:
+        gz.write(raw.getvalue())
+    return out.getvalue()
+
+
+def _tarinfo(name: str, mode: int, content: bytes | None) -> tuple[tarfile.TarInfo, io.BytesIO | None]:
+    info = tarfile.TarInfo(name)
+    info.mode, info.mtime = mode, 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    if content is None:
+        info.type = tarfile.DIRTYPE
+        return info, None
+    info.size = len(content)
+    return info, io.BytesIO(content)
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.simvz-tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+# -- tools -------------------------------------------------------------------------
+
+
+def tool_script(tool: str) -> str:
+    """The text of ``/usr/sbin/<tool>``: absolute interpreter, no environment needed."""
+    if not sys.executable:
+        raise RuntimeError("cannot tell which Python interpreter runs simvz")
+    package_parent = str(Path(simvz.__file__).resolve().parent.parent)
+    # -I: ignore PYTHON* variables and the user site, so the tool behaves the same under
+    # libvirt's `vzctl --help` call, whose environment is exactly LC_ALL=C
+    # (libvirt-openvz-host-interface.md); the package directory is put on sys.path here.
+    return (
+        f"#!{sys.executable} -I\n"
+        f"# simvz: the simulated host's {tool}; it finds the host from its own path.\n"
+        "import sys\n"
+        f"sys.path.insert(0, {package_parent!r})\n"
+        "from simvz.entry import main\n"
+        f"main({tool!r})\n"
+    )
+
+
+def write_tool(host: Host, tool: str) -> None:
+    """Write the executable ``/usr/sbin/<tool>`` of ``host``."""
+    host.fs.write(f"/usr/sbin/{tool}", tool_script(tool), mode=0o755)
