@@ -58,11 +58,20 @@ class Settings:
 
 Tool = Callable[["Host", list[str], bytes], Result]
 
+# The tools a node has, by module; each module has ``main(host, argv, stdin) -> Result``.
+# Imported on demand: a tool's start-up time is part of what the driver sees.
+TOOLS = {"vzctl": "simvz.cli.vzctl", "vzlist": "simvz.cli.vzlist", "vzmigrate": "simvz.cli.vzmigrate"}
 
-def _tools() -> dict[str, Tool]:
-    from simvz.cli import vzctl, vzlist
 
-    return {"vzctl": vzctl.main, "vzlist": vzlist.main}
+def _tool(name: str) -> Tool | None:
+    import importlib
+
+    try:
+        module = importlib.import_module(TOOLS[name])
+    except ModuleNotFoundError:
+        return None
+    fn: Tool = module.main
+    return fn
 
 
 class Host:
@@ -102,10 +111,9 @@ class Host:
 
     def commit(self) -> None:
         """Write kernel state and the /proc files derived from it."""
-        if self._kernel is None:
-            return
-        self._kernel.prune()
-        self._write_state("kernel.json", json.dumps(self._kernel.to_json(), indent=1))
+        kernel = self.kernel
+        kernel.prune()
+        self._write_state("kernel.json", json.dumps(kernel.to_json(), indent=1))
         self.render_proc()
 
     def _write_state(self, name: str, text: str) -> None:
@@ -155,15 +163,15 @@ class Host:
         from simvz import faults
         from simvz.errors import NotEmulated
 
-        tools = _tools()
-        if tool not in tools:
-            err = NotEmulated(f"tool {tool!r}", list(tools))
+        fn = _tool(tool) if tool in TOOLS else None
+        if fn is None:
+            err = NotEmulated(f"tool {tool!r}", [t for t in TOOLS if _tool(t)])
             return Result(err.code, b"", "\n".join(err.lines).encode() + b"\n")
         injected = faults.take(self, tool, args)
         if injected is not None:
             return injected
         self.kernel.clock += 1
-        return tools[tool](self, args, stdin)
+        return fn(self, args, stdin)
 
     # -- journal -------------------------------------------------------------------
     def journal_append(self, tool: str, args: list[str], result: Result, started: float) -> None:

@@ -271,9 +271,14 @@ def _features(r: Request, v: str) -> None:
 
 
 def _capability(r: Request, v: str) -> None:
-    def unknown(name: str, _item: str) -> None:
-        raise Invalid(f"Capability {name} is unknown")
-    r.caps.update(_onoff_list(v.upper().replace(":ON", ":on").replace(":OFF", ":off"), CAPABILITIES, unknown))
+    """Names match case-insensitively and are stored upper-case (``KV:src/lib/cap.c``)."""
+    for item in v.split(","):
+        name, _, state = item.partition(":")
+        if name.upper() not in CAPABILITIES:
+            raise Invalid(f"Capability {name} is unknown")
+        if state not in ("on", "off"):
+            raise Invalid(v)
+        r.caps[name.upper()] = state == "on"
 
 
 def _iptables(r: Request, v: str) -> None:

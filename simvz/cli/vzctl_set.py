@@ -36,6 +36,7 @@ def run(call: Call) -> int:
     if not save_flag and not running:
         return _stopped_unsaved(call, req)
     stored = _config_changes(call, req)
+    _dist_warning(call, req)
     _apply_name(call, req, stored)
     if running:
         _apply_live(call, req, stored)
@@ -68,6 +69,14 @@ def _check(call: Call, req: setopts.Request, save_flag: bool) -> None:
     if "NODEMASK" in req.keys and "CPUMASK" not in req.keys:
         raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --nodemask requires --cpumask",
                       *([FAILED_APPLY] if save_flag else []))
+
+
+def _dist_warning(call: Call, req: setopts.Request) -> None:
+    """Hostname/DNS changes read the distribution's action config, chosen by
+    OSTEMPLATE (``KV:src/lib/dist.c``); without one vzctl falls back to ``default``."""
+    if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys() and not call.ps.str("OSTEMPLATE"):
+        call.con.error("Warning: distribution not specified in CT config, using defaults from "
+                       "/etc/vz/dists/default")
 
 
 def _stopped_unsaved(call: Call, req: setopts.Request) -> int:

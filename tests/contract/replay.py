@@ -1,0 +1,74 @@
+"""Replay a recorded vzctl/vzlist 4.11.1 run against a simulated host set up like the
+recording host (corpus/vzctl-4.11.1/PROVENANCE.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from simvz.host import Host, Settings
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "vzctl-4.11.1" / "transcripts.jsonl"
+DATA = Path(__file__).resolve().parents[2] / "simvz" / "data"
+
+
+def cases() -> list[dict[str, Any]]:
+    """Every recorded case."""
+    return [json.loads(line) for line in CORPUS.read_text().splitlines() if line]
+
+
+def recording_host(root: Path, case: dict[str, Any]) -> Host:
+    """A node like the recording one: shipped configs, no template cache, no CT running."""
+    conf = root / "etc/vz/conf"
+    conf.mkdir(parents=True)
+    (root / "etc/vz/names").mkdir()
+    shutil.copy(DATA / "vz.conf", root / "etc/vz/vz.conf")
+    for sample in (DATA / "conf").iterdir():
+        shutil.copy(sample, conf / sample.name, follow_symlinks=True)
+    for d in ("private", "root", "lock", "dump", "template/cache"):
+        (root / "vz" / d).mkdir(parents=True, exist_ok=True)
+    host = Host(root)
+    # The recording kernel had the vswap marker, except where the case removed it.
+    vswap = "nonvswap" not in case["case"]
+    host.save_settings(Settings(hwid=case.get("host_hwid", "00:00:00:00:00:00"), vswap=vswap))
+    if case["mode"] == "fake-vz-kernel":
+        with host.locked():
+            host.commit()
+    _arrange(root, case)
+    return host
+
+
+def _arrange(root: Path, case: dict[str, Any]) -> None:
+    for rel, text in case["files_before"].items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(text.encode("utf-8", "surrogateescape"))
+    for rel in case["dirs_before"]:
+        (root / rel).mkdir(parents=True, exist_ok=True)
+    for rel, target in case["symlinks_before"].items():
+        os.symlink(target, root / rel)
+    if "no_ct0_conf" in case["case"]:
+        (root / "etc/vz/conf/0.conf").unlink()
+    if case["case"] == "create_existing_private":
+        # dirs_* list only top-level entries; this private area held files.
+        (root / "vz/private/101/etc").mkdir()
+
+
+def observed(root: Path, case: dict[str, Any]) -> dict[str, Any]:
+    """Files, symlinks and dirs after the run, in the transcript's terms."""
+    files = {}
+    for rel in set(case["files_before"]) | set(case["files_after"]):
+        p = root / rel
+        if p.exists():
+            files[rel] = p.read_bytes().decode("utf-8", "surrogateescape")
+    for p in sorted((root / "etc/vz/conf").glob("*.conf")):
+        rel = str(p.relative_to(root))
+        if rel not in files and rel != "etc/vz/conf/0.conf":
+            files[rel] = p.read_text()
+    links = {str(p.relative_to(root)): os.readlink(p) for p in (root / "etc/vz/names").iterdir()}
+    dirs = sorted(str(p.relative_to(root)) for d in ("private", "root", "lock", "dump")
+                  for p in (root / "vz" / d).iterdir())
+    return {"files": files, "symlinks": links, "dirs": dirs}
