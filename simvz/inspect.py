@@ -1,0 +1,129 @@
+"""``simvz inspect``: the host as its administrator sees it, as a dict and as text.
+
+Status follows vzctl's own rules (vzctl-facts §6.3): *exist* = config and private area
+present, *suspended* = not running and ``<DUMPDIR>/Dump.<id>`` present. Config values
+are those of ``<id>.conf`` as vzctl parses them (rendered as vzctl would write them).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from simvz.model import container as C
+from simvz.model import params
+from simvz.model.params import ParamSet
+
+if TYPE_CHECKING:
+    from simvz.host import Host
+    from simvz.model.kernel import Quota
+
+CONFIG_KEYS = ("HOSTNAME", "NAME", "OSTEMPLATE", "IP_ADDRESS", "ONBOOT", "DISKSPACE", "DISKINODES",
+               "NETIF", "NETDEV")
+QUOTA_FIELDS = ("bused", "bsoft", "bhard", "iused", "isoft", "ihard")
+DEFAULT_DUMPDIR = "/vz/dump"  # KV:etc/vz.conf.in DUMPDIR=@VZDIR@/dump
+
+
+def inspect(host: Host) -> dict[str, Any]:
+    """Host settings, every configured container (CT 0 aside) and the IPs in use."""
+    settings = host.settings
+    with host.locked(exclusive=False) as h:
+        ids, _bad = C.configured_ids(h)
+        cts = [_container(h, veid) for veid in ids if veid != 0]
+        ips = {ip: veid for veid in h.kernel.running() for ip in h.kernel.cts[veid].ips}
+    return {
+        "root": str(host.root),
+        "hostname": settings.hostname,
+        "vzctl_version": settings.vzctl_version,
+        "disk_free_kb": settings.disk_free_kb,
+        "templates": {n: asdict(t) for n, t in sorted(settings.templates.items())},
+        "containers": cts,
+        "ips_in_use": ips,
+    }
+
+
+def _container(host: Host, veid: int) -> dict[str, Any]:
+    own = C.load_ct(host, veid) or ParamSet()
+    eff = C.effective(host, veid)
+    k = host.kernel.peek(veid)
+    dump = f"{eff.str('DUMPDIR') or DEFAULT_DUMPDIR}/Dump.{veid}"
+    return {
+        "ctid": veid,
+        "status": {
+            "exist": C.exists(host, veid),
+            "mounted": k.mounted,
+            "running": k.running,
+            "suspended": not k.running and host.fs.exists(dump),
+        },
+        "config": {key: _config_value(own, key) for key in CONFIG_KEYS},
+        "private": C.private_of(eff, veid),
+        "root": C.root_of(eff, veid),
+        "quota": _quota(k.quota),
+        "ips": list(k.ips) if k.running else [],
+    }
+
+
+def _config_value(ps: ParamSet, key: str) -> str | None:
+    value = ps.get(key)
+    return None if value is None else params.render_value(params.KEYS[key], value)
+
+
+def _quota(q: Quota | None) -> dict[str, int | bool] | None:
+    if q is None:
+        return None
+    data: dict[str, int | bool] = {f: getattr(q, f) for f in QUOTA_FIELDS}
+    data["on"] = q.on
+    return data
+
+
+# -- text ------------------------------------------------------------------------
+
+
+def render_json(data: dict[str, Any]) -> str:
+    """The inspection as JSON."""
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+def render_text(data: dict[str, Any]) -> str:
+    """The inspection as text for a human."""
+    lines = [
+        f"Host {data['root']} ({data['hostname']}, vzctl {data['vzctl_version']})",
+        f"Free on /vz: {data['disk_free_kb']} KB",
+        "Templates: " + ", ".join(
+            f"{n} ({t['kb']} KB, {t['inodes']} inodes)" for n, t in data["templates"].items()),
+    ]
+    if not data["containers"]:
+        lines.append("No containers.")
+    for ct in data["containers"]:
+        lines.extend(_ct_lines(ct))
+    return "\n".join(lines) + "\n"
+
+
+def status_words(status: dict[str, bool]) -> str:
+    """Status in the words of ``vzctl status`` (plus ``suspended``)."""
+    words = [
+        "exist" if status["exist"] else "deleted",
+        "mounted" if status["mounted"] else "unmounted",
+        "running" if status["running"] else "down",
+    ]
+    if status["suspended"]:
+        words.append("suspended")
+    return " ".join(words)
+
+
+def _ct_lines(ct: dict[str, Any]) -> list[str]:
+    lines = ["", f"CT {ct['ctid']}: {status_words(ct['status'])}"]
+    lines += [f"  {k:<11} {v}" for k, v in ct["config"].items() if v is not None]
+    lines.append(f"  {'private':<11} {ct['private'] or '-'}")
+    lines.append(f"  {'quota':<11} {_quota_text(ct['quota'])}")
+    lines.append(f"  {'ips':<11} {' '.join(ct['ips']) or '-'}")
+    return lines
+
+
+def _quota_text(q: dict[str, int] | None) -> str:
+    if q is None:
+        return "none"
+    state = "on" if q["on"] else "off"
+    return (f"{state}; blocks {q['bused']} used, {q['bsoft']}:{q['bhard']} soft:hard; "
+            f"inodes {q['iused']} used, {q['isoft']}:{q['ihard']} soft:hard")
