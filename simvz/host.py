@@ -128,8 +128,7 @@ class Host:
         self.fs.write("/proc/vz/veip", procvz.veip(k))
         self.fs.write("/proc/vz/vestat", procvz.vestat(k))
         self.fs.write("/proc/vz/vzquota", procvz.vzquota(k, container.private_paths(self)))
-        self.fs.write("/proc/user_beancounters",
-                      procvz.user_beancounters(k, container.ubc_limits(self)))
+        self.fs.write("/proc/user_beancounters", procvz.user_beancounters(k, container.ubc_limits(self)))
         if self.settings.vswap:
             self.fs.write("/proc/vz/vswap", "")
         else:

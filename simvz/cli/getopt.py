@@ -105,13 +105,13 @@ def _short(prog: str, a: str, args: list[str], i: int, shortopts: str, out: list
         pos = shortopts.find(ch)
         if pos < 0 or ch == ":":
             raise GetoptError(f"{prog}: invalid option -- '{ch}'")
-        takes = shortopts[pos + 1: pos + 2] == ":"
+        takes = shortopts[pos + 1 : pos + 2] == ":"
         if not takes:
             out.append(Parsed(ch, ch, None, False))
             j += 1
             continue
         if j + 1 < len(a):
-            out.append(Parsed(ch, ch, a[j + 1:], False))
+            out.append(Parsed(ch, ch, a[j + 1 :], False))
         elif i < len(args):
             out.append(Parsed(ch, ch, args[i], False))
             i += 1

@@ -22,18 +22,68 @@ from simvz.model import params as P
 
 FEATURES = ("sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd")
 CAPABILITIES = (
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
 )
 IPT_MODULES = (
-    "ip_tables", "iptable_filter", "iptable_mangle", "ipt_limit", "ipt_multiport", "ipt_tos",
-    "ipt_TOS", "ipt_REJECT", "ipt_TCPMSS", "ipt_tcpmss", "ipt_ttl", "ipt_LOG", "ipt_length",
-    "ip_conntrack", "ip_conntrack_ftp", "ip_conntrack_irc", "ipt_conntrack", "ipt_state",
-    "ipt_helper", "iptable_nat", "ip_nat_ftp", "ip_nat_irc", "ipt_REDIRECT", "xt_mac",
-    "ipt_recent", "ipt_owner",
+    "ip_tables",
+    "iptable_filter",
+    "iptable_mangle",
+    "ipt_limit",
+    "ipt_multiport",
+    "ipt_tos",
+    "ipt_TOS",
+    "ipt_REJECT",
+    "ipt_TCPMSS",
+    "ipt_tcpmss",
+    "ipt_ttl",
+    "ipt_LOG",
+    "ipt_length",
+    "ip_conntrack",
+    "ip_conntrack_ftp",
+    "ip_conntrack_irc",
+    "ipt_conntrack",
+    "ipt_state",
+    "ipt_helper",
+    "iptable_nat",
+    "ip_nat_ftp",
+    "ip_nat_irc",
+    "ipt_REDIRECT",
+    "xt_mac",
+    "ipt_recent",
+    "ipt_owner",
 )
 _NAME_RE = re.compile(r"^[A-Za-z0-9 +_.-]*$")
 
@@ -88,6 +138,7 @@ def _word(name: str, check: Callable[[str], bool] = lambda _v: True) -> Handler:
         if not check(v):
             raise Invalid(v)
         r.words.setdefault(name, v)
+
     return handle
 
 
@@ -105,6 +156,7 @@ def _ranged(lo: int, hi: int) -> Callable[[str], int]:
         if not lo <= n <= hi:
             raise Invalid(v)
         return n
+
     return parse
 
 
@@ -172,6 +224,7 @@ def _oneof(*words: str) -> Callable[[str], str]:
         if v not in words:
             raise Invalid(v)
         return v
+
     return parse
 
 
@@ -192,6 +245,7 @@ def _vswap(key: str) -> Handler:
         if "force" not in r.flags and not r.vswap:
             raise OtherError("Error: kernel does not support vswap, unable to use --ram/--swap parameters")
         r.scalar(key, (0, V.parse_bytes_to_pages(v)))
+
     return handle
 
 
@@ -229,6 +283,7 @@ def _netdev(which: str) -> Handler:
             if dev.startswith(("venet", "tun", "tap", "lo")):
                 raise Invalid(v)
             getattr(r, which).append(dev)
+
     return handle
 
 
@@ -248,6 +303,7 @@ def _netif_field(name: str) -> Handler:
         elif name == "mac_filter" and v not in ("on", "off"):
             raise Invalid(v)
         r.netif_mod.setdefault(name, v)
+
     return handle
 
 
@@ -267,6 +323,7 @@ def _features(r: Request, v: str) -> None:
     def unknown(_name: str, item: str) -> None:
         r.warnings.append(f"Warning: Unknown feature: {item}")
         raise Invalid(v)
+
     r.features.update(_onoff_list(v, FEATURES, unknown))
 
 
@@ -295,6 +352,7 @@ def _tokens(key: str, pattern: str) -> Handler:
         if v != "none" and not all(re.match(pattern, e) for e in entries):
             raise Invalid(v)
         r.scalar(key, entries)
+
     return handle
 
 
@@ -303,6 +361,7 @@ def _list(key: str) -> Handler:
         current = r.keys.setdefault(key, [])
         assert isinstance(current, list)
         current.extend(t for t in v.split() if t not in current)
+
     return handle
 
 
@@ -311,6 +370,7 @@ def _pci(sign: str) -> Handler:
         if not re.match(r"^([0-9a-fA-F]{1,4}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]$", v):
             raise Invalid(v)
         r.words.setdefault("pci" + sign, v)
+
     return handle
 
 
@@ -407,8 +467,18 @@ CREATE_OPTIONS: list[tuple[str, bool, Handler]] = [
 # Undocumented short UBC aliases of set (``KV:include/vzctl_param.h:PARAM_LINE``);
 # 'a' and 'h' are in the optstring but handled by nothing, hence "Invalid option".
 SHORT = "e:p:f:t:i:l:k:a:b:n:x:h"
-SHORT_KEYS = {"k": "KMEMSIZE", "l": "LOCKEDPAGES", "p": "NUMPROC", "f": "NUMFLOCK", "t": "NUMPTY",
-              "i": "NUMSIGINFO", "b": "TCPRCVBUF", "e": "NUMIPTENT", "n": "NUMFILE", "x": "DCACHESIZE"}
+SHORT_KEYS = {
+    "k": "KMEMSIZE",
+    "l": "LOCKEDPAGES",
+    "p": "NUMPROC",
+    "f": "NUMFLOCK",
+    "t": "NUMPTY",
+    "i": "NUMSIGINFO",
+    "b": "TCPRCVBUF",
+    "e": "NUMIPTENT",
+    "n": "NUMFILE",
+    "x": "DCACHESIZE",
+}
 
 
 def longopts(table: list[tuple[str, bool, Handler]]) -> tuple[list[Opt], dict[str, Handler]]:

@@ -189,6 +189,14 @@ def _exit(ctx: Ctx, con: Console, argv: list[str]) -> int:
 
 
 BUILTINS: dict[str, Builtin] = {
-    "df": _df, "hostname": _hostname, "cat": _cat, "ls": _ls, "echo": _echo, "dd": _dd,
-    "rm": _rm, "true": lambda c, o, a: 0, "false": lambda c, o, a: 1, "exit": _exit,
+    "df": _df,
+    "hostname": _hostname,
+    "cat": _cat,
+    "ls": _ls,
+    "echo": _echo,
+    "dd": _dd,
+    "rm": _rm,
+    "true": lambda c, o, a: 0,
+    "false": lambda c, o, a: 1,
+    "exit": _exit,
 }

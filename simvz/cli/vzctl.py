@@ -184,10 +184,10 @@ def _read_ct_conf(call: Call, command: Command) -> None:
 
 # -- kernel and lock ---------------------------------------------------------------------
 
+
 def _run_action(call: Call, command: Command, stdin: bytes) -> int:
-    if not call.host.fs.isdir("/proc/vz"):
-        if not _no_kernel_ok(call):
-            return E.BAD_KERNEL
+    if not call.host.fs.isdir("/proc/vz") and not _no_kernel_ok(call):
+        return E.BAD_KERNEL
     if not command.lock or call.skiplock:
         return command.action(call)
     lock = _take_lock(call)
@@ -235,11 +235,13 @@ def _cmdline(pid: int) -> str:
 
 # -- option parsing ------------------------------------------------------------------------
 
+
 def _parse_table(call: Call, table: list[tuple[str, bool, setopts.Handler]], short: str) -> None:
     """set/create options (``KV:src/vzctl-actions.c:parse_opt``)."""
     h = call.host.settings
-    req = setopts.Request(call.veid, h.cpus, h.hwid, call.host.fs.exists("/proc/vz/vswap"),
-                          call.gps.flag("IPV6") is True)
+    req = setopts.Request(
+        call.veid, h.cpus, h.hwid, call.host.fs.exists("/proc/vz/vswap"), call.gps.flag("IPV6") is True
+    )
     call.opts["req"] = req
     call.opts["flags"] = req.flags
     longopts, handlers = setopts.longopts(table)
@@ -254,8 +256,15 @@ def _parse_table(call: Call, table: list[tuple[str, bool, setopts.Handler]], sho
         raise UsageError("Invalid extra arguments: " + "".join(f"{o} " for o in operands))
 
 
-def _apply_option(call: Call, req: setopts.Request, ident: str, name: str, value: str | None,
-                  long: bool, handlers: dict[str, setopts.Handler]) -> None:
+def _apply_option(
+    call: Call,
+    req: setopts.Request,
+    ident: str,
+    name: str,
+    value: str | None,
+    long: bool,
+    handlers: dict[str, setopts.Handler],
+) -> None:
     handler = handlers.get(ident) if long else setopts.short_handler(ident)
     if handler is None:
         raise UsageError(f"Invalid option -{ident}")
@@ -285,8 +294,10 @@ def parse_create(call: Call) -> None:
     _parse_table(call, setopts.CREATE_OPTIONS, "")
 
 
-_STARTSTOP = [Opt(n, False) for n in ("force", "skip_ve_setup", "wait", "fast", "skip-umount",
-                                      "skip-fsck", "skip-remount")]
+_STARTSTOP = [
+    Opt(n, False)
+    for n in ("force", "skip_ve_setup", "wait", "fast", "skip-umount", "skip-fsck", "skip-remount")
+]
 _START_ONLY = {"force", "skip_ve_setup", "wait", "skip-fsck", "skip-remount"}
 _STOP_ONLY = {"fast", "skip-umount"}
 
@@ -298,7 +309,9 @@ def _startstop(call: Call, start: bool, stop: bool) -> None:
     try:
         for p in getopt_long(call.prog, call.args, _STARTSTOP, operands):
             if (p.id in _START_ONLY and not start) or (p.id in _STOP_ONLY and not stop):
-                raise UsageError(f"Option --{p.name} is not applicable to {'start' if start else 'stop'} command")
+                raise UsageError(
+                    f"Option --{p.name} is not applicable to {'start' if start else 'stop'} command"
+                )
             flags.add(p.id)
     except GetoptError as err:
         raise UsageError(str(err)) from None
@@ -340,17 +353,30 @@ def parse_runscript(call: Call) -> None:
         raise UsageError("Script not specified")
 
 
-_CPT = [Opt("dumpfile", True), Opt("flags", True), Opt("context", True), Opt("skip_arpdetect", False),
-        Opt("suspend", False), Opt("dump", False), Opt("kill", False), Opt("resume", False),
-        Opt("undump", False), Opt("skip-fsck", False), Opt("skip-remount", False)]
+_CPT = [
+    Opt("dumpfile", True),
+    Opt("flags", True),
+    Opt("context", True),
+    Opt("skip_arpdetect", False),
+    Opt("suspend", False),
+    Opt("dump", False),
+    Opt("kill", False),
+    Opt("resume", False),
+    Opt("undump", False),
+    Opt("skip-fsck", False),
+    Opt("skip-remount", False),
+]
 
 
 def parse_cpt(call: Call) -> None:
     """suspend/resume options; only one sub-command may be given."""
     operands: list[str] = []
     subs: list[str] = []
-    allowed = {"suspend", "dump", "kill", "resume"} if call.command in ("suspend", "chkpnt") \
+    allowed = (
+        {"suspend", "dump", "kill", "resume"}
+        if call.command in ("suspend", "chkpnt")
         else {"undump", "kill", "resume"}
+    )
     try:
         for p in getopt_long(call.prog, call.args, _CPT, operands):
             if p.id in allowed:
@@ -371,6 +397,7 @@ def parse_cpt(call: Call) -> None:
 
 # -- actions --------------------------------------------------------------------------------
 
+
 def act_status(call: Call) -> int:
     """``CTID <id> exist|deleted mounted|unmounted running|down[ suspended]``."""
     ctx = call.ctx()
@@ -381,9 +408,11 @@ def act_status(call: Call) -> int:
         call.con.error(f"stat({root}): No such file or directory")
     running = L.is_running(ctx)
     suspended = exist and not running and call.host.fs.exists(ctx.dumpfile)
-    line = (f"CTID {call.veid} {'exist' if exist else 'deleted'} "
-            f"{'mounted' if k.mounted else 'unmounted'} {'running' if running else 'down'}"
-            f"{' suspended' if suspended else ''}\n")
+    line = (
+        f"CTID {call.veid} {'exist' if exist else 'deleted'} "
+        f"{'mounted' if k.mounted else 'unmounted'} {'running' if running else 'down'}"
+        f"{' suspended' if suspended else ''}\n"
+    )
     call.con.write(1, line)
     return 0
 
@@ -469,7 +498,8 @@ def act_exec(call: Call) -> int:
     if not L.is_running(ctx):
         raise VzError(E.VE_NOT_RUNNING if exec2 else E.COMMAND_EXECUTION_ERROR, "Container is not running")
     line = " ".join(a if a else "''" for a in call.args)
-    code = shell.run(ctx, call.con, line, call.opts.get("stdin", b""))
+    stdin = call.opts.get("stdin", b"")
+    code = shell.run(ctx, call.con, line, stdin if isinstance(stdin, bytes) else b"")
     if code != 0 and not exec2:
         return E.COMMAND_EXECUTION_ERROR
     return code
@@ -558,5 +588,15 @@ COMMANDS: dict[str, Command] = {
 }
 
 # vzctl 4.11.1 commands the simulator does not emulate (interactive or ploop-only).
-NOT_EMULATED = ("exec3", "enter", "console", "convert", "compact", "snapshot", "snapshot-switch",
-                "snapshot-delete", "snapshot-mount", "snapshot-umount")
+NOT_EMULATED = (
+    "exec3",
+    "enter",
+    "console",
+    "convert",
+    "compact",
+    "snapshot",
+    "snapshot-switch",
+    "snapshot-delete",
+    "snapshot-mount",
+    "snapshot-umount",
+)

@@ -65,10 +65,15 @@ def _base_config(call: Call, req: setopts.Request, conf: str) -> tuple[str, str 
     text = fs.read(path)
     if text is None:
         extra = () if name else ("Fix the value of CONFIGFILE in /etc/vz/vz.conf",)
-        raise VzError(E.CP_CONFIG, f"Sample config {path} not found: No such file or directory", *extra, FAILED)
+        raise VzError(
+            E.CP_CONFIG, f"Sample config {path} not found: No such file or directory", *extra, FAILED
+        )
     if existing is not None:
-        raise VzError(E.CP_CONFIG, f"Error: container config file {conf} already exists, "
-                      "can not use --config option", FAILED)
+        raise VzError(
+            E.CP_CONFIG,
+            f"Error: container config file {conf} already exists, can not use --config option",
+            FAILED,
+        )
     return text, sample_name
 
 
@@ -111,8 +116,11 @@ def _check_disk(call: Call, ctx: L.Ctx) -> None:
     need = L.usage_of(ctx)[0]
     free = call.host.settings.disk_free_kb
     if need > free:
-        raise VzError(E.FS_NO_DISK_SPACE, f"Insufficient disk space in {ctx.private}; "
-                      f"available: {free}, needed: {need}", FAILED)
+        raise VzError(
+            E.FS_NO_DISK_SPACE,
+            f"Insufficient disk space in {ctx.private}; available: {free}, needed: {need}",
+            FAILED,
+        )
 
 
 def _clean_destroyed(call: Call) -> None:
@@ -121,7 +129,9 @@ def _clean_destroyed(call: Call) -> None:
             call.host.fs.remove(f"{C.CONF_DIR}/{name}")
 
 
-def _stored(call: Call, req: setopts.Request, ps: ParamSet, tmpl: str, sample: str | None) -> list[tuple[str, str]]:
+def _stored(
+    call: Call, req: setopts.Request, ps: ParamSet, tmpl: str, sample: str | None
+) -> list[tuple[str, str]]:
     """Keys create writes after the copied sample (vzctl-facts §1.4 create)."""
     out: list[tuple[str, str]] = []
     if req.ip_add:
@@ -133,8 +143,11 @@ def _stored(call: Call, req: setopts.Request, ps: ParamSet, tmpl: str, sample: s
     out.append(("VE_PRIVATE", ps.str("VE_PRIVATE") or ""))
     out.append(("VE_LAYOUT", "simfs"))
     out.append(("OSTEMPLATE", tmpl.rsplit("/", 1)[-1]))
-    if sample is not None and "ORIGIN_SAMPLE" not in P.load(call.host.fs.read(
-            f"{C.CONF_DIR}/ve-{sample}.conf-sample") or "", "").values:
+    if (
+        sample is not None
+        and "ORIGIN_SAMPLE"
+        not in P.load(call.host.fs.read(f"{C.CONF_DIR}/ve-{sample}.conf-sample") or "", "").values
+    ):
         out.append(("ORIGIN_SAMPLE", sample))
     if req.words.get("name"):
         out.append(("NAME", req.words["name"]))

@@ -30,7 +30,9 @@ def save(call: Call, stored: Sequence[tuple[str, str]], announce: bool = True) -
     try:
         call.host.fs.write(path, vzconf.merge(text, ordered(stored)))
     except OSError as exc:
-        raise VzError(E.CONFIG_SAVE_ERROR, f"Unable to create configuration file {path}: {exc.strerror}") from exc
+        raise VzError(
+            E.CONFIG_SAVE_ERROR, f"Unable to create configuration file {path}: {exc.strerror}"
+        ) from exc
     if announce:
         call.con.info(f"CT configuration saved to {path}")
 

@@ -41,8 +41,9 @@ def run(call: Call) -> int:
     if running:
         _apply_live(call, req, stored)
     if not save_flag:
-        call.con.info("WARNING: Settings were not saved to config and will be lost after CT restart "
-                      "(use --save flag)")
+        call.con.info(
+            "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)"
+        )
         return 0
     if call.cps is None:
         call.con.error(f"WARNING: {C.conf_path(call.veid)} not found: No such file or directory")
@@ -54,29 +55,39 @@ def _check(call: Call, req: setopts.Request, save_flag: bool) -> None:
     """Up-front refusals (vzctl-facts §1.4 set, ``check_set_opt``)."""
     if "reset_ub" in req.flags and len(req.seen) > 1:
         raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --reset_ub is exclusive")
-    needs_save = [("name" in req.words, E.SET_NAME_ERROR, "--name option"),
-                  ("OSTEMPLATE" in req.keys, E.INVALID_PARAMETER_SYNTAX, "--ostemplate option"),
-                  ("STOP_TIMEOUT" in req.keys, E.INVALID_PARAMETER_SYNTAX, "--stop-timeout option")]
+    needs_save = [
+        ("name" in req.words, E.SET_NAME_ERROR, "--name option"),
+        ("OSTEMPLATE" in req.keys, E.INVALID_PARAMETER_SYNTAX, "--ostemplate option"),
+        ("STOP_TIMEOUT" in req.keys, E.INVALID_PARAMETER_SYNTAX, "--stop-timeout option"),
+    ]
     for given, code, what in needs_save:
         if given and not save_flag:
             raise VzError(code, f"Error: unable to use {what} without --save")
     if "force" in req.flags and not save_flag:
         raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: --force is useless without --save")
     if req.words.get("setmode") == "restart" and not save_flag:
-        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: --setmode restart doesn't make sense without --save flag")
+        raise VzError(
+            E.INVALID_PARAMETER_SYNTAX, "Error: --setmode restart doesn't make sense without --save flag"
+        )
     if "offline_resize" in req.flags and "DISKSPACE" not in req.keys:
-        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --offline-resize can only be used with --diskspace")
+        raise VzError(
+            E.INVALID_PARAMETER_SYNTAX, "Error: option --offline-resize can only be used with --diskspace"
+        )
     if "NODEMASK" in req.keys and "CPUMASK" not in req.keys:
-        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --nodemask requires --cpumask",
-                      *([FAILED_APPLY] if save_flag else []))
+        raise VzError(
+            E.INVALID_PARAMETER_SYNTAX,
+            "Error: option --nodemask requires --cpumask",
+            *([FAILED_APPLY] if save_flag else []),
+        )
 
 
 def _dist_warning(call: Call, req: setopts.Request) -> None:
     """Hostname/DNS changes read the distribution's action config, chosen by
     OSTEMPLATE (``KV:src/lib/dist.c``); without one vzctl falls back to ``default``."""
     if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys() and not call.ps.str("OSTEMPLATE"):
-        call.con.error("Warning: distribution not specified in CT config, using defaults from "
-                       "/etc/vz/dists/default")
+        call.con.error(
+            "Warning: distribution not specified in CT config, using defaults from /etc/vz/dists/default"
+        )
 
 
 def _stopped_unsaved(call: Call, req: setopts.Request) -> int:
@@ -169,8 +180,10 @@ def _modify_netif(devs: list[N.Netif], mod: dict[str, str]) -> list[N.Netif]:
     if ifname is None:
         raise VzError(E.INVALID_PARAMETER_SYNTAX, "Invalid usage.  Option --ifname not specified")
     if not any(d.ifname == ifname for d in devs):
-        raise VzError(E.INVALID_PARAMETER_SYNTAX,
-                      f"Invalid usage: veth device {ifname} is not configured, use --netif_add option first")
+        raise VzError(
+            E.INVALID_PARAMETER_SYNTAX,
+            f"Invalid usage: veth device {ifname} is not configured, use --netif_add option first",
+        )
     return N.merge(devs, N.Netif(**mod))
 
 
@@ -190,8 +203,9 @@ def _apply_name(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
         return
     owner = C.name_target(call.host, name) if name else None
     if owner is not None and owner != call.veid:
-        raise VzError(E.SET_NAME_ERROR, f"Conflict: name {name} already used by container {owner}",
-                      FAILED_APPLY)
+        raise VzError(
+            E.SET_NAME_ERROR, f"Conflict: name {name} already used by container {owner}", FAILED_APPLY
+        )
     stored["NAME"] = name
     old = call.cps.str("NAME") if call.cps else None
     if old == name and (not name or owner == call.veid):
@@ -220,5 +234,7 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
         merged = ctx.ps.merged(ParamSet(dict(req.keys)))
         Q.setlimit(ctx.kct.quota, L.quota_limits(merged), merged.int("QUOTATIME"), call.host.kernel.clock)
     if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys():
-        network.apply_inside(L.Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log))
+        network.apply_inside(
+            L.Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
+        )
     del stored

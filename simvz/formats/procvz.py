@@ -19,7 +19,7 @@ def _venet_ip(ip: str) -> str:
     # veinfo prints IPv6 in the uncompressed %x:%x:... form, IPv4 dotted.
     addr = ipaddress.ip_address(ip.split("/")[0])
     if addr.version == 4:
-        return f" {str(addr):>15}"
+        return f" {addr!s:>15}"
     groups = addr.exploded.split(":")
     return " " + f"{':'.join(format(int(g, 16), 'x') for g in groups):>39}"
 
@@ -43,8 +43,20 @@ def veip(kernel: Kernel) -> str:
     return "".join(lines)
 
 
-_VESTAT_COLS = ("VEID", "user", "nice", "system", "uptime", "idle", "strv",
-                "uptime", "used", "maxlat", "totlat", "numsched")
+_VESTAT_COLS = (
+    "VEID",
+    "user",
+    "nice",
+    "system",
+    "uptime",
+    "idle",
+    "strv",
+    "uptime",
+    "used",
+    "maxlat",
+    "totlat",
+    "numsched",
+)
 
 
 def vestat(kernel: Kernel) -> str:
@@ -66,15 +78,17 @@ def _vestat_row(veid: int, ct: Ct, clock: int) -> str:
 def user_beancounters(kernel: Kernel, limits: dict[int, dict[str, tuple[int, int]]]) -> str:
     """``/proc/user_beancounters``: held/maxheld/barrier/limit/failcnt per running CT."""
     head = f"{'uid':>10}  {'resource':<12}" + "".join(
-        f" {h:>20}" for h in ("held", "maxheld", "barrier", "limit", "failcnt"))
+        f" {h:>20}" for h in ("held", "maxheld", "barrier", "limit", "failcnt")
+    )
     lines = ["Version: 2.5\n", head + "\n"]
     for veid in kernel.running():
         ct = kernel.cts[veid]
         for i, (name, (barrier, limit)) in enumerate(limits.get(veid, {}).items()):
             held = ct.nproc if name == "numproc" else 0
             uid = f"{veid:>10}:" if i == 0 else " " * 11
-            lines.append(f"{uid} {name:<12}" + "".join(
-                f" {v:>20}" for v in (held, held, barrier, limit, 0)) + "\n")
+            lines.append(
+                f"{uid} {name:<12}" + "".join(f" {v:>20}" for v in (held, held, barrier, limit, 0)) + "\n"
+            )
     return "".join(lines)
 
 

@@ -42,7 +42,7 @@ def strtoull(text: str) -> tuple[int, str]:
         raise Invalid(text)
     if m.group(1) == "-":
         value = (-value) % (ULLONG_MAX + 1)
-    return value, text[m.end():]
+    return value, text[m.end() :]
 
 
 def strtol(text: str) -> tuple[int, str]:
@@ -51,7 +51,7 @@ def strtol(text: str) -> tuple[int, str]:
     if m is None:
         return 0, text
     value = max(-LONG_MAX - 1, min(LONG_MAX, int(m.group(1))))
-    return value, text[m.end():]
+    return value, text[m.end() :]
 
 
 def parse_int(text: str) -> int:
@@ -76,7 +76,7 @@ def parse_ul(text: str) -> int:
 def _float_prefix(text: str) -> tuple[float, str]:
     m = re.match(r"[ \t\n\v\f\r]*[+-]?[0-9]*\.[0-9]*(?:[eE][+-]?[0-9]+)?", text)
     assert m is not None  # only called after digits and a dot were seen
-    return float(m.group(0)), text[m.end():]
+    return float(m.group(0)), text[m.end() :]
 
 
 def parse_ul_sfx(text: str, divisor: int, allow_unlimited: bool) -> tuple[int, str]:

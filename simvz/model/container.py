@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from simvz.formats.values import LONG_MAX
 from simvz.model import params
 from simvz.model.params import ParamSet
 
@@ -105,6 +106,5 @@ def ubc_limits(host: Host) -> dict[int, dict[str, tuple[int, int]]]:
     out: dict[int, dict[str, tuple[int, int]]] = {}
     for veid in host.kernel.running():
         ps = effective(host, veid)
-        out[veid] = {k.lower(): ps.pair(k) or (params.V.LONG_MAX, params.V.LONG_MAX)
-                     for k in params.UBC}
+        out[veid] = {k.lower(): ps.pair(k) or (LONG_MAX, LONG_MAX) for k in params.UBC}
     return out

@@ -162,8 +162,9 @@ def _check_ubc(ctx: Ctx) -> None:
     needed = ["PHYSPAGES", "SWAPPAGES"] if vswap else [k for k in UBC if k not in ("AVNUMPROC", "SWAPPAGES")]
     missing = [k for k in needed if ctx.ps.pair(k) is None]
     if missing:
-        raise VzError(E.NOTENOUGHUBCPARAMS,
-                      *(f"Error: required UB parameter {k.lower()} not set" for k in missing))
+        raise VzError(
+            E.NOTENOUGHUBCPARAMS, *(f"Error: required UB parameter {k.lower()} not set" for k in missing)
+        )
 
 
 def _run(ctx: Ctx) -> None:
@@ -252,16 +253,18 @@ def resume(ctx: Ctx, dumpfile: str | None = None) -> None:
     text = ctx.host.fs.read(path)
     ctx.log(0, "Restoring container ...")
     if text is None:
-        raise VzError(E.RESTORE_ERROR, f"Unable to open {path}: No such file or directory",
-                      "Restoring failed")
+        raise VzError(
+            E.RESTORE_ERROR, f"Unable to open {path}: No such file or directory", "Restoring failed"
+        )
     mount(ctx)
     ctx.log(0, "\tundump...")
     k = ctx.kct
     k.running, k.started_at, k.nproc = True, ctx.host.kernel.clock, 12
     from simvz.model import network
 
-    network.add_ips(ctx, text.splitlines()[1].split() if len(text.splitlines()) > 1 else [],
-                    starting=True, quiet=True)
+    network.add_ips(
+        ctx, text.splitlines()[1].split() if len(text.splitlines()) > 1 else [], starting=True, quiet=True
+    )
     ctx.log(0, "\tresume...")
     ctx.log(0, "Container start in progress...")
     ctx.log(0, "Restoring completed successfully")
@@ -282,8 +285,11 @@ def unpack_template(ctx: Ctx, tarball: str) -> tuple[int, int]:
         names = {m.name.lstrip("./") for m in tar.getmembers()}
         if not {"sbin/init", "bin/sh"} <= names:
             fs.rmtree(tmp)
-            raise VzError(E.FS_BAD_TMPL, "Error: /sbin/init or /bin/sh not found in the template",
-                          "Creation of container private area failed")
+            raise VzError(
+                E.FS_BAD_TMPL,
+                "Error: /sbin/init or /bin/sh not found in the template",
+                "Creation of container private area failed",
+            )
         tar.extractall(fs.real(tmp), filter="data")
     fs.rename(tmp, ctx.private)
     return usage_of(ctx)

@@ -77,12 +77,13 @@ def parse_cmd(text: str, veid: int, hwid: str) -> Netif:
     ifname = parts[0]
     if not ifname or len(ifname) > 15:
         raise Invalid("Invalid container interface name")
-    mac = check_mac(parts[1], "container") if len(parts) > 1 and parts[1] else generate_mac(ifname, veid, hwid)
+    mac = (
+        check_mac(parts[1], "container") if len(parts) > 1 and parts[1] else generate_mac(ifname, veid, hwid)
+    )
     host_ifname = parts[2] if len(parts) > 2 and parts[2] else default_host_ifname(ifname, veid)
     if len(parts) == 1:
         # Only ifname given: both MACs generated, each from its own device name.
-        return Netif(ifname, mac=mac, host_ifname=host_ifname,
-                     host_mac=generate_mac(host_ifname, veid, hwid))
+        return Netif(ifname, mac=mac, host_ifname=host_ifname, host_mac=generate_mac(host_ifname, veid, hwid))
     if len(parts) <= 3:
         return Netif(ifname, mac=mac, host_ifname=host_ifname, host_mac=mac)
     host_mac = check_mac(parts[3], "host") if parts[3] else generate_mac(host_ifname, veid, hwid)
@@ -111,5 +112,5 @@ def merge(devs: list[Netif], new: Netif) -> list[Netif]:
     for i, d in enumerate(devs):
         if d.ifname == new.ifname:
             changes = {f: getattr(new, f) for f in FIELDS if getattr(new, f)}
-            return [*devs[:i], replace(d, **changes), *devs[i + 1:]]
+            return [*devs[:i], replace(d, **changes), *devs[i + 1 :]]
     return [*devs, new]

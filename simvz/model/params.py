@@ -7,6 +7,7 @@ The table order is the order vzctl appends new keys on save (vzctl-facts §4.3).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -34,12 +35,28 @@ class Kind(Enum):
 PAGES, BYTES, ITEMS = V.PAGE_SIZE, 1, 0
 
 UBC: dict[str, int] = {
-    "KMEMSIZE": BYTES, "LOCKEDPAGES": PAGES, "PRIVVMPAGES": PAGES, "SHMPAGES": PAGES,
-    "NUMPROC": ITEMS, "PHYSPAGES": PAGES, "VMGUARPAGES": PAGES, "OOMGUARPAGES": PAGES,
-    "NUMTCPSOCK": ITEMS, "NUMFLOCK": ITEMS, "NUMPTY": ITEMS, "NUMSIGINFO": ITEMS,
-    "TCPSNDBUF": BYTES, "TCPRCVBUF": BYTES, "OTHERSOCKBUF": BYTES, "DGRAMRCVBUF": BYTES,
-    "NUMOTHERSOCK": ITEMS, "NUMFILE": ITEMS, "DCACHESIZE": BYTES, "NUMIPTENT": ITEMS,
-    "AVNUMPROC": ITEMS, "SWAPPAGES": PAGES,
+    "KMEMSIZE": BYTES,
+    "LOCKEDPAGES": PAGES,
+    "PRIVVMPAGES": PAGES,
+    "SHMPAGES": PAGES,
+    "NUMPROC": ITEMS,
+    "PHYSPAGES": PAGES,
+    "VMGUARPAGES": PAGES,
+    "OOMGUARPAGES": PAGES,
+    "NUMTCPSOCK": ITEMS,
+    "NUMFLOCK": ITEMS,
+    "NUMPTY": ITEMS,
+    "NUMSIGINFO": ITEMS,
+    "TCPSNDBUF": BYTES,
+    "TCPRCVBUF": BYTES,
+    "OTHERSOCKBUF": BYTES,
+    "DGRAMRCVBUF": BYTES,
+    "NUMOTHERSOCK": ITEMS,
+    "NUMFILE": ITEMS,
+    "DCACHESIZE": BYTES,
+    "NUMIPTENT": ITEMS,
+    "AVNUMPROC": ITEMS,
+    "SWAPPAGES": PAGES,
 }
 
 Validator = Callable[[object], bool]
@@ -114,16 +131,38 @@ _TABLE: list[Key] = [
     Key("BOOTORDER", Kind.INT),
     Key("STOP_TIMEOUT", Kind.INT),
     # Global (vz.conf) keys vzctl interprets; never written to a CT config.
-    Key("LOCKDIR", Kind.STR), Key("DUMPDIR", Kind.STR), Key("TEMPLATE", Kind.STR),
-    Key("CONFIGFILE", Kind.STR), Key("DEF_OSTEMPLATE", Kind.STR),
-    Key("LOGGING", Kind.YESNO), Key("LOGFILE", Kind.STR), Key("LOG_LEVEL", Kind.INT),
-    Key("VERBOSE", Kind.INT), Key("IPV6", Kind.YESNO),
+    Key("LOCKDIR", Kind.STR),
+    Key("DUMPDIR", Kind.STR),
+    Key("TEMPLATE", Kind.STR),
+    Key("CONFIGFILE", Kind.STR),
+    Key("DEF_OSTEMPLATE", Kind.STR),
+    Key("LOGGING", Kind.YESNO),
+    Key("LOGFILE", Kind.STR),
+    Key("LOG_LEVEL", Kind.INT),
+    Key("VERBOSE", Kind.INT),
+    Key("IPV6", Kind.YESNO),
     # Known to vzctl's table but only used by the init and network scripts.
-    *(Key(n, Kind.IGNORED) for n in (
-        "VIRTUOZZO", "VE0CPUUNITS", "VZFASTBOOT", "NEIGHBOUR_DEVS", "ERROR_ON_ARPFAIL",
-        "VZWDOG", "IPTABLES_MODULES", "IP6TABLES", "CONFIG_CUSTOMIZED", "VE_STOP_MODE",
-        "SKIP_SYSCTL_SETUP", "SKIP_ARPDETECT", "VE_PARALLEL", "VE_ROUTE_SRC_DEV",
-        "FORCE_ROUTE", "MODULES_DISABLED")),
+    *(
+        Key(n, Kind.IGNORED)
+        for n in (
+            "VIRTUOZZO",
+            "VE0CPUUNITS",
+            "VZFASTBOOT",
+            "NEIGHBOUR_DEVS",
+            "ERROR_ON_ARPFAIL",
+            "VZWDOG",
+            "IPTABLES_MODULES",
+            "IP6TABLES",
+            "CONFIG_CUSTOMIZED",
+            "VE_STOP_MODE",
+            "SKIP_SYSCTL_SETUP",
+            "SKIP_ARPDETECT",
+            "VE_PARALLEL",
+            "VE_ROUTE_SRC_DEV",
+            "FORCE_ROUTE",
+            "MODULES_DISABLED",
+        )
+    ),
 ]
 
 KEYS: dict[str, Key] = {k.name: k for k in _TABLE}
@@ -217,31 +256,31 @@ class ParamSet:
     values: dict[str, Value] = field(default_factory=dict)
     warnings: list[Warning_] = field(default_factory=list)
 
-    def get(self, name: str) -> Value | None:
+    def get(self, name: builtins.str) -> Value | None:
         """The value of ``name`` or None."""
         return self.values.get(name)
 
-    def str(self, name: str) -> str | None:
+    def str(self, name: builtins.str) -> str | None:
         """A string-valued key."""
         v = self.values.get(name)
         return v if isinstance(v, str) else None
 
-    def int(self, name: str) -> int | None:
+    def int(self, name: builtins.str) -> int | None:
         """An integer-valued key."""
         v = self.values.get(name)
         return v if isinstance(v, int) and not isinstance(v, bool) else None
 
-    def pair(self, name: str) -> tuple[int, int] | None:
+    def pair(self, name: builtins.str) -> tuple[builtins.int, builtins.int] | None:
         """A UBC or quota pair."""
         v = self.values.get(name)
         return v if isinstance(v, tuple) else None
 
-    def list(self, name: str) -> list[str]:
+    def list(self, name: builtins.str) -> builtins.list[builtins.str]:
         """A list-valued key (empty when unset)."""
         v = self.values.get(name)
         return list(v) if isinstance(v, list) else []
 
-    def flag(self, name: str) -> bool | None:
+    def flag(self, name: builtins.str) -> bool | None:
         """A yes/no key."""
         v = self.values.get(name)
         return v if isinstance(v, bool) else None
@@ -259,7 +298,8 @@ def load(text: str, path: str, *, is_global: bool = False) -> ParamSet:
     for item in parse(text):
         if not isinstance(item, Entry):
             ps.warnings.append(
-                Warning_(f"Warning: can't parse {path}:{item.lineno} ({item.reason}), skipping"))
+                Warning_(f"Warning: can't parse {path}:{item.lineno} ({item.reason}), skipping")
+            )
             continue
         _load_entry(ps, item.key, item.value, f"{path}:{item.lineno}", is_global)
     return ps
@@ -304,7 +344,7 @@ def subst_veid(path: str, veid: int) -> str:
     for token in ("${VEID}", "$VEID"):
         i = path.find(token)
         if i >= 0:
-            path = path[:i] + str(veid) + path[i + len(token):]
+            path = path[:i] + str(veid) + path[i + len(token) :]
             break
     stripped = path.rstrip("/")
     return stripped or path[:1]

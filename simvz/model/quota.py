@@ -20,16 +20,21 @@ class QuotaExceeded(Exception):
     """EDQUOT: ``Disk quota exceeded``."""
 
 
-def new(limits: tuple[tuple[int, int], tuple[int, int]], grace: int | None,
-        used: tuple[int, int]) -> Quota:
+def new(limits: tuple[tuple[int, int], tuple[int, int]], grace: int | None, used: tuple[int, int]) -> Quota:
     """A quota initialised (``vzquota init``) with usage from the private area."""
     (bs, bh), (is_, ih) = limits
-    return Quota(bused=used[0], iused=used[1], bsoft=bs, bhard=bh, isoft=is_, ihard=ih,
-                 grace=DEFAULT_GRACE if not grace else grace)
+    return Quota(
+        bused=used[0],
+        iused=used[1],
+        bsoft=bs,
+        bhard=bh,
+        isoft=is_,
+        ihard=ih,
+        grace=grace if grace else DEFAULT_GRACE,
+    )
 
 
-def setlimit(q: Quota, limits: tuple[tuple[int, int], tuple[int, int]], grace: int | None,
-             now: int) -> None:
+def setlimit(q: Quota, limits: tuple[tuple[int, int], tuple[int, int]], grace: int | None, now: int) -> None:
     """``vzquota setlimit``: new limits take effect at once; grace timers re-evaluated."""
     (q.bsoft, q.bhard), (q.isoft, q.ihard) = limits
     if grace:
