@@ -8,8 +8,10 @@ as an administrator would.
 
 from __future__ import annotations
 
+import fcntl
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from simvz.host import Host
 
 FAULTS_FILE = "faults.json"
+FAULTS_LOCK = "faults.lock"
 
 
 @dataclass
@@ -51,19 +54,32 @@ def add(host: Host, tool: str, argv_contains: Sequence[str], exit: int, stderr: 
     if not -64 <= exit <= 255:
         raise ValueError(f"exit must be an exit status (0..255) or -signal, not {exit}")
     fault = Fault(tool, list(argv_contains), exit, stderr, count)
-    with host.locked():
+    with _locked(host):
         _save(host, [*load(host), fault])
 
 
 def take(host: Host, tool: str, args: Sequence[str]) -> Result | None:
-    """Consume the first fault matching this command; call with the host lock held."""
-    faults = load(host)
-    for fault in faults:
-        if fault.matches(tool, args):
-            fault.count -= 1
-            _save(host, [f for f in faults if f.count > 0])
-            return fault.result()
+    """Consume the first fault matching this command (each fault fires ``count`` times)."""
+    if not (host.state / FAULTS_FILE).exists():  # the usual case, kept cheap
+        return None
+    with _locked(host):
+        faults = load(host)
+        for fault in faults:
+            if fault.matches(tool, args):
+                fault.count -= 1
+                _save(host, [f for f in faults if f.count > 0])
+                return fault.result()
     return None
+
+
+@contextmanager
+def _locked(host: Host) -> Iterator[None]:
+    # A lock of their own: vzlist runs under the *shared* host lock, so two vzlist
+    # processes could otherwise both consume the last count of one fault.
+    host.state.mkdir(parents=True, exist_ok=True)
+    with open(host.state / FAULTS_LOCK, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
 
 
 def load(host: Host) -> list[Fault]:
@@ -76,7 +92,7 @@ def load(host: Host) -> list[Fault]:
 
 def clear(host: Host) -> None:
     """Forget every pending fault."""
-    with host.locked():
+    with _locked(host):
         _save(host, [])
 
 
