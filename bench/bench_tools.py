@@ -30,11 +30,16 @@ def populate(host: Host, count: int) -> None:
     """Write ``count`` container configs and private areas, from CT 101 upwards."""
     sample = host.fs.read(SAMPLE) or ""
     for veid in range(FIRST_CTID, FIRST_CTID + count):
-        host.fs.write(f"/etc/vz/conf/{veid}.conf", sample + (
-            'VE_ROOT="/vz/root/$VEID"\n'
-            'VE_PRIVATE="/vz/private/$VEID"\n'
-            'OSTEMPLATE="centos-6-x86"\n'
-            f'HOSTNAME="ct{veid}.example.com"\n'))
+        host.fs.write(
+            f"/etc/vz/conf/{veid}.conf",
+            sample
+            + (
+                'VE_ROOT="/vz/root/$VEID"\n'
+                'VE_PRIVATE="/vz/private/$VEID"\n'
+                'OSTEMPLATE="centos-6-x86"\n'
+                f'HOSTNAME="ct{veid}.example.com"\n'
+            ),
+        )
         host.fs.mkdir(f"/vz/private/{veid}")
         host.fs.mkdir(f"/vz/root/{veid}")
 
@@ -80,13 +85,17 @@ def measure(host: Host, containers: int, runs: int, keep: bool) -> None:
     """Populate ``host`` and print the three medians."""
     built = time.perf_counter()
     populate(host, containers)
-    print(f"host with {containers} containers built in {time.perf_counter() - built:.1f} s"
-          f"{f' at {host.root}' if keep else ''}; {runs} runs each")
+    print(
+        f"host with {containers} containers built in {time.perf_counter() - built:.1f} s"
+        f"{f' at {host.root}' if keep else ''}; {runs} runs each"
+    )
     sbin = host.root / "usr" / "sbin"
     base, true_run = median_time(["/bin/true"], runs)
     report("/bin/true", base, base, true_run)
-    for label, argv in (("vzctl status 101", [str(sbin / "vzctl"), "status", str(FIRST_CTID)]),
-                        ("vzlist -a", [str(sbin / "vzlist"), "-a"])):
+    for label, argv in (
+        ("vzctl status 101", [str(sbin / "vzctl"), "status", str(FIRST_CTID)]),
+        ("vzlist -a", [str(sbin / "vzlist"), "-a"]),
+    ):
         seconds, run = median_time(argv, runs)
         report(label, seconds, base, run)
 

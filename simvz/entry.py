@@ -83,7 +83,7 @@ def _write(fd: int, data: bytes) -> None:
     view = memoryview(data)
     try:
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     except OSError:  # closed or broken pipe: the reader went away, as with any tool
         pass
 

@@ -46,8 +46,7 @@ class Fault:
         return Result(self.exit, b"", data, data)
 
 
-def add(host: Host, tool: str, argv_contains: Sequence[str], exit: int, stderr: str,
-        count: int = 1) -> None:
+def add(host: Host, tool: str, argv_contains: Sequence[str], exit: int, stderr: str, count: int = 1) -> None:
     """Make the next ``count`` matching commands fail with ``exit`` and ``stderr``."""
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")

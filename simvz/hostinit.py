@@ -93,8 +93,7 @@ def init_host(
     for node_dir in DIRS:
         host.fs.mkdir(node_dir)
     infos = {name: write_template(host, name, template_info(name, seed)) for name in names}
-    host.save_settings(Settings(vzctl_version=vzctl_version, seed=seed, hostname=hostname,
-                                templates=infos))
+    host.save_settings(Settings(vzctl_version=vzctl_version, seed=seed, hostname=hostname, templates=infos))
     _write_proc(host)
     host.fs.write("/etc/resolv.conf", HOST_RESOLV_CONF)
     for tool in TOOLS:

@@ -19,8 +19,17 @@ if TYPE_CHECKING:
     from simvz.host import Host
     from simvz.model.kernel import Quota
 
-CONFIG_KEYS = ("HOSTNAME", "NAME", "OSTEMPLATE", "IP_ADDRESS", "ONBOOT", "DISKSPACE", "DISKINODES",
-               "NETIF", "NETDEV")
+CONFIG_KEYS = (
+    "HOSTNAME",
+    "NAME",
+    "OSTEMPLATE",
+    "IP_ADDRESS",
+    "ONBOOT",
+    "DISKSPACE",
+    "DISKINODES",
+    "NETIF",
+    "NETDEV",
+)
 QUOTA_FIELDS = ("bused", "bsoft", "bhard", "iused", "isoft", "ihard")
 DEFAULT_DUMPDIR = "/vz/dump"  # KV:etc/vz.conf.in DUMPDIR=@VZDIR@/dump
 
@@ -90,8 +99,8 @@ def render_text(data: dict[str, Any]) -> str:
     lines = [
         f"Host {data['root']} ({data['hostname']}, vzctl {data['vzctl_version']})",
         f"Free on /vz: {data['disk_free_kb']} KB",
-        "Templates: " + ", ".join(
-            f"{n} ({t['kb']} KB, {t['inodes']} inodes)" for n, t in data["templates"].items()),
+        "Templates: "
+        + ", ".join(f"{n} ({t['kb']} KB, {t['inodes']} inodes)" for n, t in data["templates"].items()),
     ]
     if not data["containers"]:
         lines.append("No containers.")
@@ -125,5 +134,7 @@ def _quota_text(q: dict[str, int] | None) -> str:
     if q is None:
         return "none"
     state = "on" if q["on"] else "off"
-    return (f"{state}; blocks {q['bused']} used, {q['bsoft']}:{q['bhard']} soft:hard; "
-            f"inodes {q['iused']} used, {q['isoft']}:{q['ihard']} soft:hard")
+    return (
+        f"{state}; blocks {q['bused']} used, {q['bsoft']}:{q['bhard']} soft:hard; "
+        f"inodes {q['iused']} used, {q['isoft']}:{q['ihard']} soft:hard"
+    )

@@ -29,15 +29,23 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     init = sub.add_parser("init", help="create a simulated host in DIR")
     init.add_argument("dir", metavar="DIR", type=Path)
-    init.add_argument("--template", action="append", default=[], metavar="NAME",
-                      help="add an OS template cache (repeatable)")
-    init.add_argument("--vzctl-version", default="4.11.1", metavar="X.Y.Z",
-                      help="version the tools report (default 4.11.1)")
+    init.add_argument(
+        "--template",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add an OS template cache (repeatable)",
+    )
+    init.add_argument(
+        "--vzctl-version", default="4.11.1", metavar="X.Y.Z", help="version the tools report (default 4.11.1)"
+    )
     init.add_argument("--seed", type=int, default=0, help="seed of the host's RNG (default 0)")
     init.add_argument("--hostname", default="simvz-node", help="the node's hostname")
     init.set_defaults(func=cmd_init)
-    for name, func, what in (("journal", cmd_journal, "print every command run on the host in DIR"),
-                             ("inspect", cmd_inspect, "show the host in DIR as its administrator sees it")):
+    for name, func, what in (
+        ("journal", cmd_journal, "print every command run on the host in DIR"),
+        ("inspect", cmd_inspect, "show the host in DIR as its administrator sees it"),
+    ):
         sp = sub.add_parser(name, help=what)
         sp.add_argument("dir", metavar="DIR", type=Path)
         sp.add_argument("--json", action="store_true", help="print JSON")
@@ -63,8 +71,13 @@ def cmd_init(args: argparse.Namespace) -> str:
     from simvz.hostinit import init_host
 
     try:
-        host = init_host(args.dir, templates=args.template, vzctl_version=args.vzctl_version,
-                         seed=args.seed, hostname=args.hostname)
+        host = init_host(
+            args.dir,
+            templates=args.template,
+            vzctl_version=args.vzctl_version,
+            seed=args.seed,
+            hostname=args.hostname,
+        )
     except (ValueError, OSError) as err:
         raise CliError(f"init {args.dir}: {err}") from err
     return f"Initialised a simulated OpenVZ host in {host.root}\n"

@@ -22,13 +22,41 @@ from simvz.model import params
 
 # Keys of KV:etc/vz.conf.in (vzctl 4.11.1) in their shipped order (vzctl-facts §4.1).
 SHIPPED_VZ_CONF_KEYS = [
-    "VIRTUOZZO", "LOCKDIR", "DUMPDIR", "VE0CPUUNITS", "VE_STOP_MODE", "LOGGING", "LOGFILE",
-    "LOG_LEVEL", "VERBOSE", "DISK_QUOTA", "VZFASTBOOT", "ERROR_ON_ARPFAIL", "TEMPLATE", "VE_ROOT",
-    "VE_PRIVATE", "CONFIGFILE", "DEF_OSTEMPLATE", "NAMESERVER", "VE_LAYOUT", "LOCAL_UID",
-    "LOCAL_GID", "VZWDOG", "IPTABLES_MODULES", "IPV6",
+    "VIRTUOZZO",
+    "LOCKDIR",
+    "DUMPDIR",
+    "VE0CPUUNITS",
+    "VE_STOP_MODE",
+    "LOGGING",
+    "LOGFILE",
+    "LOG_LEVEL",
+    "VERBOSE",
+    "DISK_QUOTA",
+    "VZFASTBOOT",
+    "ERROR_ON_ARPFAIL",
+    "TEMPLATE",
+    "VE_ROOT",
+    "VE_PRIVATE",
+    "CONFIGFILE",
+    "DEF_OSTEMPLATE",
+    "NAMESERVER",
+    "VE_LAYOUT",
+    "LOCAL_UID",
+    "LOCAL_GID",
+    "VZWDOG",
+    "IPTABLES_MODULES",
+    "IPV6",
 ]
-SAMPLES = ["ve-basic", "ve-light", "ve-vswap-256m", "ve-vswap-512m", "ve-vswap-1024m", "ve-vswap-1g",
-           "ve-vswap-2g", "ve-vswap-4g"]
+SAMPLES = [
+    "ve-basic",
+    "ve-light",
+    "ve-vswap-256m",
+    "ve-vswap-512m",
+    "ve-vswap-1024m",
+    "ve-vswap-1g",
+    "ve-vswap-2g",
+    "ve-vswap-4g",
+]
 
 
 @pytest.fixture
@@ -43,8 +71,16 @@ def entries(text: str) -> dict[str, str]:
 def test_layout_exists(host: Host) -> None:
     for d in hostinit.DIRS:
         assert host.fs.isdir(d), d
-    for f in ("/etc/vz/vz.conf", "/etc/vz/conf/0.conf", "/proc/vz/veinfo", "/proc/vz/vestat",
-              "/proc/vz/veip", "/proc/vz/vzquota", "/proc/vz/version", "/proc/user_beancounters"):
+    for f in (
+        "/etc/vz/vz.conf",
+        "/etc/vz/conf/0.conf",
+        "/proc/vz/veinfo",
+        "/proc/vz/vestat",
+        "/proc/vz/veip",
+        "/proc/vz/vzquota",
+        "/proc/vz/version",
+        "/proc/user_beancounters",
+    ):
         assert host.fs.read(f) is not None, f
     assert host.is_initialised()
 
@@ -92,11 +128,19 @@ def test_vswap_1g_is_a_symlink_to_1024m(host: Host) -> None:
 def test_sample_values_as_shipped(host: Host) -> None:
     # vzctl-facts §4.6 table.
     v = entries(host.fs.read("/etc/vz/conf/ve-vswap-512m.conf-sample") or "")
-    assert v == {"PHYSPAGES": "0:512M", "SWAPPAGES": "0:1G", "DISKSPACE": "2G:2.2G",
-                 "DISKINODES": "131072:144179", "QUOTATIME": "0", "CPUUNITS": "1000",
-                 "NETFILTER": "stateless"}
+    assert v == {
+        "PHYSPAGES": "0:512M",
+        "SWAPPAGES": "0:1G",
+        "DISKSPACE": "2G:2.2G",
+        "DISKINODES": "131072:144179",
+        "QUOTATIME": "0",
+        "CPUUNITS": "1000",
+        "NETFILTER": "stateless",
+    }
     assert entries(host.fs.read("/etc/vz/conf/0.conf") or "") == {
-        "ONBOOT": "no", "OOMGUARPAGES": "unlimited:unlimited"}
+        "ONBOOT": "no",
+        "OOMGUARPAGES": "unlimited:unlimited",
+    }
 
 
 def test_no_foreign_copyright_lines(host: Host) -> None:
@@ -113,8 +157,15 @@ def test_default_templates_are_real_gzip_tars(host: Host) -> None:
         with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as tar:
             names = tar.getnames()
             assert names == sorted(names)
-            assert {"./sbin/init", "./bin/sh", "./etc/issue", "./etc/hostname", "./etc/resolv.conf",
-                    "./root", "./tmp"} <= set(names)
+            assert {
+                "./sbin/init",
+                "./bin/sh",
+                "./etc/issue",
+                "./etc/hostname",
+                "./etc/resolv.conf",
+                "./root",
+                "./tmp",
+            } <= set(names)
             issue = tar.extractfile("./etc/issue")
             assert issue is not None and name in issue.read().decode()
             assert all(m.mtime == 0 for m in tar.getmembers())
@@ -143,8 +194,13 @@ def test_template_sizes_follow_the_seed() -> None:
 
 
 def test_extra_templates_and_options(tmp_path: Path) -> None:
-    host = init_host(tmp_path / "n", templates=["ubuntu-8.04-x86", "centos-6-x86"],
-                     vzctl_version="3.0.22", seed=5, hostname="hn1")
+    host = init_host(
+        tmp_path / "n",
+        templates=["ubuntu-8.04-x86", "centos-6-x86"],
+        vzctl_version="3.0.22",
+        seed=5,
+        hostname="hn1",
+    )
     s = host.settings
     assert list(s.templates) == sorted([*DEFAULT_TEMPLATES, "ubuntu-8.04-x86"])
     assert host.fs.exists("/vz/template/cache/ubuntu-8.04-x86.tar.gz")
@@ -200,11 +256,14 @@ def test_tool_outside_a_host_fails_in_one_line(host: Host, tmp_path: Path) -> No
     assert r.stderr.count(b"\n") == 1 and b"not a simulated host" in r.stderr
 
 
-@pytest.mark.parametrize(("argv0", "root"), [
-    ("/h/usr/sbin/vzctl", "/h"),
-    ("/usr/sbin/vzlist", "/"),
-    ("/h/bin/vzctl", None),
-    ("/h/sbin/vzctl", None),
-])
+@pytest.mark.parametrize(
+    ("argv0", "root"),
+    [
+        ("/h/usr/sbin/vzctl", "/h"),
+        ("/usr/sbin/vzlist", "/"),
+        ("/h/bin/vzctl", None),
+        ("/h/sbin/vzctl", None),
+    ],
+)
 def test_host_root_from_the_tool_path(argv0: str, root: str | None) -> None:
     assert entry.host_root(argv0) == root

@@ -33,8 +33,18 @@ def host(tmp_path: Path) -> Host:
 
 def test_init_creates_a_host(tmp_path: Path) -> None:
     d = tmp_path / "n"
-    r = simvz("init", d, "--template", "ubuntu-8.04-x86", "--vzctl-version", "3.0.23", "--seed", "3",
-              "--hostname", "hn")
+    r = simvz(
+        "init",
+        d,
+        "--template",
+        "ubuntu-8.04-x86",
+        "--vzctl-version",
+        "3.0.23",
+        "--seed",
+        "3",
+        "--hostname",
+        "hn",
+    )
     assert r.returncode == 0, r.stderr
     assert str(d) in r.stdout
     s = Host(d).settings
@@ -69,10 +79,12 @@ def test_journal_text_and_json(host: Host) -> None:
     # status may also log on stderr (VE_ROOT missing); every output line is indented
     start = lines.index("14 vzctl start 101")
     assert all(line.startswith(("    out| ", "    err| ")) for line in lines[2:start])
-    assert lines[start + 1:] == ["    err| Container config file does not exist"]
+    assert lines[start + 1 :] == ["    err| Container config file does not exist"]
     data = json.loads(simvz("journal", host.root, "--json").stdout)
-    assert [(e["argv"], e["exit"]) for e in data] == [(["vzctl", "status", "101"], 0),
-                                                       (["vzctl", "start", "101"], 14)]
+    assert [(e["argv"], e["exit"]) for e in data] == [
+        (["vzctl", "status", "101"], 0),
+        (["vzctl", "start", "101"], 14),
+    ]
 
 
 def test_journal_quotes_odd_arguments(host: Host) -> None:
@@ -91,9 +103,11 @@ def test_inspect_empty_host(host: Host) -> None:
 
 
 def test_inspect_a_running_container(host: Host) -> None:
-    for argv in (["create", "101", "--ostemplate", "fedora-core-5-i386", "--hostname", "ct101.test"],
-                 ["set", "101", "--ipadd", "10.0.0.101", "--save"],
-                 ["start", "101"]):
+    for argv in (
+        ["create", "101", "--ostemplate", "fedora-core-5-i386", "--hostname", "ct101.test"],
+        ["set", "101", "--ipadd", "10.0.0.101", "--save"],
+        ["start", "101"],
+    ):
         assert host.run("vzctl", ["vzctl", *argv]).exit == 0
     data = inspect.inspect(host)
     (ct,) = data["containers"]
@@ -122,8 +136,15 @@ def test_inspect_a_suspended_container(host: Host) -> None:
     (ct,) = inspect.inspect(host)["containers"]
     assert ct["status"] == {"exist": True, "mounted": False, "running": False, "suspended": True}
     assert ct["config"]["NAME"] == "web"
-    assert ct["quota"] == {"bused": 5, "iused": 6, "bsoft": 7, "bhard": 8, "isoft": 9, "ihard": 10,
-                           "on": False}
+    assert ct["quota"] == {
+        "bused": 5,
+        "iused": 6,
+        "bsoft": 7,
+        "bhard": 8,
+        "isoft": 9,
+        "ihard": 10,
+        "on": False,
+    }
     assert inspect.status_words(ct["status"]) == "exist unmounted down suspended"
 
 
