@@ -39,9 +39,20 @@ class Storage:
         p = self.real(node_path)
         return p.is_dir() and not p.is_symlink()
 
+    def resolve(self, node_path: str, depth: int = 8) -> str:
+        """Follow symlinks as the node would (``ve-vswap-1g.conf-sample`` is a link),
+        reading each target as a node path so no link can lead out of the host."""
+        path = posixpath.normpath("/" + node_path)
+        for _ in range(depth):
+            target = self.readlink(path)
+            if target is None:
+                return path
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+        return path
+
     def read(self, node_path: str) -> str | None:
         """Text of a regular file, or None when missing; bytes kept via surrogateescape."""
-        p = self.real(node_path)
+        p = self.real(self.resolve(node_path))
         if p.is_symlink() or not p.is_file():
             return None
         return p.read_bytes().decode("utf-8", "surrogateescape")

@@ -40,6 +40,7 @@ class Call:
     cps: ParamSet | None = None  # the CT's own config, None when missing
     opts: dict[str, object] = field(default_factory=dict)
     skiplock: bool = False
+    stdin: bytes = b""
 
     @property
     def ps(self) -> ParamSet:
@@ -116,6 +117,7 @@ def _main(host: Host, con: Console, argv: list[str], stdin: bytes) -> int:
         con.verbose = -1
     call = _resolve(host, con, prog, word, args[1:])
     call.skiplock = skiplock
+    call.stdin = stdin
     call.gps = _parse_conf(call, C.GLOBAL_CONF, is_global=True)
     _apply_verbose(call)
     command.parse(call)
@@ -498,8 +500,10 @@ def act_exec(call: Call) -> int:
     if not L.is_running(ctx):
         raise VzError(E.VE_NOT_RUNNING if exec2 else E.COMMAND_EXECUTION_ERROR, "Container is not running")
     line = " ".join(a if a else "''" for a in call.args)
-    stdin = call.opts.get("stdin", b"")
-    code = shell.run(ctx, call.con, line, stdin if isinstance(stdin, bytes) else b"")
+    if call.args == ["-"]:
+        # ``-`` reads the commands from stdin (``KV:src/vzctl-actions.c:exec``)
+        line = call.stdin.decode("utf-8", "surrogateescape")
+    code = shell.run(ctx, call.con, line, b"")
     if code != 0 and not exec2:
         return E.COMMAND_EXECUTION_ERROR
     return code

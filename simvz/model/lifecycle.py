@@ -7,9 +7,11 @@ vzctl's exit code. Nothing is changed on the node before a check has passed.
 
 from __future__ import annotations
 
+import posixpath
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simvz import errors as E
@@ -290,6 +292,33 @@ def unpack_template(ctx: Ctx, tarball: str) -> tuple[int, int]:
                 "Error: /sbin/init or /bin/sh not found in the template",
                 "Creation of container private area failed",
             )
-        tar.extractall(fs.real(tmp), filter="data")
+        _extract(tar, fs.real(tmp))
     fs.rename(tmp, ctx.private)
     return usage_of(ctx)
+
+
+def _extract(tar: tarfile.TarFile, dest: Path) -> None:
+    """Extract with tarfile's ``data`` filter where this Python has it (3.11.4+); on
+    older ones (Debian 12 ships 3.11.2) refuse by hand what that filter refuses."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="data")
+        return
+    for m in tar.getmembers():
+        if _unsafe(m):
+            raise VzError(
+                E.FS_BAD_TMPL,
+                f"Error: unsafe member {m.name} in the template",
+                "Creation of container private area failed",
+            )
+    tar.extractall(dest)
+
+
+def _unsafe(m: tarfile.TarInfo) -> bool:
+    """What the ``data`` filter refuses: absolute or escaping names and links, devices."""
+    name = posixpath.normpath(m.name)
+    if name.startswith(("/", "..")) or m.isdev():
+        return True
+    if m.issym() or m.islnk():
+        link = m.linkname if m.islnk() else posixpath.join(posixpath.dirname(name), m.linkname)
+        return m.linkname.startswith("/") or posixpath.normpath(link).startswith("..")
+    return False
