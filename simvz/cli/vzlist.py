@@ -1,0 +1,621 @@
+"""``vzlist`` 4.11.1: argv, what it collects from the node, and its output
+(``KV:src/vzlist.c``; vzctl-facts §5; the recorded runs in corpus/vzctl-4.11.1 win).
+
+vzlist reads what a real one reads: ``/etc/vz/conf/<N>.conf`` (only VE_ROOT, VE_PRIVATE
+and DUMPDIR come from vz.conf, everything else from the CT's own file), the running set,
+IPs, uptime, quota usage from the kernel, and the UBC table from
+``/proc/user_beancounters``. The steps below keep the order of ``collect()`` because it
+decides which messages appear and when vzlist gives up.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from simvz.cli.getopt import GetoptError, Opt, getopt_long
+from simvz.cli.output import Console, Result
+from simvz.formats import vzlist as F
+from simvz.formats.cfnmatch import fnmatch
+from simvz.formats.values import strtol
+from simvz.formats.vzlist import CpuStat, CtInfo, Field, Res
+from simvz.model import container as C
+from simvz.model import params
+from simvz.model.params import ParamSet
+
+if TYPE_CHECKING:
+    from simvz.host import Host
+
+ENOENT = "No such file or directory"
+VEINFO = "/proc/vz/veinfo"
+HZ = 100  # sysconf(_SC_CLK_TCK) on OpenVZ kernels
+DEFAULT_FIELDS = "ctid,numproc,status,ip,hostname"
+DEFAULT_NAME_FIELDS = "smart_name,numproc,status,ip,hostname"
+SHORTOPTS = "HtSanjN:h:d:o:s:Le1"
+# KV:src/vzlist.c list_options[], in its order (getopt lists ambiguous matches in it);
+# each long option is identified by the short letter it returns.
+LONGOPTS = [
+    Opt("no-header", False, "H"),
+    Opt("no-trim", False, "t"),
+    Opt("stopped", False, "S"),
+    Opt("all", False, "a"),
+    Opt("name", False, "n"),
+    Opt("json", False, "j"),
+    Opt("name_filter", True, "N"),
+    Opt("hostname", True, "h"),
+    Opt("description", True, "d"),
+    Opt("output", True, "o"),
+    Opt("sort", True, "s"),
+    Opt("list", False, "L"),
+    Opt("help", False, "e"),
+]
+
+
+class Stop(Exception):
+    """vzlist returns from main() with this exit code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Opts:
+    """The command line after getopt."""
+
+    all: bool = False
+    stopped: bool = False
+    header: bool = True
+    trim: bool = True
+    json: bool = False
+    fields: str | None = None
+    sort: Field | None = None
+    reverse: bool = False
+    patterns: dict[str, str] = field(default_factory=dict)  # CtInfo attribute -> pattern
+    ids: list[int] | None = None
+
+
+@dataclass
+class Run:
+    """One vzlist run: the node, its console, the options and the CTs collected."""
+
+    host: Host
+    con: Console
+    opts: Opts
+    fields: list[Field] | None = None  # None: JSON with every field
+    cts: list[CtInfo] = field(default_factory=list)
+    dumpdir: str | None = None
+
+    def err(self, text: str) -> None:
+        """``fprintf(stderr, ...)``."""
+        self.con.write(2, text + "\n")
+
+    def wants(self, res: Res) -> bool:
+        """``check_param``: is a field of this kind shown (JSON without -o shows all)?"""
+        return self.fields is None or any(f.res is res for f in self.fields)
+
+    def allowed(self, veid: int) -> bool:
+        """``check_veid_restr``: listed on the command line, or no IDs given."""
+        return self.opts.ids is None or veid in self.opts.ids
+
+    def find(self, veid: int) -> CtInfo | None:
+        """``find_ve``."""
+        return next((c for c in self.cts if c.veid == veid), None)
+
+
+def main(host: Host, argv: list[str], stdin: bytes) -> Result:
+    """Run vzlist with ``argv`` (``argv[0]`` included) on ``host``."""
+    con = Console()
+    try:
+        _main(host, con, argv)
+        code = 0
+    except Stop as stop:
+        code = stop.code
+    return con.result(code)
+
+
+def usage_text() -> str:
+    """vzlist's usage text (``KV:src/vzlist.c:usage``)."""
+    return resources.files("simvz.data").joinpath("vzlist-usage.txt").read_text()
+
+
+def _main(host: Host, con: Console, argv: list[str]) -> None:
+    prog = argv[0] if argv else "vzlist"
+    opts, operands = _parse_options(con, prog, argv[1:])
+    if operands:
+        opts.ids = sorted(_ct_id(host, con, a) for a in operands)
+    run = Run(host, con, opts)
+    run.fields = _field_order(run)
+    # vzlist exits 1 unless run as root; the simulated node is always run by root.
+    if not _collect(run):
+        # KV:src/vzlist.c (bug #2149): nothing found is an error only for explicit IDs.
+        raise Stop(0 if opts.ids is None else 1)
+    _print(run)
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+def _parse_options(con: Console, prog: str, args: list[str]) -> tuple[Opts, list[str]]:
+    opts, operands = Opts(), list[str]()
+    try:
+        for p in getopt_long(prog, args, LONGOPTS, operands, SHORTOPTS):
+            _apply(con, opts, p.id, p.value)
+    except GetoptError as exc:
+        con.write(2, f"{exc}\n")
+        _usage_exit(con)
+    return opts, operands
+
+
+def _usage_exit(con: Console) -> None:
+    con.write(1, usage_text())
+    raise Stop(1)
+
+
+def _apply(con: Console, opts: Opts, letter: str, value: str | None) -> None:
+    # Options take effect in order; a later -o, -n or -1 replaces the field list.
+    settings: dict[str, dict[str, object]] = {
+        "S": {"stopped": True},
+        "t": {"trim": False},
+        "H": {"header": False},
+        "a": {"all": True},
+        "j": {"json": True},
+        "n": {"fields": DEFAULT_NAME_FIELDS},
+        "1": {"fields": "veid", "header": False},
+        "o": {"fields": value},
+    }
+    patterns = {"h": "hostname", "N": "name", "d": "description"}
+    if letter in settings:
+        for attr, v in settings[letter].items():
+            setattr(opts, attr, v)
+    elif letter in patterns and value is not None:
+        opts.patterns[patterns[letter]] = value
+    elif letter == "s" and value is not None:
+        _set_sort(con, opts, value)
+    elif letter == "L":
+        _list_exit(con)
+    else:
+        # --help lands here too: its case is missing from main()'s switch, so it
+        # prints the usage and exits 1 (KV:src/vzlist.c).
+        _usage_exit(con)
+
+
+def _list_exit(con: Console) -> None:
+    con.write(1, F.list_text())
+    raise Stop(0)
+
+
+def _set_sort(con: Console, opts: Opts, value: str) -> None:
+    name = value[1:] if value.startswith("-") else value
+    # sort_rev is only ever set, never reset, by a later -s (KV:src/vzlist.c).
+    opts.reverse = opts.reverse or value.startswith("-")
+    opts.sort = F.find(name)
+    if opts.sort is None:
+        con.write(2, f"Invalid sort field name: {value}\n")
+        raise Stop(1)
+
+
+def _ct_id(host: Host, con: Console, arg: str) -> int:
+    value, tail = strtol(arg)
+    veid = F.c_int(value)  # strtol's long is stored into an int
+    if tail or not veid:
+        veid = veid_by_name(host, arg)
+    if veid < 0 or veid > C.VEID_MAX:
+        con.write(2, f"CT ID {arg} is invalid.\n")
+        raise Stop(1)
+    return veid
+
+
+def veid_by_name(host: Host, name: str) -> int:
+    """``get_veid_by_name``: the ``%d`` that starts the basename of the name link's target.
+
+    access() follows the link, so a link to a missing config does not resolve.
+    """
+    link = f"{C.NAMES_DIR}/{name}"
+    target = host.fs.readlink(link)
+    if target is None:
+        return -1
+    resolved = target if target.startswith("/") else posixpath.join(C.NAMES_DIR, target)
+    if not host.fs.exists(resolved):
+        return -1
+    veid = _scan_int(target.rsplit("/", 1)[-1])
+    return -1 if veid is None else veid
+
+
+_SPACE = " \t\n\v\f\r"
+_INT_RE = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
+def _scan_int(text: str) -> int | None:
+    """sscanf ``%d``: optional blanks and sign, digits; a long stored into an int."""
+    m = _INT_RE.match(text)
+    return F.c_int(int(m.group(1))) if m else None
+
+
+def _field_order(run: Run) -> list[Field] | None:
+    """``build_field_order``: the -o list, the default one, or None for JSON's all fields."""
+    spec = run.opts.fields
+    if spec is None:
+        if run.opts.json:
+            return None
+        spec = DEFAULT_FIELDS
+    out: list[Field] = []
+    rest = spec
+    while True:
+        name, comma, after = rest.partition(",")
+        if len(name) + 1 > 31:
+            run.err(f"Invalid field: {rest}")
+            raise Stop(1)
+        fld = F.find(name)
+        if fld is None:
+            run.err(f"Unknown field: {name}")
+            raise Stop(1)
+        if run.opts.json and fld.index:
+            run.err(f"Field `{name}' is not available in JSON output")
+            raise Stop(1)
+        out.append(fld)
+        if not comma or not after:  # a trailing comma ends the list quietly
+            return out
+        rest = after
+
+
+# -- collecting (KV:src/vzlist.c:collect) ------------------------------------------------------
+
+
+def _collect(run: Run) -> bool:
+    opts = run.opts
+    if opts.all or opts.ids is not None or opts.stopped:
+        _scan_configs(run)
+    _running(run)
+    if not opts.stopped and not _beancounters(run):
+        return False
+    if not run.cts:
+        if opts.json:
+            run.con.write(1, "[]\n")
+        else:
+            run.err("Container(s) not found")
+        return False
+    _kernel_extras(run)
+    _read_configs(run)
+    _mount_status(run, run.wants(Res.STATUS))
+    if run.wants(Res.QUOTA):
+        _quota(run)
+    for attr, pattern in opts.patterns.items():
+        for ct in run.cts:
+            value = getattr(ct, attr)
+            if value is None or not fnmatch(pattern, value):
+                ct.hide = True
+    return True
+
+
+_CONF_RE = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)\.[ \t\n\v\f\r]*conf(?![^ \t\n\v\f\r])")
+
+
+def _scan_configs(run: Run) -> None:
+    """``get_ve_list``: every ``sscanf("%d.%5s") == conf`` name in /etc/vz/conf."""
+    for entry in run.host.fs.listdir(C.CONF_DIR):
+        m = _CONF_RE.match(entry)
+        if not m:
+            continue
+        veid = F.c_int(int(m.group(1)))
+        if veid < 0 or veid > C.VEID_MAX:
+            run.err(f"Warning: invalid CTID in config file name: {entry}, skipping")
+            continue
+        if run.allowed(veid):
+            run.cts.append(CtInfo(veid))
+    run.cts = F.msort(run.cts, lambda a, b: int(a.veid > b.veid))
+
+
+def _running(run: Run) -> None:
+    """``get_run_ve``: running CTs from the kernel, their venet IPs in order of addition."""
+    if not run.host.fs.exists(VEINFO):
+        run.err(f"Unable to open {VEINFO}: {ENOENT}")
+        return
+    for veid in run.host.kernel.running():
+        if veid == 0 or not run.allowed(veid):
+            continue
+        ips = [_ntop(ip) for ip in run.host.kernel.cts[veid].ips]
+        # invert_ip() leaves a space after every address; none at all means NULL.
+        ip = "".join(f"{a} " for a in ips if a) if ips else None
+        ct = run.find(veid)
+        if ct is None:
+            run.cts.append(CtInfo(veid, status=F.RUNNING, ip=ip))
+            run.cts = F.msort(run.cts, lambda a, b: int(a.veid > b.veid))
+        else:
+            ct.ip = ip if ct.ip is None else ct.ip
+            ct.status = F.RUNNING
+
+
+def _ntop(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.split("/")[0]))
+    except ValueError:
+        return ""
+
+
+def _beancounters(run: Run) -> bool:
+    """``get_ub``: the kernel's UBC table for running CTs; False when it is missing."""
+    fs = run.host.fs
+    text = fs.read("/proc/bc/resources") or fs.read("/proc/user_beancounters")
+    if text is None or not fs.exists(VEINFO):
+        run.err(f"Unable to open /proc/user_beancounters: {ENOENT}")
+        return False
+    for veid, table in _parse_ubc(text).items():
+        ct = run.find(veid)
+        if ct is not None and ct.status == F.RUNNING and run.allowed(veid):
+            ct.ubc = table
+    return True
+
+
+def _parse_ubc(text: str) -> dict[int, dict[str, list[int]]]:
+    """``<id>:`` starts a CT's rows; each row is ``name held maxheld barrier limit failcnt``."""
+    out: dict[int, dict[str, list[int]]] = {}
+    table: dict[str, list[int]] | None = None
+    for line in text.splitlines():
+        head, colon, rest = line.partition(":")
+        if colon:
+            veid = _scan_int(head)
+            if veid is None:
+                continue
+            table = out.setdefault(veid, _empty_ubc()) if veid else None
+            line = rest
+        words = line.split()
+        if (
+            table is not None
+            and len(words) >= 6
+            and words[0] in table
+            and all(w.isdigit() for w in words[1:6])
+        ):
+            table[words[0]] = [int(w) for w in words[1:6]]
+    return out
+
+
+def _empty_ubc() -> dict[str, list[int]]:
+    return {name: [0, 0, 0, 0, 0] for name, _ in F.UBC_NAMES}
+
+
+def _kernel_extras(run: Run) -> None:
+    """Load average and uptime (an ioctl), CPU limits (/proc/fairsched), CPU counts."""
+    kernel_up = run.host.fs.exists(VEINFO)  # /dev/vzctl opens only on an OpenVZ kernel
+    if run.wants(Res.CPUSTAT) and kernel_up:
+        for ct in run.cts:
+            ct.cpustat = _cpustat(run, ct.veid)
+    if run.wants(Res.CPU) and not run.opts.stopped:
+        for veid in run.host.kernel.running():
+            found = run.find(veid)
+            if found is not None:
+                found.cpu = _fairsched(run, veid)
+    if run.wants(Res.CPUNUM) and not run.opts.stopped and run.host.fs.isdir("/proc/vz/fairsched"):
+        for ct in run.cts:
+            if ct.status == F.RUNNING:
+                _cpunum(run, ct)
+
+
+def _cpustat(run: Run, veid: int) -> CpuStat | None:
+    k = run.host.kernel
+    ct = k.cts.get(veid)
+    if ct is None or not ct.running:
+        return None  # the ioctl fails for a stopped CT
+    jiffies = max(0, k.clock - ct.started_at) * HZ
+    # (float)uptime_jif / clk_tck, in C float arithmetic; the model keeps no load average.
+    return CpuStat((0.0, 0.0, 0.0), F.f32(F.f32(float(jiffies)) / HZ))
+
+
+def _fairsched(run: Run, veid: int) -> tuple[int, int]:
+    """A running CT's fairsched rate and weight as vzctl set them at start, read back."""
+    ps = C.effective(run.host, veid)
+    limit = ps.int("CPULIMIT") or 0
+    units = ps.int("CPUUNITS") or 1000  # DEF_CPUUNITS, applied when none is configured
+    rate = int(F.f32(F.f32(F.f32(float(limit)) * 1024) / 100))  # KV:src/lib/cpu.c
+    weight = max(1, 500000 // max(1, units))
+    return round(rate * 100 / 1024), round(500000 / weight)  # rint(): half to even
+
+
+def _cpunum(run: Run, ct: CtInfo) -> None:
+    path = f"/proc/vz/fairsched/{ct.veid}/cpu.nr_cpus"
+    text = run.host.fs.read(path)
+    if text is None:
+        run.err(f"Unable to open {path}: {ENOENT}")
+        return
+    value = _scan_int(text)
+    if value is not None:
+        ct.cpunum = value
+
+
+def _parse_file(run: Run, path: str, is_global: bool = False) -> ParamSet:
+    """``vps_parse_config``: vzlist's logger prints warnings of level 0 and below."""
+    text = run.host.fs.read(path)
+    if text is None:
+        run.err(f"Unable to open {path}: {ENOENT}")
+        return ParamSet()
+    ps = params.load(text, path, is_global=is_global)
+    for w in ps.warnings:
+        run.con.log(w.level, w.text)
+    return ps
+
+
+def _read_configs(run: Run) -> None:
+    """``read_ves_param``: vz.conf for the VE_ROOT/VE_PRIVATE/DUMPDIR defaults, then each CT."""
+    g = _parse_file(run, C.GLOBAL_CONF, is_global=True)
+    run.dumpdir = g.str("DUMPDIR")
+    for ct in run.cts:
+        ps = _parse_file(run, C.conf_path(ct.veid))
+        _merge(run, ct, ps)
+        if ct.root is None and g.str("VE_ROOT"):
+            ct.root = params.subst_veid(g.str("VE_ROOT") or "", ct.veid)
+        if ct.private is None and g.str("VE_PRIVATE"):
+            ct.private = params.subst_veid(g.str("VE_PRIVATE") or "", ct.veid)
+
+
+def _merge(run: Run, ct: CtInfo, ps: ParamSet) -> None:
+    """``merge_conf``: what the CT's own config adds to what the kernel told."""
+    if ct.ubc is None:
+        ct.ubc = {name: [0, 0, *(ps.pair(name.upper()) or (0, 0)), 0] for name, _ in F.UBC_NAMES}
+    ct.vm_overcommit = F.f32(float(_num(ps.get("VM_OVERCOMMIT"), 0.0)))
+    if ct.ip is None and ps.list("IP_ADDRESS"):
+        ct.ip = " ".join(ps.list("IP_ADDRESS"))
+    if ct.quota is None and (ps.pair("DISKSPACE") or ps.pair("DISKINODES")):
+        ct.quota = {k: [0, *(ps.pair(k.upper()) or (0, 0))] for k in ("diskspace", "diskinodes")}
+    if ct.cpu is None and (ps.int("CPUUNITS") is not None or ps.int("CPULIMIT") is not None):
+        ct.cpu = (ps.int("CPULIMIT") or 0, ps.int("CPUUNITS") or 0)
+    _merge_strings(run, ct, ps)
+    ct.onboot = ps.flag("ONBOOT")
+    ct.bootorder = ps.int("BOOTORDER")
+    ct.ioprio = _or(ps.int("IOPRIO"), -1)
+    ct.iolimit = _iolimit(ps.int("IOLIMIT"))
+    ct.iopslimit = _or(ps.int("IOPSLIMIT"), -1)
+    if ct.cpunum == -1 and ps.int("CPUS") is not None:
+        ct.cpunum = F.c_int(ps.int("CPUS") or 0)
+    ct.features = parse_features(ps.str("FEATURES") or "")
+    ct.disabled = ps.flag("DISABLED") is True
+    ct.layout = _layout(ps.str("VE_LAYOUT"))
+    nf = ps.str("NETFILTER")
+    ct.netfilter = nf if nf in F.NETFILTER_WORDS else None
+    ct.cap = parse_capability(ps.str("CAPABILITY") or "")
+
+
+def _merge_strings(run: Run, ct: CtInfo, ps: ParamSet) -> None:
+    for attr, key in (
+        ("hostname", "HOSTNAME"),
+        ("description", "DESCRIPTION"),
+        ("ostemplate", "OSTEMPLATE"),
+        ("mount_opts", "MOUNT_OPTS"),
+        ("origin_sample", "ORIGIN_SAMPLE"),
+    ):
+        if ps.str(key) is not None:
+            setattr(ct, attr, ps.str(key))
+    for attr, key in (("nameserver", "NAMESERVER"), ("searchdomain", "SEARCHDOMAIN")):
+        if ps.list(key):
+            setattr(ct, attr, " ".join(ps.list(key)))
+    name = ps.str("NAME")
+    # A NAME whose /etc/vz/names link points elsewhere is not shown.
+    if name is not None and veid_by_name(run.host, name) == ct.veid:
+        ct.name = name
+    for attr, key in (("root", "VE_ROOT"), ("private", "VE_PRIVATE")):
+        value = ps.str(key)
+        if value is not None:
+            setattr(ct, attr, params.subst_veid(value, ct.veid))
+
+
+def _num(value: object, default: float) -> float:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _iolimit(value: int | None) -> int:
+    # KV:src/lib/config.c parse_iolimit: "unlimited" is 0, values above INT_MAX are cut.
+    if value is None:
+        return -1
+    return 0 if value == F.LONG_MAX else min(value, F.INT_MAX)
+
+
+def _layout(value: str | None) -> str:
+    if value is None:
+        return "???"  # guessed from the private area later (get_mounted_status)
+    return "ploop" if value.startswith("ploop") else "simfs"
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.split("[\t ,]+", text) if t]
+
+
+def parse_features(text: str) -> tuple[int, int]:
+    """FEATURES as ``parse_features`` reads it: (on mask, known mask); bad tokens skipped."""
+    mask = known = 0
+    for token in _tokens(text):
+        found = _find_feature(token)
+        if found is None:
+            continue
+        bit, on = found
+        mask |= bit if on else 0
+        known |= bit
+    return mask, known
+
+
+def _find_feature(token: str) -> tuple[int, bool] | None:
+    """``find_feature``; when no name matches, C's loop is left on the last entry."""
+    index = len(F.FEATURES) - 1
+    for i, name in enumerate(F.FEATURES):
+        if token.startswith(name + ":"):
+            index = i
+            break
+    state = token[len(F.FEATURES[index]) + 1 :]
+    if state not in ("on", "off"):
+        return None
+    return 1 << index, state == "on"
+
+
+def parse_capability(text: str) -> tuple[int, int]:
+    """CAPABILITY as ``parse_cap`` reads it: (on, off); it stops at the first bad token,
+    keeping the bits set before it."""
+    on = off = 0
+    lookup = {n.lower(): i for i, n in enumerate(F.CAP_NAMES)}
+    for token in _tokens(text):
+        name, colon, state = token.rpartition(":")
+        index = lookup.get(name.lower())
+        if not colon or state not in ("on", "off") or index is None or len(name) + 1 > 128:
+            break
+        if state == "on":
+            on |= 1 << index
+        else:
+            off |= 1 << index
+    return on, off
+
+
+def _mount_status(run: Run, detailed: bool) -> None:
+    """``get_mounted_status``: hide stopped CTs without a private area; mounted/suspended."""
+    fs = run.host.fs
+    for ct in run.cts:
+        if ct.layout == "???" and ct.private is not None:
+            dd = f"{ct.private}/root.hdd"
+            ct.layout = "ploop" if fs.exists(dd) and fs.exists(dd + "/DiskDescriptor.xml") else "simfs"
+        elif ct.layout == "???":
+            ct.layout = "simfs"
+        if ct.status == F.RUNNING:
+            continue
+        if ct.private is None or not fs.exists(ct.private):
+            ct.hide = True
+            continue
+        if not detailed:
+            continue
+        if fs.exists(f"{run.dumpdir or '/vz/dump'}/Dump.{ct.veid}"):
+            ct.status = F.SUSPENDED
+        if ct.root is not None and run.host.kernel.peek(ct.veid).mounted:
+            ct.status = F.MOUNTED
+
+
+def _quota(run: Run) -> None:
+    """``get_run_quota_stat``: usage and limits of every active vzquota (/proc/vz/vzquota)."""
+    if not run.host.fs.exists("/proc/vz/vzquota"):
+        return
+    for veid, kct in run.host.kernel.cts.items():
+        q = kct.quota
+        ct = run.find(veid)
+        if q is not None and q.on and ct is not None:
+            ct.quota = {"diskspace": [q.bused, q.bsoft, q.bhard], "diskinodes": [q.iused, q.isoft, q.ihard]}
+
+
+# -- printing (KV:src/vzlist.c:print_ve) ----------------------------------------------------------
+
+
+def _print(run: Run) -> None:
+    opts = run.opts
+    cts = run.cts
+    if opts.sort is not None and opts.sort is not F.FIELDS[0]:
+        cts = F.msort(cts, opts.sort.cmp)
+    if opts.reverse:
+        cts = cts[::-1]
+    shown = [c for c in cts if not c.hide and not (opts.stopped and c.status == F.RUNNING)]
+    if opts.json:
+        run.con.write(1, F.json_text(shown, run.fields))
+        return
+    fields = run.fields or []
+    text = F.header(fields) if opts.header else ""
+    run.con.write(1, text + "".join(F.row(c, fields, opts.trim) for c in shown))
