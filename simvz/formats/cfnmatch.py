@@ -1,10 +1,11 @@
 """glibc ``fnmatch(pattern, string, 0)`` in the C locale, as vzlist's ``-h``/``-N``/``-d``
-filters call it (``KV:src/vzlist.c:check_pattern``).
+filters call it (``KV:src/vzlist.c:check_pattern``; vzlist never calls setlocale).
 
 Python's :mod:`fnmatch` differs from C: it has no backslash escapes, reads ``[^...]`` as a
-literal caret and matches characters, not bytes; so the pattern is translated here to a
-bytes regex with glibc's rules (no FNM_PATHNAME, no FNM_PERIOD: ``*`` matches ``/`` and
-a leading dot).
+literal caret, knows no ``[:class:]`` and matches characters, not bytes. So the pattern is
+translated here to a bytes regex with glibc's rules (``posix/fnmatch_loop.c``; flags 0:
+``*`` matches ``/`` and a leading dot). Ill-formed parts behave as glibc's: an
+unterminated ``[`` is a literal, a trailing backslash or a bad class name fails the match.
 """
 
 from __future__ import annotations
@@ -25,12 +26,19 @@ _CLASSES = {
     "graph": rb"!-~",
     "cntrl": rb"\x00-\x1f\x7f",
 }
-_NEVER = rb"(?!)"
+_CLASS_NAME_CHARS = b"abcdefghijklmnopqrstuvwxy"  # glibc stops at c >= 'z'
+
+
+class _NoMatch(Exception):
+    """glibc returns FNM_NOMATCH for the whole pattern."""
 
 
 def fnmatch(pattern: str, string: str) -> bool:
     """True when ``string`` matches the shell wildcard ``pattern`` (glibc, flags 0)."""
-    regex = _translate(pattern.encode("utf-8", "surrogateescape"))
+    try:
+        regex = _translate(pattern.encode("utf-8", "surrogateescape"))
+    except _NoMatch:
+        return False
     return re.fullmatch(regex, string.encode("utf-8", "surrogateescape"), re.DOTALL) is not None
 
 
@@ -45,53 +53,77 @@ def _translate(pat: bytes) -> bytes:
         elif c == b"?":
             out.append(b".")
         elif c == b"\\":
-            # glibc: a trailing unescaped backslash never matches ("Trailing \ loses").
-            out.append(re.escape(pat[i : i + 1]) if i < len(pat) else _NEVER)
+            if i >= len(pat):
+                raise _NoMatch  # "Trailing \ loses"
+            out.append(re.escape(pat[i : i + 1]))
             i += 1
         elif c == b"[":
             cls, end = _bracket(pat, i)
-            out.append(cls if cls is not None else re.escape(c))
-            i = end if cls is not None else i
+            out.append(re.escape(c) if cls is None else cls)
+            i = i if cls is None else end
         else:
             out.append(re.escape(c))
     return b"".join(out)
 
 
 def _bracket(pat: bytes, i: int) -> tuple[bytes | None, int]:
-    """A ``[...]`` expression starting after ``[``: (regex class, index after ``]``) or None."""
+    """``[...]`` after its ``[``: (regex class, index after ``]``); None when unterminated."""
     negate = pat[i : i + 1] in (b"!", b"^")
     i += negate
     items: list[bytes] = []
     first = True
     while i < len(pat):
-        c = pat[i : i + 1]
-        if c == b"]" and not first:
-            body = b"".join(items)
-            if not body:
-                return (b"[^\\x00-\\xff]" if not negate else b"[\\x00-\\xff]"), i + 1
+        if pat[i : i + 1] == b"]" and not first:
+            body = b"".join(items) or rb"^\x00-\xff"  # an empty set (a reversed range)
+            if body.startswith(b"^") and negate:
+                return rb"[\x00-\xff]", i + 1
             return b"[" + (b"^" if negate else b"") + body + b"]", i + 1
         first = False
-        if c == b"[" and pat[i + 1 : i + 2] == b":":
-            end = pat.find(b":]", i + 2)
-            if end < 0:
-                return None, i
-            name = pat[i + 2 : end].decode("ascii", "replace")
-            if name not in _CLASSES:
-                return _NEVER, len(pat)  # glibc: an unknown class name fails the match
-            items.append(_CLASSES[name])
-            i = end + 2
-            continue
-        if c == b"\\" and i + 1 < len(pat):
-            i += 1
-            c = pat[i : i + 1]
-        i += 1
-        if pat[i : i + 1] == b"-" and pat[i + 1 : i + 2] not in (b"]", b""):
-            hi = pat[i + 1 : i + 2]
-            i += 2
-            if hi == b"\\" and i < len(pat):
-                hi = pat[i : i + 1]
-                i += 1
-            items.append(re.escape(c) + b"-" + re.escape(hi) if hi >= c else b"")
-            continue
-        items.append(re.escape(c))
+        item, i = _bracket_item(pat, i)
+        items.append(item)
     return None, i
+
+
+def _bracket_item(pat: bytes, i: int) -> tuple[bytes, int]:
+    """One member of a bracket expression: a class, an equivalence class, a char or a range."""
+    if pat[i : i + 2] == b"[:":
+        cls = _char_class(pat, i + 2)
+        if cls is not None:
+            return cls
+    if pat[i : i + 2] == b"[=" and len(pat) > i + 4 and pat[i + 3 : i + 5] == b"=]":
+        return re.escape(pat[i + 2 : i + 3]), i + 5
+    lo, i = _bracket_char(pat, i)
+    if pat[i : i + 1] == b"-" and pat[i + 1 : i + 2] != b"]":
+        if i + 1 >= len(pat):
+            raise _NoMatch
+        hi, i = _bracket_char(pat, i + 1)
+        return (re.escape(lo) + b"-" + re.escape(hi) if hi >= lo else b""), i
+    return re.escape(lo), i
+
+
+def _char_class(pat: bytes, i: int) -> tuple[bytes, int] | None:
+    """``[:name:]`` with ``i`` after ``[:``; None when the name has a char glibc rejects."""
+    j = i
+    while pat[j : j + 2] != b":]":
+        if j >= len(pat) or pat[j] not in _CLASS_NAME_CHARS:
+            return None  # not a class: the "[" is an ordinary member
+        j += 1
+    name = pat[i:j].decode("ascii")
+    if name not in _CLASSES:
+        raise _NoMatch
+    return _CLASSES[name], j + 2
+
+
+def _bracket_char(pat: bytes, i: int) -> tuple[bytes, int]:
+    """A single member char: escaped, a one-char collating symbol ``[.x.]``, or plain."""
+    c = pat[i : i + 1]
+    if c == b"\\":
+        if i + 1 >= len(pat):
+            raise _NoMatch
+        return pat[i + 1 : i + 2], i + 2
+    if pat[i : i + 2] == b"[.":
+        end = pat.find(b".]", i + 2)
+        if end < 0 or end - (i + 2) != 1:
+            raise _NoMatch  # unterminated, or a multi-char name the C locale lacks
+        return pat[i + 2 : i + 3], end + 2
+    return c, i + 1

@@ -263,7 +263,8 @@ def uptime_text(up: float) -> str:
     days = int(f32(up / 86400))
     minutes = int(f32(up / 60))
     hours, minutes = (minutes // 60) % 24, minutes % 60
-    secs = int(f32(up - f32(float(60 * minutes + 3600 * hours + 86400 * days)))) % 2**32
+    # (unsigned int) of a float that rounding made negative, then printed with %d
+    secs = c_int(int(f32(up - f32(float(60 * minutes + 3600 * hours + 86400 * days)))))
     return f"{days:03d}d{hours:02d}h:{minutes:02d}m:{secs:02d}s"
 
 
