@@ -11,7 +11,6 @@ decides which messages appear and when vzlist gives up.
 from __future__ import annotations
 
 import ipaddress
-import posixpath
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -217,16 +216,17 @@ def veid_by_name(host: Host, name: str) -> int:
     """
     link = f"{C.NAMES_DIR}/{name}"
     target = host.fs.readlink(link)
-    if target is None:
-        return -1
-    resolved = target if target.startswith("/") else posixpath.join(C.NAMES_DIR, target)
-    if not host.fs.exists(resolved):
+    if target is None or not _accessible(host, link):
         return -1
     veid = _scan_int(target.rsplit("/", 1)[-1])
     return -1 if veid is None else veid
 
 
-_SPACE = " \t\n\v\f\r"
+def _accessible(host: Host, path: str) -> bool:
+    """``access(path, F_OK)``, which follows symlinks."""
+    return host.fs.exists(host.fs.resolve(path))
+
+
 _INT_RE = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 
 
@@ -426,13 +426,13 @@ def _cpunum(run: Run, ct: CtInfo) -> None:
         ct.cpunum = value
 
 
-def _parse_file(run: Run, path: str, is_global: bool = False) -> ParamSet:
+def _parse_file(run: Run, path: str) -> ParamSet:
     """``vps_parse_config``: vzlist's logger prints warnings of level 0 and below."""
     text = run.host.fs.read(path)
     if text is None:
         run.err(f"Unable to open {path}: {ENOENT}")
         return ParamSet()
-    ps = params.load(text, path, is_global=is_global)
+    ps = params.load(text, path)
     for w in ps.warnings:
         run.con.log(w.level, w.text)
     return ps
@@ -440,7 +440,9 @@ def _parse_file(run: Run, path: str, is_global: bool = False) -> ParamSet:
 
 def _read_configs(run: Run) -> None:
     """``read_ves_param``: vz.conf for the VE_ROOT/VE_PRIVATE/DUMPDIR defaults, then each CT."""
-    g = _parse_file(run, C.GLOBAL_CONF, is_global=True)
+    # Parsed like any config: the "NETFILTER should not be set" warning is vzctl's own
+    # (KV:src/vzctl.c:validate_global_config), vzlist never prints it.
+    g = _parse_file(run, C.GLOBAL_CONF)
     run.dumpdir = g.str("DUMPDIR")
     for ct in run.cts:
         ps = _parse_file(run, C.conf_path(ct.veid))
@@ -580,15 +582,23 @@ def _mount_status(run: Run, detailed: bool) -> None:
             ct.layout = "simfs"
         if ct.status == F.RUNNING:
             continue
-        if ct.private is None or not fs.exists(ct.private):
+        if ct.private is None or not _accessible(run.host, ct.private):
             ct.hide = True
             continue
         if not detailed:
             continue
-        if fs.exists(f"{run.dumpdir or '/vz/dump'}/Dump.{ct.veid}"):
+        if _accessible(run.host, f"{run.dumpdir or '/vz/dump'}/Dump.{ct.veid}"):
             ct.status = F.SUSPENDED
-        if ct.root is not None and run.host.kernel.peek(ct.veid).mounted:
+        if ct.root is not None and _is_mounted(run, ct.veid, ct.root):
             ct.status = F.MOUNTED
+
+
+def _is_mounted(run: Run, veid: int, root: str) -> bool:
+    """``vps_is_mounted``: it stat()s VE_ROOT first and complains when it is missing."""
+    if not _accessible(run.host, root):
+        run.err(f"stat({root}): {ENOENT}")
+        return False
+    return run.host.kernel.peek(veid).mounted
 
 
 def _quota(run: Run) -> None:

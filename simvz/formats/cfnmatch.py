@@ -5,7 +5,8 @@ Python's :mod:`fnmatch` differs from C: it has no backslash escapes, reads ``[^.
 literal caret, knows no ``[:class:]`` and matches characters, not bytes. So the pattern is
 translated here to a bytes regex with glibc's rules (``posix/fnmatch_loop.c``; flags 0:
 ``*`` matches ``/`` and a leading dot). Ill-formed parts behave as glibc's: an
-unterminated ``[`` is a literal, a trailing backslash or a bad class name fails the match.
+unterminated ``[`` is a literal, a trailing backslash or a bad class name fails the match
+(see :func:`well_formed` for the one case glibc decides lazily).
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ def fnmatch(pattern: str, string: str) -> bool:
     except _NoMatch:
         return False
     return re.fullmatch(regex, string.encode("utf-8", "surrogateescape"), re.DOTALL) is not None
+
+
+def well_formed(pattern: str) -> bool:
+    """False for a pattern glibc gives up on part-way (a trailing backslash, an unknown
+    class, a bad collating symbol, a range running off the end). glibc reports that
+    only if it reaches the bad part before a bracket member matched, so its answer then
+    depends on the string; this translation always says no match."""
+    try:
+        _translate(pattern.encode("utf-8", "surrogateescape"))
+    except _NoMatch:
+        return False
+    return True
 
 
 def _translate(pat: bytes) -> bytes:

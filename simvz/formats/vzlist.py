@@ -330,18 +330,9 @@ def _features_json(c: CtInfo, _i: int) -> str:
 
 
 def cap_text(on: int, off: int) -> str:
-    """``build_cap_str`` lower-cased, in its 512-byte buffer (a cut entry stays cut)."""
-    out = ""
-    for i, name in enumerate(CAP_NAMES):
-        op = "on" if on >> i & 1 else "off" if off >> i & 1 else None
-        if op is None:
-            continue
-        entry = f"{',' if out else ''}{name}:{op}"
-        if len(out) + len(entry) >= 512:
-            out += entry[: 511 - len(out)]
-            break
-        out += entry
-    return out.lower() or "-"
+    """``build_cap_str`` lower-cased; ``-`` when none is set (all 33 fit its 512 bytes)."""
+    items = [f"{n}:{'on' if on >> i & 1 else 'off'}" for i, n in enumerate(CAP_NAMES) if (on | off) >> i & 1]
+    return ",".join(items).lower() or "-"
 
 
 def _cap_json(c: CtInfo, _i: int) -> str:

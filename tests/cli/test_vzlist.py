@@ -95,6 +95,11 @@ def lines(r: Result) -> list[str]:
     return r.out.splitlines()
 
 
+def ids(host: Host, *args: str) -> list[str]:
+    """The first column of ``vzlist -aH ARGS``."""
+    return [ln.split()[0] for ln in lines(run(host, "-aH", *args))]
+
+
 HDR = "      CTID      NPROC STATUS    IP_ADDR         HOSTNAME"
 
 
@@ -361,6 +366,18 @@ def test_status_words(node: Host) -> None:
     assert [ln.split()[2] for ln in lines(run(node, "-aH"))] == ["stopped", "suspended", "mounted", "running"]
 
 
+def test_missing_root_is_reported_when_status_is_shown(node: Host) -> None:
+    # get_mounted_status() -> vps_is_mounted() stat()s VE_ROOT (KV:src/lib/fs_simfs.c).
+    ct(node, 101)
+    (node.root / "vz/root/101").rmdir()
+    r = run(node, "-aH")
+    assert (r.out, r.err) == (
+        "       101          - stopped   -               -\n",
+        "stat(/vz/root/101): No such file or directory\n",
+    )
+    assert run(node, "-aH", "-o", "ctid").err == ""
+
+
 def test_config_valued_fields(node: Host) -> None:
     # merge_conf(): everything but VE_ROOT/VE_PRIVATE/DUMPDIR comes from the CT's own file.
     ct(
@@ -432,11 +449,10 @@ def test_sort_by_hostname_unset_first_and_reverse(node: Host) -> None:
     ct(node, 101, 'HOSTNAME="b"\n')
     ct(node, 102)
     ct(node, 103, 'HOSTNAME="a"\n')
-    ids = lambda r: [ln.split()[0] for ln in lines(r)]  # noqa: E731
-    assert ids(run(node, "-aH", "-s", "hostname")) == ["102", "103", "101"]
-    assert ids(run(node, "-aH", "-s", "-hostname")) == ["101", "103", "102"]
+    assert ids(node, "-s", "hostname") == ["102", "103", "101"]
+    assert ids(node, "-s", "-hostname") == ["101", "103", "102"]
     # sort_rev is never cleared by a later -s
-    assert ids(run(node, "-aH", "-s", "-ctid", "-s", "hostname")) == ["101", "103", "102"]
+    assert ids(node, "-s", "-ctid", "-s", "hostname") == ["101", "103", "102"]
 
 
 def test_sort_by_bootorder_quirk(node: Host) -> None:
@@ -445,12 +461,7 @@ def test_sort_by_bootorder_quirk(node: Host) -> None:
     ct(node, 102, 'BOOTORDER="1"\n')
     ct(node, 103)
     ct(node, 104, 'BOOTORDER="1"\n')
-    assert [ln.split()[0] for ln in lines(run(node, "-aH", "-s", "bootorder"))] == [
-        "103",
-        "101",
-        "104",
-        "102",
-    ]
+    assert ids(node, "-s", "bootorder") == ["103", "101", "104", "102"]
 
 
 def test_filters(node: Host) -> None:
@@ -458,14 +469,13 @@ def test_filters(node: Host) -> None:
     ct(node, 101, 'HOSTNAME="web.example.com"\nDESCRIPTION="front end"\nNAME="web"\n')
     ct(node, 102, 'HOSTNAME="db.example.com"\n')
     name(node, "web", 101)
-    ids = lambda *a: [ln.split()[0] for ln in lines(run(node, "-aH", *a))]  # noqa: E731
-    assert ids("-h", "*.example.com") == ["101", "102"]
-    assert ids("-h", "[!w]*") == ["102"]
-    assert ids("-h", "[^w]*") == ["102"]
-    assert ids("-N", "w?b") == ["101"]
-    assert ids("-d", "*") == ["101"]
-    assert ids("-d", "front\\ end") == ["101"]
-    assert ids("-h", "web*", "-N", "db") == []
+    assert ids(node, "-h", "*.example.com") == ["101", "102"]
+    assert ids(node, "-h", "[!w]*") == ["102"]
+    assert ids(node, "-h", "[^w]*") == ["102"]
+    assert ids(node, "-N", "w?b") == ["101"]
+    assert ids(node, "-d", "*") == ["101"]
+    assert ids(node, "-d", "front\\ end") == ["101"]
+    assert ids(node, "-h", "web*", "-N", "db") == []
 
 
 # -- no OpenVZ kernel, config warnings ------------------------------------------------------------
