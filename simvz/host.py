@@ -181,8 +181,11 @@ class Host:
             "argv": [a.decode("utf-8", "backslashreplace") for a in raw],
             "argv_b64": [base64.b64encode(a).decode() for a in raw],
             "exit": result.exit,
-            "stdout": result.out,
-            "stderr": result.err,
+            # text for reading; non-UTF-8 bytes shown as \xNN, exact bytes in *_b64
+            "stdout": result.stdout.decode("utf-8", "backslashreplace"),
+            "stderr": result.stderr.decode("utf-8", "backslashreplace"),
+            "stdout_b64": base64.b64encode(result.stdout).decode(),
+            "stderr_b64": base64.b64encode(result.stderr).decode(),
             "start": started,
             "end": time.time(),
             "pid": os.getpid(),

@@ -17,46 +17,10 @@ from dataclasses import dataclass, field
 from simvz.cli.getopt import Opt
 from simvz.formats import values as V
 from simvz.formats.values import Invalid
+from simvz.model import envflags
 from simvz.model import netif as N
 from simvz.model import params as P
 
-FEATURES = ("sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd")
-CAPABILITIES = (
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-)
 IPT_MODULES = (
     "ip_tables",
     "iptable_filter",
@@ -107,8 +71,8 @@ class Request:
     netif_mod: dict[str, str] = field(default_factory=dict)
     netdev_add: list[str] = field(default_factory=list)
     netdev_del: list[str] = field(default_factory=list)
-    features: dict[str, bool] = field(default_factory=dict)
-    caps: dict[str, bool] = field(default_factory=dict)
+    features: tuple[int, int] | None = None  # (on, known) masks
+    caps: tuple[int, int] | None = None  # (on, off) masks
     warnings: list[str] = field(default_factory=list)  # stdout lines printed while parsing
     seen: list[str] = field(default_factory=list)  # option identities, in order
 
@@ -175,18 +139,8 @@ def _ioprio(v: str) -> int:
 
 
 def _iolimit(v: str) -> int:
-    """MB/s by default, any size suffix, ``unlimited`` = 0; stored in bytes/s."""
-    if v == "unlimited":
-        return 0
-    n, tail = V.strtoull(v)
-    mul = 1024 * 1024
-    if tail:
-        if len(tail) != 1 or tail.lower() not in "kmgtbp":
-            raise Invalid(v)
-        mul = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "b": 1, "p": V.PAGE_SIZE}[tail.lower()]
-    if n * mul > V.INT_MAX:
-        raise V.Truncated(V.INT_MAX)
-    return n * mul
+    """MB/s unless a suffix is given (``PARAM_IOLIMIT_MB``); stored in bytes/s."""
+    return V.parse_iolimit(v, 1024 * 1024)
 
 
 def _cpulimit(r: Request, v: str) -> None:
@@ -307,35 +261,24 @@ def _netif_field(name: str) -> Handler:
     return handle
 
 
-def _onoff_list(v: str, known: tuple[str, ...], unknown: Callable[[str, str], None]) -> dict[str, bool]:
-    out: dict[str, bool] = {}
-    for item in v.split(","):
-        name, _, state = item.partition(":")
-        if state not in ("on", "off"):
-            raise Invalid(v)
-        if name not in known:
-            unknown(name, item)
-        out[name] = state == "on"
-    return out
-
-
 def _features(r: Request, v: str) -> None:
-    def unknown(_name: str, item: str) -> None:
-        r.warnings.append(f"Warning: Unknown feature: {item}")
+    """Unknown features are warned about on stdout, then the value is refused."""
+    parsed = envflags.parse_features(v)
+    r.warnings.extend(parsed.info)
+    if not parsed.ok:
         raise Invalid(v)
-
-    r.features.update(_onoff_list(v, FEATURES, unknown))
+    on, known = r.features or (0, 0)
+    # settings are OR-ed: a later "nfs:off" never clears an earlier "nfs:on" (parse_features)
+    r.features = (on | parsed.first, known | parsed.second)
 
 
 def _capability(r: Request, v: str) -> None:
-    """Names match case-insensitively and are stored upper-case (``KV:src/lib/cap.c``)."""
-    for item in v.split(","):
-        name, _, state = item.partition(":")
-        if name.upper() not in CAPABILITIES:
-            raise Invalid(f"Capability {name} is unknown")
-        if state not in ("on", "off"):
-            raise Invalid(v)
-        r.caps[name.upper()] = state == "on"
+    """Names match case-insensitively (``KV:src/lib/cap.c:get_cap_mask``)."""
+    parsed = envflags.parse_caps(v)
+    if not parsed.ok:
+        raise Invalid(parsed.errors[0])
+    on, off = r.caps or (0, 0)
+    r.caps = (on | parsed.first, off | parsed.second)
 
 
 def _iptables(r: Request, v: str) -> None:

@@ -12,9 +12,9 @@ from simvz.cli.vzctl import Call
 from simvz.cli.vzctl_save import rendered, save
 from simvz.errors import VzError
 from simvz.model import container as C
+from simvz.model import envflags, network
 from simvz.model import lifecycle as L
 from simvz.model import netif as N
-from simvz.model import network
 from simvz.model import quota as Q
 from simvz.model.params import UBC, ParamSet
 
@@ -131,9 +131,11 @@ def _config_changes(call: Call, req: setopts.Request) -> dict[str, str]:
     if req.netif_add or req.netif_del or req.netif_mod:
         out["NETIF"] = N.render_conf(_merge_netif(old, req))
     if req.features:
-        out["FEATURES"] = _onoff(old.str("FEATURES"), req.features, setopts.FEATURES)
+        old_f = old.pair("FEATURES") or (0, 0)
+        out["FEATURES"] = envflags.render_features(envflags.merge_features(old_f, req.features))
     if req.caps:
-        out["CAPABILITY"] = _onoff(old.str("CAPABILITY"), req.caps, setopts.CAPABILITIES)
+        old_c = old.pair("CAPABILITY") or (0, 0)
+        out["CAPABILITY"] = envflags.render_caps(envflags.merge_caps(old_c, req.caps))
     return out
 
 
@@ -185,15 +187,6 @@ def _modify_netif(devs: list[N.Netif], mod: dict[str, str]) -> list[N.Netif]:
             f"Invalid usage: veth device {ifname} is not configured, use --netif_add option first",
         )
     return N.merge(devs, N.Netif(**mod))
-
-
-def _onoff(old: str | None, new: dict[str, bool], table: tuple[str, ...]) -> str:
-    state = {}
-    for item in (old or "").split():
-        name, _, v = item.partition(":")
-        state[name] = v == "on"
-    state.update(new)
-    return " ".join(f"{n}:{'on' if state[n] else 'off'}" for n in table if n in state)
 
 
 def _apply_name(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:

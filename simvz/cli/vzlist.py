@@ -472,12 +472,12 @@ def _merge(run: Run, ct: CtInfo, ps: ParamSet) -> None:
     ct.iopslimit = _or(ps.int("IOPSLIMIT"), -1)
     if ct.cpunum == -1 and ps.int("CPUS") is not None:
         ct.cpunum = F.c_int(ps.int("CPUS") or 0)
-    ct.features = parse_features(ps.str("FEATURES") or "")
+    ct.features = ps.pair("FEATURES") or (0, 0)
     ct.disabled = ps.flag("DISABLED") is True
     ct.layout = _layout(ps.str("VE_LAYOUT"))
     nf = ps.str("NETFILTER")
     ct.netfilter = nf if nf in F.NETFILTER_WORDS else None
-    ct.cap = parse_capability(ps.str("CAPABILITY") or "")
+    ct.cap = ps.pair("CAPABILITY") or (0, 0)
 
 
 def _merge_strings(run: Run, ct: CtInfo, ps: ParamSet) -> None:
@@ -522,53 +522,6 @@ def _layout(value: str | None) -> str:
     if value is None:
         return "???"  # guessed from the private area later (get_mounted_status)
     return "ploop" if value.startswith("ploop") else "simfs"
-
-
-def _tokens(text: str) -> list[str]:
-    return [t for t in re.split("[\t ,]+", text) if t]
-
-
-def parse_features(text: str) -> tuple[int, int]:
-    """FEATURES as ``parse_features`` reads it: (on mask, known mask); bad tokens skipped."""
-    mask = known = 0
-    for token in _tokens(text):
-        found = _find_feature(token)
-        if found is None:
-            continue
-        bit, on = found
-        mask |= bit if on else 0
-        known |= bit
-    return mask, known
-
-
-def _find_feature(token: str) -> tuple[int, bool] | None:
-    """``find_feature``; when no name matches, C's loop is left on the last entry."""
-    index = len(F.FEATURES) - 1
-    for i, name in enumerate(F.FEATURES):
-        if token.startswith(name + ":"):
-            index = i
-            break
-    state = token[len(F.FEATURES[index]) + 1 :]
-    if state not in ("on", "off"):
-        return None
-    return 1 << index, state == "on"
-
-
-def parse_capability(text: str) -> tuple[int, int]:
-    """CAPABILITY as ``parse_cap`` reads it: (on, off); it stops at the first bad token,
-    keeping the bits set before it."""
-    on = off = 0
-    lookup = {n.lower(): i for i, n in enumerate(F.CAP_NAMES)}
-    for token in _tokens(text):
-        name, colon, state = token.rpartition(":")
-        index = lookup.get(name.lower())
-        if not colon or state not in ("on", "off") or index is None or len(name) + 1 > 128:
-            break
-        if state == "on":
-            on |= 1 << index
-        else:
-            off |= 1 << index
-    return on, off
 
 
 def _mount_status(run: Run, detailed: bool) -> None:

@@ -185,3 +185,24 @@ def _is_inet_aton_only(addr: str, version: int) -> bool:
 def is_space(ch: str) -> bool:
     """C ``isspace`` in the C locale."""
     return ch in _SPACE
+
+
+def parse_iolimit(text: str, default_mul: int) -> int:
+    """IOLIMIT: ``unlimited`` is 0; a number with an optional one-letter size suffix,
+    otherwise times ``default_mul`` (1 MiB/s on the command line, 1 B/s in a config);
+    clamped to INT_MAX (``KV:src/lib/config.c:parse_iolimit``)."""
+    if text == "unlimited":
+        return 0
+    value, tail = strtoull(text)
+    truncated = value > INT_MAX
+    value = min(value, INT_MAX)
+    if tail:
+        mul = _MUL.get(tail[0].lower())
+        if mul is None or len(tail) != 1:
+            raise Invalid(text)
+        value *= mul
+    else:
+        value *= default_mul
+    if truncated or value > INT_MAX:
+        raise Truncated(INT_MAX)
+    return value

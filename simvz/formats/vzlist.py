@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
 
+from simvz.model.envflags import CAP_NAMES, FEATURES, NETFILTER
+
 LONG_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
 LINE_MAX = 4095  # KV:src/vzlist.c g_buf[4096]
@@ -47,45 +49,7 @@ UBC_NAMES = (
     ("swappages", "SWAPP"),
 )
 
-# KV:src/lib/vzfeatures.c features[] (bits only need to be distinct and ordered).
-FEATURES = ("sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd")
-# KV:src/lib/cap.c cap_names[]: bit i is capability i.
-CAP_NAMES = (
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "VE_ADMIN",
-    "SETFCAP",
-    "FS_MASK",
-)
-NETFILTER_WORDS = ("disabled", "stateless", "stateful", "full")
+NETFILTER_WORDS = NETFILTER
 
 
 def f32(x: float) -> float:

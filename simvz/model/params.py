@@ -14,6 +14,7 @@ from enum import Enum
 
 from simvz.formats import values as V
 from simvz.formats.values import Invalid, Truncated
+from simvz.model import envflags
 
 
 class Kind(Enum):
@@ -29,6 +30,9 @@ class Kind(Enum):
     TOKENS = "tokens"  # DEVICES/DEVNODES: entries each followed by a space
     FLOAT = "float"
     NETIF = "netif"
+    FEATURES = "features"  # (on, known) masks, lines OR-ed together
+    CAPS = "caps"  # (on, off) masks, lines OR-ed together
+    IOLIMIT = "iolimit"  # bytes/s in a config, suffixes allowed
     IGNORED = "ignored"  # read by init scripts, not by vzctl
 
 
@@ -89,7 +93,7 @@ _TABLE: list[Key] = [
     Key("VM_OVERCOMMIT", Kind.FLOAT),
     Key("IPTABLES", Kind.STR),
     Key("NETFILTER", Kind.STR, _oneof("disabled", "stateless", "stateful", "full")),
-    Key("CAPABILITY", Kind.STR),
+    Key("CAPABILITY", Kind.CAPS),
     Key("IP_ADDRESS", Kind.LIST),
     Key("NETDEV", Kind.LIST_DUP),
     Key("HOSTNAME", Kind.STR),
@@ -124,9 +128,9 @@ _TABLE: list[Key] = [
     Key("NETIF", Kind.NETIF),
     Key("VEID", Kind.STR),
     Key("NAME", Kind.STR),
-    Key("FEATURES", Kind.STR),
+    Key("FEATURES", Kind.FEATURES),
     Key("IOPRIO", Kind.INT, _range(0, 7)),
-    Key("IOLIMIT", Kind.INT),
+    Key("IOLIMIT", Kind.IOLIMIT),
     Key("IOPSLIMIT", Kind.INT),
     Key("BOOTORDER", Kind.INT),
     Key("STOP_TIMEOUT", Kind.INT),
@@ -189,6 +193,13 @@ def parse_value(key: Key, text: str) -> Value:
         value = _parse_float(text)
     elif kind is Kind.NETIF:
         value = text
+    elif kind is Kind.IOLIMIT:
+        value = V.parse_iolimit(text, 1)
+    elif kind in (Kind.FEATURES, Kind.CAPS):
+        parsed = (envflags.parse_features if kind is Kind.FEATURES else envflags.parse_caps)(text)
+        if not parsed.ok:
+            raise Invalid(text)
+        value = (parsed.first, parsed.second)
     else:
         value = _parse_list(key, text)
     if key.check is not None and not key.check(value):
@@ -229,6 +240,10 @@ def render_value(key: Key, value: Value) -> str:
         return f"{value[0]}:{value[1]}"
     if kind is Kind.YESNO:
         return "yes" if value else "no"
+    if kind in (Kind.FEATURES, Kind.CAPS):
+        assert isinstance(value, tuple)
+        render = envflags.render_features if kind is Kind.FEATURES else envflags.render_caps
+        return render(value)
     if kind is Kind.FLOAT:
         assert isinstance(value, float)
         return f"{value:g}"
@@ -313,8 +328,8 @@ def _load_entry(ps: ParamSet, name: str, text: str, where: str, is_global: bool)
         return
     if key.kind is Kind.IGNORED:
         return
-    if is_global and name == "NETFILTER":
-        ps.warnings.append(Warning_("Warning: NETFILTER should not be set in /etc/vz/vz.conf, ignoring"))
+    if key.kind in (Kind.FEATURES, Kind.CAPS):
+        _load_flags(ps, key, text, where)
         return
     try:
         value = parse_value(key, text)
@@ -322,9 +337,24 @@ def _load_entry(ps: ParamSet, name: str, text: str, where: str, is_global: bool)
         ps.warnings.append(Warning_(f'Warning at {where}: too large value for {name} ("{text}"), truncated'))
         value = t.value
     except Invalid:
+        if name == "NETFILTER":
+            ps.warnings.append(Warning_(f"Incorrect netfilter value: {text}"))
         ps.warnings.append(Warning_(f'Warning at {where}: invalid value for {name} ("{text}"), skipped'))
         return
     _store(ps, key, value, text, where)
+
+
+def _load_flags(ps: ParamSet, key: Key, text: str, where: str) -> None:
+    """FEATURES and CAPABILITY lines OR into one mask pair; what parsed before a bad
+    token stays set (``KV:src/lib/config.c:parse_cap``, ``parse_features``)."""
+    parsed = (envflags.parse_features if key.kind is Kind.FEATURES else envflags.parse_caps)(text)
+    ps.warnings.extend(Warning_(m, 0) for m in parsed.info)
+    ps.warnings.extend(Warning_(m) for m in parsed.errors)
+    old = ps.values.get(key.name)
+    a, b = old if isinstance(old, tuple) else (0, 0)
+    ps.values[key.name] = (a | parsed.first, b | parsed.second)
+    if parsed.errors:
+        ps.warnings.append(Warning_(f'Warning at {where}: invalid value for {key.name} ("{text}"), skipped'))
 
 
 def _store(ps: ParamSet, key: Key, value: Value, text: str, where: str) -> None:
