@@ -54,17 +54,19 @@ def getopt_long(
     while i < len(args):
         a = args[i]
         i += 1
-        found: list[Parsed] = []
         if a == "--":
             operands.extend(args[i:])
             return
         if a.startswith("--"):
+            found: list[Parsed] = []
             i = _long(prog, a, args, i, longopts, found)
+            yield from found
         elif a.startswith("-") and a != "-":
-            i = _short(prog, a, args, i, shortopts, found)
+            state = [i]
+            yield from _short(prog, a, args, state, shortopts)
+            i = state[0]
         else:
             operands.append(a)
-        yield from found
 
 
 def _match(prog: str, a: str, longopts: list[Opt]) -> Opt:
@@ -98,24 +100,24 @@ def _long(prog: str, a: str, args: list[str], i: int, longopts: list[Opt], out: 
     return i + 1
 
 
-def _short(prog: str, a: str, args: list[str], i: int, shortopts: str, out: list[Parsed]) -> int:
+def _short(prog: str, a: str, args: list[str], state: list[int], shortopts: str) -> Iterator[Parsed]:
+    """One cluster (``-kl``, ``-k5``): each option is returned as soon as it is read,
+    as getopt does, so ``-Lx`` acts on ``-L`` before complaining about ``x``."""
     j = 1
     while j < len(a):
         ch = a[j]
         pos = shortopts.find(ch)
         if pos < 0 or ch == ":":
             raise GetoptError(f"{prog}: invalid option -- '{ch}'")
-        takes = shortopts[pos + 1 : pos + 2] == ":"
-        if not takes:
-            out.append(Parsed(ch, ch, None, False))
+        if shortopts[pos + 1 : pos + 2] != ":":
+            yield Parsed(ch, ch, None, False)
             j += 1
             continue
         if j + 1 < len(a):
-            out.append(Parsed(ch, ch, a[j + 1 :], False))
-        elif i < len(args):
-            out.append(Parsed(ch, ch, args[i], False))
-            i += 1
+            yield Parsed(ch, ch, a[j + 1 :], False)
+        elif state[0] < len(args):
+            state[0] += 1
+            yield Parsed(ch, ch, args[state[0] - 1], False)
         else:
             raise GetoptError(f"{prog}: option requires an argument -- '{ch}'")
-        break
-    return i
+        return

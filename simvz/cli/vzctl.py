@@ -121,6 +121,7 @@ def _main(host: Host, con: Console, argv: list[str], stdin: bytes) -> int:
     call.gps = _parse_conf(call, C.GLOBAL_CONF, is_global=True)
     _apply_verbose(call)
     command.parse(call)
+    _validate_global(call)
     if call.veid == 0 and word != "set":
         raise UsageError("Only set actions are allowed for CT0", code=E.INVALID_PARAMETER_VALUE)
     _read_ct_conf(call, command)
@@ -132,6 +133,14 @@ def _apply_verbose(call: Call) -> None:
     v = call.gps.int("VERBOSE")
     if call.con.verbose == 0 and v is not None and call.command != "status":
         call.con.verbose = v
+
+
+def _validate_global(call: Call) -> None:
+    """NETFILTER is per container; vzctl drops it from vz.conf with a warning whose
+    second line really lacks a space (``KV:src/vzctl.c:validate_global_config``)."""
+    if call.gps.values.pop("NETFILTER", None) is not None:
+        call.con.info(f"Warning: NETFILTER should not be set in {C.GLOBAL_CONF}, ignoring")
+        call.con.info(f"Please remove NETFILTER from {C.GLOBAL_CONF}to get rid of this warning")
 
 
 def _lookup(word: str) -> Command:

@@ -210,15 +210,8 @@ def _ct_id(host: Host, con: Console, arg: str) -> int:
 
 
 def veid_by_name(host: Host, name: str) -> int:
-    """``get_veid_by_name``: the ``%d`` that starts the basename of the name link's target.
-
-    access() follows the link, so a link to a missing config does not resolve.
-    """
-    link = f"{C.NAMES_DIR}/{name}"
-    target = host.fs.readlink(link)
-    if target is None or not _accessible(host, link):
-        return -1
-    veid = _scan_int(target.rsplit("/", 1)[-1])
+    """``get_veid_by_name``; -1 when the name does not resolve."""
+    veid = C.name_target(host, name)
     return -1 if veid is None else veid
 
 

@@ -20,6 +20,7 @@ GLOBAL_CONF = "/etc/vz/vz.conf"
 CONF_DIR = "/etc/vz/conf"
 NAMES_DIR = "/etc/vz/names"
 _CONF_RE = re.compile(r"^(-?[0-9]+)\.conf$")
+_SCANF_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 
 
 def conf_path(veid: int) -> str:
@@ -81,14 +82,18 @@ def exists(host: Host, veid: int) -> bool:
 
 
 def name_target(host: Host, name: str) -> int | None:
-    """The CT an ``/etc/vz/names/<name>`` symlink points to (basename ``<N>.conf``)."""
-    if "/" in name or name in ("", ".", ".."):
+    """The CT an ``/etc/vz/names/<name>`` link names (``KV:src/lib/config.c:get_veid_by_name``):
+    the link must resolve (stat follows it), and its target's basename is read with
+    ``sscanf("%d.conf")`` — so ``+101.conf`` and ``101.conf.x`` are 101 too."""
+    link = f"{NAMES_DIR}/{name}"
+    target = host.fs.readlink(link)
+    if target is None or not host.fs.exists(host.fs.resolve(link)):
         return None
-    target = host.fs.readlink(f"{NAMES_DIR}/{name}")
-    if target is None:
+    m = _SCANF_INT.match(target.rsplit("/", 1)[-1])
+    if m is None:
         return None
-    m = _CONF_RE.match(target.rsplit("/", 1)[-1])
-    return int(m.group(1)) if m else None
+    value = max(-(2**63), min(2**63 - 1, int(m.group(1)))) & 0xFFFFFFFF  # a long stored in an int
+    return value - 2**32 if value > 2**31 - 1 else value
 
 
 def names_of(host: Host, veid: int) -> list[str]:
