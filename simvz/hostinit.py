@@ -239,9 +239,11 @@ def tool_script(tool: str) -> str:
     package_parent = str(Path(simvz.__file__).resolve().parent.parent)
     # -I: ignore PYTHON* variables and the user site, so the tool behaves the same under
     # libvirt's `vzctl --help` call, whose environment is exactly LC_ALL=C
-    # (libvirt-openvz-host-interface.md); the package directory is put on sys.path here.
+    # (libvirt-openvz-host-interface.md); -S: no site module, since the tools need only
+    # the standard library and the package directory, put on sys.path here. The flags
+    # are one word because Linux passes a shebang's arguments as a single argument.
     return (
-        f"#!{sys.executable} -I\n"
+        f"#!{sys.executable} -IS\n"
         f"# simvz: the simulated host's {tool}; it finds the host from its own path.\n"
         "import sys\n"
         f"sys.path.insert(0, {package_parent!r})\n"

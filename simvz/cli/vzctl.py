@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from simvz import errors as E
@@ -90,6 +89,8 @@ def _render(con: Console, err: VzError) -> None:
 
 def usage_text(host: Host) -> str:
     """vzctl's usage, headed with the version this host reports."""
+    from importlib import resources
+
     text = resources.files("simvz.data").joinpath("vzctl-usage.txt").read_text()
     return text.replace("vzctl version 4.11.1", f"vzctl version {host.settings.vzctl_version}", 1)
 

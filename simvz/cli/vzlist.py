@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
@@ -119,6 +118,8 @@ def main(host: Host, argv: list[str], stdin: bytes) -> Result:
 
 def usage_text() -> str:
     """vzlist's usage text (``KV:src/vzlist.c:usage``)."""
+    from importlib import resources
+
     return resources.files("simvz.data").joinpath("vzlist-usage.txt").read_text()
 
 
