@@ -43,7 +43,7 @@ class Fault:
         """What the failing command prints and returns."""
         err = self.stderr if not self.stderr or self.stderr.endswith("\n") else self.stderr + "\n"
         data = err.encode("utf-8", "surrogateescape")
-        return Result(self.exit, b"", data, data)
+        return Result(self.exit, b"", data, data, refused=self.exit != 0)
 
 
 def add(host: Host, tool: str, argv_contains: Sequence[str], exit: int, stderr: str, count: int = 1) -> None:

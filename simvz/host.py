@@ -123,6 +123,8 @@ class Host:
         """Rewrite /proc/vz/* and /proc/user_beancounters from the kernel state."""
         from simvz.model import container
 
+        if not self.fs.isdir("/proc/vz"):
+            return  # a node without the OpenVZ kernel has no /proc/vz (no-kernel mode)
         k = self.kernel
         self.fs.write("/proc/vz/veinfo", procvz.veinfo(k))
         self.fs.write("/proc/vz/veip", procvz.veip(k))
@@ -153,7 +155,7 @@ class Host:
         started = time.time()
         with self.locked(exclusive=tool != "vzlist") as h:
             result = h._dispatch(tool, args, stdin)
-            if tool != "vzlist":
+            if tool != "vzlist" and not result.refused:
                 h.commit()
             h.journal_append(tool, args, result, started)
         return result
@@ -165,7 +167,7 @@ class Host:
         fn = _tool(tool) if tool in TOOLS else None
         if fn is None:
             err = NotEmulated(f"tool {tool!r}", [t for t in TOOLS if _tool(t)])
-            return Result(err.code, b"", "\n".join(err.lines).encode() + b"\n")
+            return Result(err.code, b"", "\n".join(err.lines).encode() + b"\n", refused=True)
         injected = faults.take(self, tool, args)
         if injected is not None:
             return injected

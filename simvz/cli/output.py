@@ -17,6 +17,8 @@ class Result:
     stdout: bytes
     stderr: bytes
     combined: bytes = b""
+    # a refusal: the node must be left exactly as it was (kernel state not committed)
+    refused: bool = False
 
     @property
     def out(self) -> str:
@@ -36,6 +38,8 @@ class Console:
     verbose: int = 0
     quiet: bool = False
     chunks: list[tuple[int, bytes]] = field(default_factory=list)
+    # set once a command ran inside a CT: its own failure is no refusal of vzctl's
+    ran_inside: bool = False
 
     def write(self, fd: int, text: str) -> None:
         """Raw write to fd 1 or 2 (what fprintf(stdout/stderr) does; not silenced)."""
@@ -60,4 +64,5 @@ class Console:
         """Freeze into a :class:`Result`."""
         out = b"".join(b for fd, b in self.chunks if fd == 1)
         err = b"".join(b for fd, b in self.chunks if fd == 2)
-        return Result(code, out, err, b"".join(b for _fd, b in self.chunks))
+        combined = b"".join(b for _fd, b in self.chunks)
+        return Result(code, out, err, combined, refused=code != 0 and not self.ran_inside)

@@ -24,6 +24,7 @@ Builtin = Callable[[Ctx, Console, list[str]], int]
 
 def run(ctx: Ctx, con: Console, script: str, stdin: bytes) -> int:
     """Run ``script`` (lines, ``;`` and ``&&`` separated); return the last status."""
+    con.ran_inside = True
     code = 0
     for line in script.splitlines():
         for chain in re.split(r";", line):

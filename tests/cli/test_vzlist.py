@@ -44,6 +44,7 @@ def node(tmp_path: Path) -> Host:
     shutil.copy(DATA / "conf/0.conf", tmp_path / "etc/vz/conf/0.conf")
     for d in ("private", "root", "lock", "dump"):
         (tmp_path / "vz" / d).mkdir(parents=True)
+    (tmp_path / "proc/vz").mkdir(parents=True)  # the OpenVZ kernel's mark
     host = Host(tmp_path)
     host.save_settings(Settings())
     with host.locked():

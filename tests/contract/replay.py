@@ -35,6 +35,7 @@ def recording_host(root: Path, case: dict[str, Any]) -> Host:
     vswap = "nonvswap" not in case["case"]
     host.save_settings(Settings(hwid=case.get("host_hwid", "00:00:00:00:00:00"), vswap=vswap))
     if case["mode"] == "fake-vz-kernel":
+        (root / "proc/vz").mkdir(parents=True)
         with host.locked():
             host.commit()
     _arrange(root, case)
