@@ -67,6 +67,9 @@ class VzError(Exception):
         self.stdout = stdout
         # raw: printed with fprintf(stderr) by vzctl, so --quiet does not silence it
         self.raw = raw
+        # keep_state: the failure itself changed the node (a failed start leaves the CT
+        # stopped and unmounted), so the node's state is kept rather than rolled back
+        self.keep_state = False
 
 
 class UsageError(VzError):

@@ -128,6 +128,7 @@ class Host:
         k = self.kernel
         self.fs.write("/proc/vz/veinfo", procvz.veinfo(k))
         self.fs.write("/proc/vz/veip", procvz.veip(k))
+        self.fs.write("/proc/vz/veth", procvz.veth(k))
         self.fs.write("/proc/vz/vestat", procvz.vestat(k))
         self.fs.write("/proc/vz/vzquota", procvz.vzquota(k, container.private_paths(self)))
         self.fs.write("/proc/user_beancounters", procvz.user_beancounters(k, container.ubc_limits(self)))

@@ -20,6 +20,7 @@ from pathlib import Path
 import simvz
 from simvz.host import Host, Settings, TemplateInfo
 from simvz.model.container import CONF_DIR, GLOBAL_CONF, NAMES_DIR
+from simvz.model.hostnet import Bridge, HostNet, Network, Nic, default_net
 
 # The templates of the 2008 thread, plus vz.conf's DEF_OSTEMPLATE of vzctl 4.11.1.
 DEFAULT_TEMPLATES = (
@@ -81,10 +82,18 @@ def init_host(
     vzctl_version: str = "4.11.1",
     seed: int = 0,
     hostname: str = "simvz-node",
+    nics: Sequence[str] = (),
+    bridges: Sequence[str] = (),
+    networks: Sequence[str] = (),
 ) -> Host:
-    """Create a simulated OpenVZ node under ``root`` and return it."""
+    """Create a simulated OpenVZ node under ``root`` and return it.
+
+    ``nics`` adds NICs; ``bridges`` adds bridges as ``NAME[=PORT,PORT]``; ``networks``
+    adds libvirt networks as ``NAME=BRIDGE[,nat]`` (see :func:`node_network`).
+    """
     names = _template_names(templates)
     _check_args(vzctl_version, hostname)
+    net = node_network(seed, nics, bridges, networks)
     host = Host(root)
     if host.is_initialised():
         raise FileExistsError(f"{host.root} is already a simulated host")
@@ -93,8 +102,12 @@ def init_host(
     for node_dir in DIRS:
         host.fs.mkdir(node_dir)
     infos = {name: write_template(host, name, template_info(name, seed)) for name in names}
-    host.save_settings(Settings(vzctl_version=vzctl_version, seed=seed, hostname=hostname, templates=infos))
-    _write_proc(host)
+    uplink = net.nics["eth0"].mac
+    host.save_settings(
+        Settings(vzctl_version=vzctl_version, seed=seed, hostname=hostname, templates=infos, hwid=uplink)
+    )
+    _write_proc(host, net)
+    host.fs.write(VZNET_CONF, VZNET_CONF_TEXT)
     host.fs.write("/etc/resolv.conf", HOST_RESOLV_CONF)
     for tool in TOOLS:
         write_tool(host, tool)
@@ -136,14 +149,63 @@ def _write_config(host: Host) -> None:
         host.fs.symlink(target, f"{CONF_DIR}/{link}")
 
 
-def _write_proc(host: Host) -> None:
+def _write_proc(host: Host, net: HostNet) -> None:
     # The existence of /proc/vz is what makes vzctl and libvirt see an OpenVZ kernel
     # (KV:src/lib/env.c:vz_open); commit() renders veinfo, vestat, veip, vzquota, vswap
-    # and user_beancounters from the (empty) kernel state.
+    # and user_beancounters from the kernel state, empty but for the node's network.
     with host.locked() as h:
-        _ = h.kernel  # load it, so that commit() has a kernel to write
+        h.kernel.net = net
         h.commit()
     host.fs.write("/proc/vz/version", KERNEL_VERSION)
+
+
+# -- network -----------------------------------------------------------------------
+
+# Bridged veths are put on their bridge by vznetaddbr only when vznet.conf names it,
+# as OpenVZ's bridging how-to has administrators do (KV:bin/vznetcfg.in).
+VZNET_CONF = "/etc/vz/vznet.conf"
+VZNET_CONF_TEXT = '#!/bin/bash\nEXTERNAL_SCRIPT="/usr/sbin/vznetaddbr"\n'
+_IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+
+
+def nic_mac(seed: int, name: str) -> str:
+    """A deterministic, locally administered unicast MAC for a host NIC."""
+    digest = hashlib.sha256(f"{seed}\0nic\0{name}".encode()).digest()
+    return "52:54:00:" + ":".join(f"{b:02x}" for b in digest[:3])
+
+
+def node_network(seed: int, nics: Sequence[str], bridges: Sequence[str], networks: Sequence[str]) -> HostNet:
+    """The default node network plus the NICs, bridges and libvirt networks asked for."""
+    net = default_net(nic_mac(seed, "eth0"), lambda name: nic_mac(seed, name))
+    for name in nics:
+        _check_ifname(name)
+        net.nics.setdefault(name, Nic(name, nic_mac(seed, name)))
+    for spec in bridges:
+        name, _, ports = spec.partition("=")
+        _check_ifname(name)
+        members = [p for p in ports.split(",") if p]
+        for port in members:
+            if port not in net.nics:
+                raise ValueError(f"bridge {name}: no NIC {port!r} on the node")
+        net.bridges[name] = Bridge(name, members)
+    for spec in networks:
+        _add_network(net, spec)
+    return net
+
+
+def _add_network(net: HostNet, spec: str) -> None:
+    name, eq, rest = spec.partition("=")
+    bridge, _, mode = rest.partition(",")
+    if not eq or not name or mode not in ("", "nat"):
+        raise ValueError(f"invalid network {spec!r} (expected NAME=BRIDGE[,nat])")
+    _check_ifname(bridge)
+    net.bridges.setdefault(bridge, Bridge(bridge))
+    net.networks[name] = Network(name, bridge, nat=mode == "nat")
+
+
+def _check_ifname(name: str) -> None:
+    if not _IFNAME_RE.match(name) or name in (".", ".."):
+        raise ValueError(f"invalid interface name {name!r}")
 
 
 # -- templates ---------------------------------------------------------------------

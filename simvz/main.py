@@ -41,6 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--seed", type=int, default=0, help="seed of the host's RNG (default 0)")
     init.add_argument("--hostname", default="simvz-node", help="the node's hostname")
+    init.add_argument(
+        "--nic", action="append", default=[], metavar="NAME", help="add a host NIC (repeatable)"
+    )
+    init.add_argument(
+        "--bridge", action="append", default=[], metavar="NAME[=PORT,...]", help="add a bridge (repeatable)"
+    )
+    init.add_argument(
+        "--network",
+        action="append",
+        default=[],
+        metavar="NAME=BRIDGE[,nat]",
+        help="add a libvirt network on a bridge (repeatable)",
+    )
     init.set_defaults(func=cmd_init)
     for name, func, what in (
         ("journal", cmd_journal, "print every command run on the host in DIR"),
@@ -77,6 +90,9 @@ def cmd_init(args: argparse.Namespace) -> str:
             vzctl_version=args.vzctl_version,
             seed=args.seed,
             hostname=args.hostname,
+            nics=args.nic,
+            bridges=args.bridge,
+            networks=args.network,
         )
     except (ValueError, OSError) as err:
         raise CliError(f"init {args.dir}: {err}") from err

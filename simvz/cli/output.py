@@ -38,8 +38,8 @@ class Console:
     verbose: int = 0
     quiet: bool = False
     chunks: list[tuple[int, bytes]] = field(default_factory=list)
-    # set once a command ran inside a CT: its own failure is no refusal of vzctl's
-    ran_inside: bool = False
+    # the run changed the node even if it failed (a command ran inside a CT, a start failed)
+    keep_state: bool = False
 
     def write(self, fd: int, text: str) -> None:
         """Raw write to fd 1 or 2 (what fprintf(stdout/stderr) does; not silenced)."""
@@ -65,4 +65,4 @@ class Console:
         out = b"".join(b for fd, b in self.chunks if fd == 1)
         err = b"".join(b for fd, b in self.chunks if fd == 2)
         combined = b"".join(b for _fd, b in self.chunks)
-        return Result(code, out, err, combined, refused=code != 0 and not self.ran_inside)
+        return Result(code, out, err, combined, refused=code != 0 and not self.keep_state)

@@ -24,7 +24,7 @@ Builtin = Callable[[Ctx, Console, list[str]], int]
 
 def run(ctx: Ctx, con: Console, script: str, stdin: bytes) -> int:
     """Run ``script`` (lines, ``;`` and ``&&`` separated); return the last status."""
-    con.ran_inside = True
+    con.keep_state = True
     code = 0
     for line in script.splitlines():
         for chain in re.split(r";", line):
@@ -185,6 +185,75 @@ def _rm(ctx: Ctx, con: Console, argv: list[str]) -> int:
     return code
 
 
+def _ct_links(ctx: Ctx) -> list[tuple[str, str, str, list[str]]]:
+    """(name, flags, link line, inet lines) of every device inside the CT, in the order
+    they appear: lo, venet0 with its IPs (the distribution scripts name them venet0:N),
+    veth ends with their MACs, then NICs moved in."""
+    net = ctx.host.kernel.net
+    links = [
+        (
+            "lo",
+            "LOOPBACK,UP,LOWER_UP",
+            "link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
+            ["inet 127.0.0.1/8 scope host lo"],
+        )
+    ]
+    ips = [
+        f"inet{'6' if ':' in ip else ''} {ip}/{128 if ':' in ip else 32} scope global venet0:{i}"
+        for i, ip in enumerate(ctx.kct.ips)
+    ]
+    links.append(
+        (
+            "venet0",
+            "BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP",
+            "link/void",
+            ["inet 127.0.0.2/32 scope host venet0", *ips],
+        )
+    )
+    for v in sorted((v for v in net.veths.values() if v.veid == ctx.veid), key=lambda v: v.ifname):
+        links.append(
+            (
+                v.ifname,
+                "BROADCAST,MULTICAST,UP,LOWER_UP",
+                f"link/ether {v.mac.lower()} brd ff:ff:ff:ff:ff:ff",
+                [],
+            )
+        )
+    for nic in net.nics.values():
+        if nic.owner == ctx.veid:
+            links.append(
+                (
+                    nic.name,
+                    "BROADCAST,MULTICAST,UP,LOWER_UP",
+                    f"link/ether {nic.mac.lower()} brd ff:ff:ff:ff:ff:ff",
+                    [],
+                )
+            )
+    return links
+
+
+def _ip(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    """``ip addr``, ``ip link`` and ``ip route`` as iproute2 prints them inside a CT."""
+    obj = argv[1] if len(argv) > 1 else ""
+    if obj and ("address".startswith(obj)):
+        _ip_links(ctx, con, inet=True)
+    elif obj and "link".startswith(obj):
+        _ip_links(ctx, con, inet=False)
+    elif obj and "route".startswith(obj):
+        con.write(1, "default dev venet0  scope link \n" if ctx.kct.ips else "")
+    else:
+        con.write(2, f'Object "{obj}" is unknown, try "ip help".\n')
+        return 255
+    return 0
+
+
+def _ip_links(ctx: Ctx, con: Console, inet: bool) -> None:
+    for n, (name, flags, link, inets) in enumerate(_ct_links(ctx), start=1):
+        con.write(1, f"{n}: {name}: <{flags}> mtu 1500 qdisc noqueue state UNKNOWN \n    {link}\n")
+        if inet:
+            con.write(1, "".join(f"    {line}\n" for line in inets))
+
+
 def _exit(ctx: Ctx, con: Console, argv: list[str]) -> int:
     return int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 0
 
@@ -197,6 +266,7 @@ BUILTINS: dict[str, Builtin] = {
     "echo": _echo,
     "dd": _dd,
     "rm": _rm,
+    "ip": _ip,
     "true": lambda c, o, a: 0,
     "false": lambda c, o, a: 1,
     "exit": _exit,

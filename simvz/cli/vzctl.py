@@ -18,6 +18,7 @@ from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
 from simvz.formats.values import Invalid, Truncated, parse_int
 from simvz.model import container as C
 from simvz.model import lifecycle as L
+from simvz.model import network
 from simvz.model.params import ParamSet
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def main(host: Host, argv: list[str], stdin: bytes) -> Result:
     except VzError as err:
         _render(con, err)
         code = err.code
+        con.keep_state = con.keep_state or err.keep_state
     return con.result(code)
 
 
@@ -252,7 +254,11 @@ def _parse_table(call: Call, table: list[tuple[str, bool, setopts.Handler]], sho
     """set/create options (``KV:src/vzctl-actions.c:parse_opt``)."""
     h = call.host.settings
     req = setopts.Request(
-        call.veid, h.cpus, h.hwid, call.host.fs.exists("/proc/vz/vswap"), call.gps.flag("IPV6") is True
+        call.veid,
+        h.cpus,
+        network.hwid(call.host),
+        call.host.fs.exists("/proc/vz/vswap"),
+        call.gps.flag("IPV6") is True,
     )
     call.opts["req"] = req
     call.opts["flags"] = req.flags

@@ -39,7 +39,12 @@ def run(call: Call) -> int:
     _dist_warning(call, req)
     _apply_name(call, req, stored)
     if running:
-        _apply_live(call, req, stored)
+        try:
+            _apply_live(call, req, stored)
+        except VzError as err:
+            if save_flag:
+                err.lines.append(FAILED_APPLY)
+            raise
     if not save_flag:
         call.con.info(
             "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)"
@@ -211,23 +216,39 @@ def _apply_name(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
 
 
 def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:
-    """Apply to a running CT: venet IPs, quota limits, hostname/DNS, CPU, UBC."""
+    """Apply to a running CT in ``vps_setup_res`` order (``KV:src/lib/res.c``): UBC, IPs
+    (delete, then add), NICs, CPU, hostname/DNS, quota limits, veth devices."""
     ctx = call.ctx()
-    if "ipdel_all" in req.flags:
-        network.del_ips(ctx, list(ctx.kct.ips))
-    network.del_ips(ctx, req.ip_del)
-    network.del_ips(ctx, [i for i in req.ip_add if network.bare(i) in ctx.kct.ips])
+    if any(k in UBC for k in req.keys):
+        call.con.info("UB limits were set successfully")
+    network.del_ips(ctx, req.ip_del + _readded(ctx, req), every="ipdel_all" in req.flags)
     network.add_ips(ctx, req.ip_add)
+    network.netdev_del(ctx, req.netdev_del)
+    network.netdev_add(ctx, req.netdev_add)
     for key, label in (("CPULIMIT", "CPU limit"), ("CPUUNITS", "CPU units"), ("CPUS", "CPUs")):
         if key in req.keys:
             call.con.info(f"Setting {label}: {req.keys[key]}")
-    if any(k in UBC for k in req.keys):
-        call.con.info("UB limits were set successfully")
-    if set(QUOTA_KEYS) & req.keys.keys() and ctx.kct.quota is not None:
-        merged = ctx.ps.merged(ParamSet(dict(req.keys)))
-        Q.setlimit(ctx.kct.quota, L.quota_limits(merged), merged.int("QUOTATIME"), call.host.kernel.clock)
+    merged = L.Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
     if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys():
-        network.apply_inside(
-            L.Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
+        network.apply_inside(merged)
+    if set(QUOTA_KEYS) & req.keys.keys() and ctx.kct.quota is not None:
+        Q.setlimit(
+            ctx.kct.quota, L.quota_limits(merged.ps), merged.ps.int("QUOTATIME"), call.host.kernel.clock
         )
+    dels = (
+        [d.ifname for d in N.parse_conf(ctx.ps.str("NETIF") or "")]
+        if "all" in req.netif_del
+        else req.netif_del
+    )
+    network.veth_del(ctx, dels)
+    # vznetaddbr reads the config on disk, which is saved only after this: a veth added
+    # live is therefore not put on its bridge until the next start (KV:bin/vznetaddbr.in)
+    network.veth_add(
+        ctx, [d for d in _merge_netif(ctx.ps, req) if d.ifname in {n.ifname for n in req.netif_add}]
+    )
     del stored
+
+
+def _readded(ctx: L.Ctx, req: setopts.Request) -> list[str]:
+    """``--ipadd`` of an address the CT holds deletes it first (vzctl-facts §7.1)."""
+    return [i for i in req.ip_add if network.bare(i) in ctx.kct.ips]

@@ -103,3 +103,14 @@ def vzquota(kernel: Kernel, privates: dict[int, str]) -> str:
         lines.append(f"  {'1k-blocks':<12}{q.bused:>14}{q.bsoft:>14}{q.bhard:>14}{0:>10}{q.btime:>12}\n")
         lines.append(f"  {'inodes':<12}{q.iused:>14}{q.isoft:>14}{q.ihard:>14}{0:>10}{q.itime:>12}\n")
     return "".join(lines)
+
+
+def veth(kernel: Kernel) -> str:
+    """``/proc/vz/veth``: one line per veth pair of a running CT, as the vzethdev module
+    prints it: host MAC, host name, CT MAC, CT name, CT ID."""
+    lines = []
+    for v in sorted(kernel.net.veths.values(), key=lambda v: (v.veid, v.host_ifname)):
+        lines.append(
+            f"{v.host_mac.lower()} {v.host_ifname:>10} {v.mac.lower()} {v.ifname:>10} {v.veid:>10}\n"
+        )
+    return "".join(lines)

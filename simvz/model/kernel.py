@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from simvz.model.hostnet import HostNet
+
 
 @dataclass
 class Quota:
@@ -41,8 +43,6 @@ class Ct:
     nproc: int = 0
     started_at: int = 0
     cpu_ticks: int = 0
-    netdevs: list[str] = field(default_factory=list)
-    veths: list[dict[str, str]] = field(default_factory=list)
     quota: Quota | None = None
     files: dict[str, str] = field(default_factory=dict)  # sizes written inside, by path
 
@@ -57,6 +57,7 @@ class Kernel:
 
     clock: int = 1_200_000_000  # 2008-01-10: the era of the thread
     cts: dict[int, Ct] = field(default_factory=dict)
+    net: HostNet = field(default_factory=HostNet)
 
     def ct(self, veid: int) -> Ct:
         """The state of ``veid``, created empty on first use."""
@@ -83,7 +84,11 @@ class Kernel:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"clock": self.clock, "cts": {str(k): asdict(v) for k, v in sorted(self.cts.items())}}
+        return {
+            "clock": self.clock,
+            "cts": {str(k): asdict(v) for k, v in sorted(self.cts.items())},
+            "net": self.net.to_json(),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Kernel:
@@ -94,4 +99,5 @@ class Kernel:
             ct = Ct(**raw)
             ct.quota = Quota(**quota) if quota else None
             cts[int(key)] = ct
-        return cls(clock=int(data.get("clock", cls.clock)), cts=cts)
+        net = HostNet.from_json(data.get("net", {}))
+        return cls(clock=int(data.get("clock", cls.clock)), cts=cts, net=net)

@@ -143,10 +143,11 @@ def start(ctx: Ctx, force: bool = False, wait: bool = False) -> None:
         return
     ctx.log(0, "Starting container...")
     _check_ubc(ctx)
-    if ctx.kct.mounted:
+    was_mounted = ctx.kct.mounted
+    if was_mounted:
         _umount_quiet(ctx)
     mount(ctx)
-    _run(ctx)
+    _run(ctx, was_mounted)
     ctx.log(0, "Container start in progress, waiting ..." if wait else "Container start in progress...")
     if wait:
         ctx.log(0, "Container started successfully")
@@ -169,25 +170,28 @@ def _check_ubc(ctx: Ctx) -> None:
         )
 
 
-def _run(ctx: Ctx) -> None:
-    """Create the VE and apply its resources; a failure kills and unmounts it."""
+def _run(ctx: Ctx, was_mounted: bool = False) -> None:
+    """Create the VE and apply its resources in vps_start's order; a failure kills and
+    unmounts it (``KV:src/lib/env.c:vps_start``). Only a CT that was mounted before
+    ends up different from before the start, so only then is that state kept."""
+    from simvz.model import network
+
     k = ctx.kct
     k.running = True
     k.started_at = ctx.host.kernel.clock
     k.nproc = 12
     try:
-        from simvz.model import network
-
-        network.add_ips(ctx, ctx.ps.list("IP_ADDRESS"), starting=True)
+        network.add_ips(ctx, ctx.ps.list("IP_ADDRESS"))
+        network.start(ctx)
         ctx.log(0, f"Setting CPU units: {ctx.ps.int('CPUUNITS') or 1000}")
         network.apply_inside(ctx)
+        network.start_veths(ctx)
     except VzError as err:
-        k.running = False
-        k.ips = []
-        k.nproc = 0
+        _kill(ctx)
         ctx.log(-1, 'Container start failed (try to check kernel messages, e.g. "dmesg | tail")')
         _umount(ctx)
-        raise err
+        err.keep_state = was_mounted
+        raise
 
 
 def stop(ctx: Ctx, fast: bool = False, skip_umount: bool = False) -> None:
@@ -203,12 +207,14 @@ def stop(ctx: Ctx, fast: bool = False, skip_umount: bool = False) -> None:
 
 
 def _kill(ctx: Ctx) -> None:
+    """The VE is gone: its network goes with it (routes, veths, NICs back)."""
+    from simvz.model import network
+
+    network.teardown(ctx)
     k = ctx.kct
     k.running = False
     k.ips = []
     k.nproc = 0
-    k.netdevs = []
-    k.veths = []
 
 
 def destroy(ctx: Ctx) -> None:
@@ -264,9 +270,10 @@ def resume(ctx: Ctx, dumpfile: str | None = None) -> None:
     k.running, k.started_at, k.nproc = True, ctx.host.kernel.clock, 12
     from simvz.model import network
 
-    network.add_ips(
-        ctx, text.splitlines()[1].split() if len(text.splitlines()) > 1 else [], starting=True, quiet=True
-    )
+    lines = text.splitlines()
+    network.add_ips(ctx, lines[1].split() if len(lines) > 1 else [], quiet=True)
+    network.start(ctx)
+    network.start_veths(ctx)
     ctx.log(0, "\tresume...")
     ctx.log(0, "Container start in progress...")
     ctx.log(0, "Restoring completed successfully")
