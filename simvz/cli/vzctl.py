@@ -371,44 +371,28 @@ def parse_runscript(call: Call) -> None:
         raise UsageError("Script not specified")
 
 
-_CPT = [
-    Opt("dumpfile", True),
-    Opt("flags", True),
-    Opt("context", True),
-    Opt("skip_arpdetect", False),
-    Opt("suspend", False),
-    Opt("dump", False),
-    Opt("kill", False),
-    Opt("resume", False),
-    Opt("undump", False),
-    Opt("skip-fsck", False),
-    Opt("skip-remount", False),
-]
+_CPT_COMMON = [Opt("dumpfile", True), Opt("flags", True), Opt("context", True), Opt("skip_arpdetect", False)]
+# KV:src/vzctl-actions.c parse_chkpnt_opt / parse_restore_opt
+_CHKPNT = [*_CPT_COMMON, Opt("kill", False), Opt("resume", False), Opt("suspend", False), Opt("dump", False)]
+_RESTORE = [*_CPT_COMMON, Opt("undump", False), Opt("kill", False), Opt("resume", False),
+            Opt("skip-fsck", False), Opt("skip-remount", False)]  # fmt: skip
+_SUBCOMMANDS = {"kill", "resume", "suspend", "dump", "undump"}
 
 
 def parse_cpt(call: Call) -> None:
     """suspend/resume options; only one sub-command may be given."""
     operands: list[str] = []
-    subs: list[str] = []
-    allowed = (
-        {"suspend", "dump", "kill", "resume"}
-        if call.command in ("suspend", "chkpnt")
-        else {"undump", "kill", "resume"}
-    )
+    table = _CHKPNT if call.command in ("suspend", "chkpnt") else _RESTORE
     try:
-        for p in getopt_long(call.prog, call.args, _CPT, operands):
-            if p.id in allowed:
-                subs.append(p.id)
-            elif p.id in ("suspend", "dump", "undump"):
-                raise GetoptError(f"{call.prog}: unrecognized option '--{p.name}'")
+        for p in getopt_long(call.prog, call.args, table, operands):
+            if p.id not in _SUBCOMMANDS:
+                call.opts[p.id] = p.value if p.value is not None else True
+            elif "sub" in call.opts:
+                raise UsageError("Invalid syntax: only one sub command may be used")
             else:
-                call.opts[p.id] = p.value or True
+                call.opts["sub"] = p.id
     except GetoptError as err:
         raise UsageError(str(err)) from None
-    if len(subs) > 1:
-        raise UsageError("Invalid syntax: only one sub command may be used")
-    if subs:
-        raise NotEmulated(f"vzctl {call.command} --{subs[0]}", ["full checkpoint and restore"])
     if operands:
         raise UsageError("Invalid extra arguments: " + "".join(f"{o} " for o in operands))
 
@@ -489,22 +473,45 @@ def act_umount(call: Call) -> int:
 
 
 def act_suspend(call: Call) -> int:
-    """Full checkpoint to the dump file."""
-    dump = call.opts.get("dumpfile")
-    try:
-        L.suspend(call.ctx(), dump if isinstance(dump, str) else None)
-    except VzError as err:
-        if err.code == E.VE_NOT_RUNNING:
-            raise
-        raise VzError(E.CHKPNT_ERROR, *err.lines, "Checkpointing failed") from None
+    """``chkpnt``: a full checkpoint, or one step of it (``KV:src/vzctl-actions.c:chkpnt``)."""
+    ctx, sub, dumpfile = call.ctx(), call.opts.get("sub"), _dumpfile(call)
+    if sub == "kill":
+        L.cpt_kill(ctx)
+    elif sub == "resume":
+        L.thaw(ctx)
+    elif sub == "suspend":
+        L.freeze(ctx)
+    elif sub == "dump":
+        L.dump(ctx, dumpfile)
+    else:
+        try:
+            L.suspend(ctx, dumpfile)
+        except VzError as err:
+            if err.code == E.VE_NOT_RUNNING:
+                raise
+            raise VzError(E.CHKPNT_ERROR, *err.lines, "Checkpointing failed") from None
     return 0
 
 
 def act_resume(call: Call) -> int:
-    """Restore from the dump file."""
-    dump = call.opts.get("dumpfile")
-    L.resume(call.ctx(), dump if isinstance(dump, str) else None)
+    """``restore``: from the dump file, or one step (``KV:src/vzctl-actions.c:restore``)."""
+    ctx, sub, dumpfile = call.ctx(), call.opts.get("sub"), _dumpfile(call)
+    if sub == "kill":
+        L.cpt_kill(ctx)
+    elif sub == "resume":
+        L.thaw(ctx)
+    elif sub == "undump":
+        if dumpfile is None:
+            raise VzError(E.RESTORE_ERROR, "Error: dumpfile is not specified")
+        L.resume(ctx, dumpfile, frozen=True)
+    else:
+        L.resume(ctx, dumpfile)
     return 0
+
+
+def _dumpfile(call: Call) -> str | None:
+    dump = call.opts.get("dumpfile")
+    return dump if isinstance(dump, str) else None
 
 
 def act_exec(call: Call) -> int:

@@ -39,6 +39,7 @@ class Ct:
 
     running: bool = False
     mounted: bool = False
+    frozen: bool = False  # `chkpnt --suspend`: still running, all processes stopped
     ips: list[str] = field(default_factory=list)  # in order of addition
     nproc: int = 0
     started_at: int = 0

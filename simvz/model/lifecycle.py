@@ -213,6 +213,7 @@ def _kill(ctx: Ctx) -> None:
     network.teardown(ctx)
     k = ctx.kct
     k.running = False
+    k.frozen = False
     k.ips = []
     k.nproc = 0
 
@@ -253,8 +254,57 @@ def suspend(ctx: Ctx, dumpfile: str | None = None) -> None:
     _umount(ctx)
 
 
-def resume(ctx: Ctx, dumpfile: str | None = None) -> None:
-    """Restore from the dump file and delete it."""
+def freeze(ctx: Ctx) -> None:
+    """``chkpnt --suspend``: stop every process, keep the CT running (``hooks_vz.c``)."""
+    _check_cpt(ctx)
+    ctx.log(0, "\tsuspend...")
+    ctx.log(0, "\tget context...")
+    ctx.kct.frozen = True
+    ctx.log(0, "Checkpointing completed successfully")
+
+
+def dump(ctx: Ctx, dumpfile: str | None) -> None:
+    """``chkpnt --dump --dumpfile F``: write a frozen CT's image; its routes are cleared."""
+    _check_cpt(ctx)
+    if dumpfile is None:
+        raise VzError(E.CHKPNT_ERROR, "Error: dumpfile is not specified")
+    ctx.log(0, "\tjoin context..")
+    ctx.log(0, "\tdump...")
+    ctx.host.fs.write(dumpfile, "SIMVZ-DUMP\n" + " ".join(ctx.kct.ips) + "\n")
+    ctx.log(0, "Checkpointing completed successfully")
+    from simvz.model import network
+
+    network.routes_down(ctx)
+
+
+def _check_cpt(ctx: Ctx) -> None:
+    if not is_running(ctx):
+        raise VzError(E.VE_NOT_RUNNING, "Unable to setup checkpointing: container is not running")
+    ctx.log(0, "Setting up checkpoint...")
+
+
+def cpt_kill(ctx: Ctx) -> None:
+    """``--kill`` of a checkpoint context (``KV:src/lib/cpt.c:cpt_cmd``)."""
+    if not is_running(ctx):
+        raise VzError(E.VE_NOT_RUNNING, "Container is not running")
+    ctx.log(0, "Killing...")
+    _kill(ctx)
+
+
+def thaw(ctx: Ctx) -> None:
+    """``--resume`` of a frozen CT; chkpnt re-adds the routes the dump cleared."""
+    if not is_running(ctx):
+        raise VzError(E.VE_NOT_RUNNING, "Container is not running")
+    ctx.log(0, "Resuming...")
+    ctx.kct.frozen = False
+    from simvz.model import network
+
+    network.routes_up(ctx)
+
+
+def resume(ctx: Ctx, dumpfile: str | None = None, frozen: bool = False) -> None:
+    """Restore from a dump file; a full restore resumes the CT and deletes the file,
+    ``--undump`` leaves it frozen for a later ``--resume`` (``KV:src/lib/hooks_vz.c``)."""
     path = dumpfile or ctx.dumpfile
     if is_running(ctx):
         raise VzError(E.VE_RUNNING, "Unable to perform restore: container already running")
@@ -267,13 +317,16 @@ def resume(ctx: Ctx, dumpfile: str | None = None) -> None:
     mount(ctx)
     ctx.log(0, "\tundump...")
     k = ctx.kct
-    k.running, k.started_at, k.nproc = True, ctx.host.kernel.clock, 12
+    k.running, k.started_at, k.nproc, k.frozen = True, ctx.host.kernel.clock, 12, frozen
     from simvz.model import network
 
     lines = text.splitlines()
     network.add_ips(ctx, lines[1].split() if len(lines) > 1 else [], quiet=True)
     network.start(ctx)
     network.start_veths(ctx)
+    if frozen:
+        ctx.log(0, "Restoring completed successfully")
+        return
     ctx.log(0, "\tresume...")
     ctx.log(0, "Container start in progress...")
     ctx.log(0, "Restoring completed successfully")

@@ -88,6 +88,18 @@ def del_ips(ctx: Ctx, ips: list[str], every: bool = False) -> None:
     k.ips = [ip for ip in k.ips if ip not in gone]
 
 
+def routes_down(ctx: Ctx) -> None:
+    """``vps-net_del`` for the CT's IPs; the kernel keeps them (checkpoint dump)."""
+    for ip in ctx.kct.ips:
+        _route_del(ctx.host.kernel.net, ip)
+
+
+def routes_up(ctx: Ctx) -> None:
+    """``vps-net_add`` again for the CT's IPs (after ``chkpnt --resume``)."""
+    for ip in ctx.kct.ips:
+        _route_add(ctx.host.kernel.net, ip)
+
+
 # -- NIC passthrough -------------------------------------------------------------------
 
 
