@@ -3,6 +3,12 @@
 Status follows vzctl's own rules (vzctl-facts §6.3): *exist* = config and private area
 present, *suspended* = not running and ``<DUMPDIR>/Dump.<id>`` present. Config values
 are those of ``<id>.conf`` as vzctl parses them (rendered as vzctl would write them).
+
+The node's network is what ``ip link``, ``brctl show``, ``ip route``, ``ip neigh show
+proxy`` and ``virsh net-list`` show on the node, and per running container what ``ip
+addr`` shows inside it: venet0 with its IPs, veth ends (with their host peers and the
+bridge the peer is on, as ``/proc/vz/veth`` and ``brctl show`` pair them) and the host
+NICs moved in (vzctl-facts §7).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from simvz.model.params import ParamSet
 
 if TYPE_CHECKING:
     from simvz.host import Host
+    from simvz.model.hostnet import HostNet
     from simvz.model.kernel import Quota
 
 CONFIG_KEYS = (
@@ -41,6 +48,7 @@ def inspect(host: Host) -> dict[str, Any]:
         ids, _bad = C.configured_ids(h)
         cts = [_container(h, veid) for veid in ids if veid != 0]
         ips = {ip: veid for veid in h.kernel.running() for ip in h.kernel.cts[veid].ips}
+        net = _network(h.kernel.net)
     return {
         "root": str(host.root),
         "hostname": settings.hostname,
@@ -49,6 +57,7 @@ def inspect(host: Host) -> dict[str, Any]:
         "templates": {n: asdict(t) for n, t in sorted(settings.templates.items())},
         "containers": cts,
         "ips_in_use": ips,
+        "network": net,
     }
 
 
@@ -70,6 +79,7 @@ def _container(host: Host, veid: int) -> dict[str, Any]:
         "root": C.root_of(eff, veid),
         "quota": _quota(k.quota),
         "ips": list(k.ips) if k.running else [],
+        "interfaces": _interfaces(host.kernel.net, veid, k.ips) if k.running else None,
     }
 
 
@@ -84,6 +94,41 @@ def _quota(q: Quota | None) -> dict[str, int | bool] | None:
     data: dict[str, int | bool] = {f: getattr(q, f) for f in QUOTA_FIELDS}
     data["on"] = q.on
     return data
+
+
+# -- network -------------------------------------------------------------------------
+
+
+def _network(net: HostNet) -> dict[str, Any]:
+    """The node's NICs (``owner``: the CT a NIC was moved into), bridges with their ports,
+    libvirt networks, routes as ``ip route`` prints them and proxy-ARP entries."""
+    return {
+        "nics": [{"name": n.name, "mac": n.mac, "addr": n.addr, "owner": n.owner} for n in net.nics.values()],
+        "bridges": [{"name": b.name, "addr": b.addr, "ports": list(b.ports)} for b in net.bridges.values()],
+        "networks": [{"name": n.name, "bridge": n.bridge, "nat": n.nat} for n in net.networks.values()],
+        "routes": [r.render() for r in net.routes],
+        "proxy_arp": [{"ip": ip, "dev": dev} for ip, dev in net.proxy_arp],
+    }
+
+
+def _interfaces(net: HostNet, veid: int, ips: list[str]) -> dict[str, Any]:
+    """A running CT's devices: venet0's IPs, veth pairs, NICs moved in."""
+    veths = sorted((v for v in net.veths.values() if v.veid == veid), key=lambda v: v.ifname)
+    return {
+        "venet0": list(ips),
+        "veth": [
+            {
+                "ifname": v.ifname,
+                # lower-case, as ``ip link`` and /proc/vz/veth print MACs
+                "mac": v.mac.lower(),
+                "host_ifname": v.host_ifname,
+                "host_mac": v.host_mac.lower(),
+                "bridge": net.bridge_of(v.host_ifname),
+            }
+            for v in veths
+        ],
+        "netdev": [n.name for n in net.nics.values() if n.owner == veid],
+    }
 
 
 # -- text ------------------------------------------------------------------------
@@ -102,6 +147,7 @@ def render_text(data: dict[str, Any]) -> str:
         "Templates: "
         + ", ".join(f"{n} ({t['kb']} KB, {t['inodes']} inodes)" for n, t in data["templates"].items()),
     ]
+    lines += _network_lines(data["network"])
     if not data["containers"]:
         lines.append("No containers.")
     for ct in data["containers"]:
@@ -127,6 +173,35 @@ def _ct_lines(ct: dict[str, Any]) -> list[str]:
     lines.append(f"  {'private':<11} {ct['private'] or '-'}")
     lines.append(f"  {'quota':<11} {_quota_text(ct['quota'])}")
     lines.append(f"  {'ips':<11} {' '.join(ct['ips']) or '-'}")
+    if ct["interfaces"] is not None:
+        lines += _interface_lines(ct["interfaces"])
+    return lines
+
+
+def _network_lines(net: dict[str, Any]) -> list[str]:
+    lines = ["", "Network:", "  NICs:"]
+    for n in net["nics"]:
+        where = "up on the host" if n["owner"] is None else f"in CT {n['owner']}"
+        lines.append(f"    {n['name']:<10} {n['mac']}  {n['addr'] or '-':<18} {where}")
+    lines.append("  Bridges:")
+    for b in net["bridges"]:
+        lines.append(f"    {b['name']:<10} {b['addr'] or '-':<18} ports: {' '.join(b['ports']) or '-'}")
+    lines.append("  libvirt networks:")
+    for n in net["networks"]:
+        lines.append(f"    {n['name']:<10} bridge {n['bridge']}{', NAT' if n['nat'] else ''}")
+    lines.append("  Routes (ip route):")
+    lines += [f"    {r}" for r in net["routes"]]
+    lines.append("  Proxy ARP (ip neigh show proxy):")
+    lines += [f"    {p['ip']} dev {p['dev']}  proxy" for p in net["proxy_arp"]] or ["    -"]
+    return lines
+
+
+def _interface_lines(ifs: dict[str, Any]) -> list[str]:
+    lines = [f"  {'venet0':<11} {' '.join(ifs['venet0']) or '-'}"]
+    for v in ifs["veth"]:
+        where = f"on {v['bridge']}" if v["bridge"] else "on no bridge"
+        lines.append(f"  {v['ifname']:<11} {v['mac']} <-> {v['host_ifname']} {v['host_mac']} {where}")
+    lines += [f"  {name:<11} host NIC moved in" for name in ifs["netdev"]]
     return lines
 
 
