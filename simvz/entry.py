@@ -32,7 +32,10 @@ def main(tool: str) -> NoReturn:
     host = Host(root)
     if not host.is_initialised():
         _die(f"simvz: {root} is not a simulated host (run `simvz init {root}`)")
-    args = [os.fsencode(a) for a in sys.argv]
+    # Started through the preload shim, the interpreter sees the redirected script path;
+    # the name the caller used (what getopt prints) comes in SIMVZ_ARGV0.
+    called = os.environ.get("SIMVZ_ARGV0")
+    args = [os.fsencode(called) if called else os.fsencode(argv0)] + [os.fsencode(a) for a in sys.argv[1:]]
     result = host.run(tool, args, _stdin(tool, sys.argv[1:]))
     _emit(result.stdout, result.stderr, result.combined)
     _exit(result.exit)

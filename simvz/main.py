@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -63,20 +64,61 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("dir", metavar="DIR", type=Path)
         sp.add_argument("--json", action="store_true", help="print JSON")
         sp.set_defaults(func=func)
+    run = sub.add_parser("run", help="run COMMAND as if on the simulated host in DIR")
+    run.add_argument("dir", metavar="DIR", type=Path)
+    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
+    run.set_defaults(func=cmd_run)
+    shell = sub.add_parser("shell", help="an interactive shell on the simulated host in DIR")
+    shell.add_argument("dir", metavar="DIR", type=Path)
+    shell.set_defaults(func=cmd_shell)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``simvz`` command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], str] = args.func
+    func: Callable[[argparse.Namespace], str | int] = args.func
     try:
         out = func(args)
     except CliError as err:
         sys.stderr.write(f"simvz: {err}\n")
         return EXIT_USAGE
+    if isinstance(out, int):
+        return out
     sys.stdout.write(out)
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``simvz run DIR -- COMMAND...``: COMMAND sees DIR as this machine's OpenVZ host;
+    returns its exit status (128 + N when killed by signal N, as a shell reports it)."""
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        raise CliError("run: no command given (simvz run DIR -- COMMAND [ARGS...])")
+    return _run_on(args.dir, command)
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """``simvz shell DIR``: an interactive shell where ``virsh -c openvz:///system`` works."""
+    shell = os.environ.get("SHELL") or "/bin/sh"
+    return _run_on(args.dir, [shell, "-i"], {"PS1": f"simvz[{args.dir.name}]\\$ "})
+
+
+def _run_on(path: Path, command: list[str], extra: dict[str, str] | None = None) -> int:
+    import subprocess
+
+    from simvz.harness import shim
+
+    host = _host(path)
+    try:
+        env = shim.environ(host.root) | (extra or {})
+    except shim.ShimError as err:
+        raise CliError(str(err)) from err
+    try:
+        done = subprocess.run(command, env=env, check=False)
+    except OSError as err:
+        raise CliError(f"run: {command[0]}: {err.strerror}") from err
+    return done.returncode if done.returncode >= 0 else 128 - done.returncode
 
 
 def cmd_init(args: argparse.Namespace) -> str:

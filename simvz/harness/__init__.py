@@ -1,0 +1,1 @@
+"""Harness: running real programs (libvirt, virsh) against a simulated node."""

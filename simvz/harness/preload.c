@@ -1,0 +1,412 @@
+/*
+ * simvz path-redirecting preload library.
+ *
+ * Makes a simulated OpenVZ node directory look like the machine's own OpenVZ host to
+ * an unmodified program (libvirt's openvz driver inside libvirt.so, virsh, Python):
+ * absolute paths under /proc/vz, /etc/vz, /vz, /usr/sbin/vz{ctl,list,migrate} and
+ * /usr/local/etc/conf are served from $SIMVZ_ROOT, nothing else. The idea is the one of
+ * libvirt's own test suite (tests/virfilewrapper.c): wrap the libc entry points a
+ * program uses on those paths and forward to the next definition (dlsym RTLD_NEXT).
+ *
+ * Paths are normalised lexically first ("." and ".." resolved, "//" collapsed) and only
+ * then matched, by whole path components, so "/vz/../etc/passwd" is the real
+ * /etc/passwd and "/etc/vzdump" is never captured; a mapped path can never leave the
+ * node directory. Relative paths are left alone.
+ *
+ * libvirt.so (glibc 2.36) imports access, opendir, fopen64, open64, rename, unlink,
+ * execv and execve on these paths; Python and tools also use open, openat, stat,
+ * lstat, fstatat and friends: every name and its 64-bit twin is defined here.
+ */
+#define _GNU_SOURCE
+#define _LARGEFILE64_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define BUF (PATH_MAX * 2)
+
+static const char *const prefixes[] = {
+    "/proc/vz", "/etc/vz", "/vz", "/usr/sbin/vzctl", "/usr/sbin/vzlist",
+    "/usr/sbin/vzmigrate", "/usr/local/etc/conf", NULL,
+};
+
+/* Lexical normalisation of an absolute path into out; 0 on success. */
+static int normalise(const char *path, char *out, size_t size)
+{
+    size_t len = 0;
+    const char *p = path;
+
+    while (*p) {
+        const char *seg;
+        size_t n;
+
+        while (*p == '/')
+            p++;
+        seg = p;
+        while (*p && *p != '/')
+            p++;
+        n = (size_t)(p - seg);
+        if (n == 0 || (n == 1 && seg[0] == '.'))
+            continue;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--;
+            continue;
+        }
+        if (len + 1 + n + 1 > size)
+            return -1;
+        out[len++] = '/';
+        memcpy(out + len, seg, n);
+        len += n;
+    }
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    return 0;
+}
+
+static int under_prefix(const char *path)
+{
+    int i;
+
+    for (i = 0; prefixes[i]; i++) {
+        size_t n = strlen(prefixes[i]);
+
+        if (strncmp(path, prefixes[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+/* The path to use: buf holding the node path under $SIMVZ_ROOT, or path itself. A path
+ * that only passes through a node directory ("/vz/private/../../etc/hostname") is the
+ * machine's, resolved as the node's kernel would resolve it: lexically normalised. */
+static const char *map(const char *path, char *buf)
+{
+    const char *root = getenv("SIMVZ_ROOT");
+    char norm[BUF];
+
+    if (path == NULL || path[0] != '/' || root == NULL || root[0] != '/')
+        return path;
+    if (normalise(path, norm, sizeof(norm)) < 0)
+        return path;
+    if (under_prefix(norm)) {
+        if ((size_t)snprintf(buf, BUF, "%s%s", root, norm) >= BUF)
+            return path;
+        return buf;
+    }
+    if (under_prefix(path)) {
+        strcpy(buf, norm);
+        return buf;
+    }
+    return path;
+}
+
+#define REAL(ret, name, ...)                                          \
+    static ret (*real_##name)(__VA_ARGS__);                           \
+    if (!real_##name)                                                 \
+        *(void **)(&real_##name) = dlsym(RTLD_NEXT, #name)
+
+static mode_t mode_arg(int flags, va_list ap)
+{
+    return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
+}
+
+#define OPEN_LIKE(name)                                               \
+    int name(const char *path, int flags, ...)                        \
+    {                                                                 \
+        char b[BUF];                                                  \
+        va_list ap;                                                   \
+        mode_t mode;                                                  \
+        REAL(int, name, const char *, int, ...);                      \
+        va_start(ap, flags);                                          \
+        mode = mode_arg(flags, ap);                                   \
+        va_end(ap);                                                   \
+        return real_##name(map(path, b), flags, mode);                \
+    }
+OPEN_LIKE(open)
+OPEN_LIKE(open64)
+
+#define OPENAT_LIKE(name)                                             \
+    int name(int dirfd, const char *path, int flags, ...)             \
+    {                                                                 \
+        char b[BUF];                                                  \
+        va_list ap;                                                   \
+        mode_t mode;                                                  \
+        REAL(int, name, int, const char *, int, ...);                 \
+        va_start(ap, flags);                                          \
+        mode = mode_arg(flags, ap);                                   \
+        va_end(ap);                                                   \
+        return real_##name(dirfd, map(path, b), flags, mode);         \
+    }
+OPENAT_LIKE(openat)
+OPENAT_LIKE(openat64)
+
+#define FORTIFIED_OPEN(name)                                          \
+    int name(const char *path, int flags)                             \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, const char *, int);                           \
+        return real_##name(map(path, b), flags);                      \
+    }
+FORTIFIED_OPEN(__open_2)
+FORTIFIED_OPEN(__open64_2)
+
+#define FORTIFIED_OPENAT(name)                                        \
+    int name(int dirfd, const char *path, int flags)                  \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, int, const char *, int);                      \
+        return real_##name(dirfd, map(path, b), flags);               \
+    }
+FORTIFIED_OPENAT(__openat_2)
+FORTIFIED_OPENAT(__openat64_2)
+
+#define PATH_MODE(name)                                               \
+    int name(const char *path, mode_t mode)                           \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, const char *, mode_t);                        \
+        return real_##name(map(path, b), mode);                       \
+    }
+PATH_MODE(creat)
+PATH_MODE(creat64)
+PATH_MODE(mkdir)
+PATH_MODE(chmod)
+
+#define PATH_ONLY(name)                                               \
+    int name(const char *path)                                        \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, const char *);                                \
+        return real_##name(map(path, b));                             \
+    }
+PATH_ONLY(rmdir)
+PATH_ONLY(unlink)
+
+#define PATH_INT(name)                                                \
+    int name(const char *path, int arg)                               \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, const char *, int);                           \
+        return real_##name(map(path, b), arg);                        \
+    }
+PATH_INT(access)
+PATH_INT(euidaccess)
+PATH_INT(eaccess)
+
+int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+    char b[BUF];
+    REAL(int, faccessat, int, const char *, int, int);
+    return real_faccessat(dirfd, map(path, b), mode, flags);
+}
+
+int mkdirat(int dirfd, const char *path, mode_t mode)
+{
+    char b[BUF];
+    REAL(int, mkdirat, int, const char *, mode_t);
+    return real_mkdirat(dirfd, map(path, b), mode);
+}
+
+int unlinkat(int dirfd, const char *path, int flags)
+{
+    char b[BUF];
+    REAL(int, unlinkat, int, const char *, int);
+    return real_unlinkat(dirfd, map(path, b), flags);
+}
+
+#define STAT_LIKE(name, type)                                         \
+    int name(const char *path, type *st)                              \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, const char *, type *);                        \
+        return real_##name(map(path, b), st);                         \
+    }
+STAT_LIKE(stat, struct stat)
+STAT_LIKE(stat64, struct stat64)
+STAT_LIKE(lstat, struct stat)
+STAT_LIKE(lstat64, struct stat64)
+
+#define XSTAT_LIKE(name, type)                                        \
+    int name(int ver, const char *path, type *st)                     \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, int, const char *, type *);                   \
+        return real_##name(ver, map(path, b), st);                    \
+    }
+XSTAT_LIKE(__xstat, struct stat)
+XSTAT_LIKE(__xstat64, struct stat64)
+XSTAT_LIKE(__lxstat, struct stat)
+XSTAT_LIKE(__lxstat64, struct stat64)
+
+#define FSTATAT_LIKE(name, type)                                      \
+    int name(int dirfd, const char *path, type *st, int flags)        \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, int, const char *, type *, int);              \
+        return real_##name(dirfd, map(path, b), st, flags);           \
+    }
+FSTATAT_LIKE(fstatat, struct stat)
+FSTATAT_LIKE(fstatat64, struct stat64)
+
+int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *st)
+{
+    char b[BUF];
+    REAL(int, statx, int, const char *, int, unsigned int, struct statx *);
+    return real_statx(dirfd, map(path, b), flags, mask, st);
+}
+
+#define FOPEN_LIKE(name)                                              \
+    FILE *name(const char *path, const char *mode)                    \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(FILE *, name, const char *, const char *);               \
+        return real_##name(map(path, b), mode);                       \
+    }
+FOPEN_LIKE(fopen)
+FOPEN_LIKE(fopen64)
+
+#define FREOPEN_LIKE(name)                                            \
+    FILE *name(const char *path, const char *mode, FILE *f)           \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(FILE *, name, const char *, const char *, FILE *);       \
+        return real_##name(map(path, b), mode, f);                    \
+    }
+FREOPEN_LIKE(freopen)
+FREOPEN_LIKE(freopen64)
+
+DIR *opendir(const char *path)
+{
+    char b[BUF];
+    REAL(DIR *, opendir, const char *);
+    return real_opendir(map(path, b));
+}
+
+int rename(const char *from, const char *to)
+{
+    char b1[BUF], b2[BUF];
+    REAL(int, rename, const char *, const char *);
+    return real_rename(map(from, b1), map(to, b2));
+}
+
+int renameat(int fd1, const char *from, int fd2, const char *to)
+{
+    char b1[BUF], b2[BUF];
+    REAL(int, renameat, int, const char *, int, const char *);
+    return real_renameat(fd1, map(from, b1), fd2, map(to, b2));
+}
+
+int renameat2(int fd1, const char *from, int fd2, const char *to, unsigned int flags)
+{
+    char b1[BUF], b2[BUF];
+    REAL(int, renameat2, int, const char *, int, const char *, unsigned int);
+    return real_renameat2(fd1, map(from, b1), fd2, map(to, b2), flags);
+}
+
+int link(const char *from, const char *to)
+{
+    char b1[BUF], b2[BUF];
+    REAL(int, link, const char *, const char *);
+    return real_link(map(from, b1), map(to, b2));
+}
+
+int symlink(const char *target, const char *path)
+{
+    char b[BUF];
+    REAL(int, symlink, const char *, const char *);
+    return real_symlink(target, map(path, b)); /* the target is stored as written */
+}
+
+ssize_t readlink(const char *path, char *out, size_t size)
+{
+    char b[BUF];
+    REAL(ssize_t, readlink, const char *, char *, size_t);
+    return real_readlink(map(path, b), out, size);
+}
+
+int truncate(const char *path, off_t len)
+{
+    char b[BUF];
+    REAL(int, truncate, const char *, off_t);
+    return real_truncate(map(path, b), len);
+}
+
+int truncate64(const char *path, off64_t len)
+{
+    char b[BUF];
+    REAL(int, truncate64, const char *, off64_t);
+    return real_truncate64(map(path, b), len);
+}
+
+/* Exec of a node tool: the interpreter sees the script's path as argv[0], so the name
+ * it was called by travels in SIMVZ_ARGV0 (getopt messages print it). */
+static char **env_with_argv0(char *const envp[], const char *argv0, char ***owned)
+{
+    size_t n = 0, i;
+    char **env;
+    char *entry;
+
+    while (envp && envp[n])
+        n++;
+    env = calloc(n + 2, sizeof(char *));
+    entry = malloc(strlen(argv0) + sizeof("SIMVZ_ARGV0="));
+    if (env == NULL || entry == NULL) {
+        free(env);
+        free(entry);
+        return NULL;
+    }
+    sprintf(entry, "SIMVZ_ARGV0=%s", argv0);
+    for (i = 0; i < n; i++)
+        env[i] = envp[i];
+    env[n] = entry;
+    *owned = env;
+    return env;
+}
+
+/* Whether path is a tool of the node, reached through /usr/sbin or the node's PATH. */
+static int is_node_tool(const char *path)
+{
+    const char *root = getenv("SIMVZ_ROOT");
+    size_t n;
+
+    if (root == NULL)
+        return 0;
+    n = strlen(root);
+    return strncmp(path, root, n) == 0 && strncmp(path + n, "/usr/sbin/vz", 12) == 0;
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+    char b[BUF];
+    const char *mapped = map(path, b);
+    char **owned = NULL;
+    char *const *env = envp;
+    REAL(int, execve, const char *, char *const[], char *const[]);
+
+    if (argv[0] != NULL && is_node_tool(mapped)) {
+        char **e = env_with_argv0(envp, argv[0], &owned);
+        if (e)
+            env = e;
+    }
+    return real_execve(mapped, argv, env);
+}
+
+extern char **environ;
+
+int execv(const char *path, char *const argv[])
+{
+    return execve(path, argv, environ);
+}
