@@ -1,0 +1,82 @@
+"""The child process that holds a libvirt connection: it is started with the preload
+shim in its environment (LD_PRELOAD must be set when a process starts), so libvirt.so's
+OpenVZ driver sees the simulated node as this machine's OpenVZ host.
+
+Protocol: one JSON object per line on stdin, one answer per line on stdout.
+Request ``{"target": "conn" | "dom:<name>", "method": str, "args": [...]}``;
+answer ``{"ok": value}`` or ``{"error": {"code", "domain", "message"}}``. Domains in
+answers are ``{"__domain__": name}``; bytes are ``{"__bytes__": latin-1 text}``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _encode(value: Any) -> Any:
+    import libvirt
+
+    if isinstance(value, libvirt.virDomain):
+        return {"__domain__": value.name()}
+    if isinstance(value, bytes):
+        return {"__bytes__": value.decode("latin-1")}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def serve(uri: str) -> None:
+    """Open ``uri`` and answer requests until stdin closes."""
+    import libvirt
+
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # errors come as exceptions
+    out = sys.stdout
+    try:
+        conn = libvirt.open(uri)
+    except libvirt.libvirtError as err:
+        out.write(json.dumps({"error": _error(err)}) + "\n")
+        out.flush()
+        return
+    out.write(json.dumps({"ok": "ready"}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        out.write(json.dumps(_answer(conn, json.loads(line))) + "\n")
+        out.flush()
+
+
+def _answer(conn: Any, req: dict[str, Any]) -> dict[str, Any]:
+    import libvirt
+
+    libvirt_error = libvirt.libvirtError
+    target = req["target"]
+    if target == "worker" and req["method"] == "segfault":
+        # the harness's own test of crash reporting: a real SIGSEGV, as a driver bug gives
+        import ctypes
+
+        ctypes.string_at(0)
+    try:
+        obj = conn if target == "conn" else conn.lookupByName(target.split(":", 1)[1])
+        return {"ok": _encode(getattr(obj, req["method"])(*req.get("args", [])))}
+    except libvirt_error as err:
+        return {"error": _error(err)}
+    except Exception as err:  # any failure of the binding is the answer to the call
+        # e.g. SystemError when libvirt's error message is not UTF-8 (it can carry argv)
+        return {"error": {"code": -1, "domain": -1, "message": f"{type(err).__name__}: {err}"}}
+
+
+def _error(err: Any) -> dict[str, Any]:
+    return {
+        "code": err.get_error_code(),
+        "domain": err.get_error_domain(),
+        "message": err.get_error_message(),
+    }
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1] if len(sys.argv) > 1 else "openvz:///system")
