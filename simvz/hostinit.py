@@ -85,11 +85,13 @@ def init_host(
     nics: Sequence[str] = (),
     bridges: Sequence[str] = (),
     networks: Sequence[str] = (),
+    registry: Path | None = None,
 ) -> Host:
     """Create a simulated OpenVZ node under ``root`` and return it.
 
     ``nics`` adds NICs; ``bridges`` adds bridges as ``NAME[=PORT,PORT]``; ``networks``
-    adds libvirt networks as ``NAME=BRIDGE[,nat]`` (see :func:`node_network`).
+    adds libvirt networks as ``NAME=BRIDGE[,nat]`` (see :func:`node_network`);
+    ``registry`` registers ``hostname`` there, so that vzmigrate finds this host.
     """
     names = _template_names(templates)
     _check_args(vzctl_version, hostname)
@@ -97,6 +99,10 @@ def init_host(
     host = Host(root)
     if host.is_initialised():
         raise FileExistsError(f"{host.root} is already a simulated host")
+    if registry is not None:
+        from simvz import registry as hosts
+
+        hosts.register(hostname, host.root, registry)
     host.root.mkdir(parents=True, exist_ok=True)
     _write_config(host)
     for node_dir in DIRS:

@@ -41,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         "--vzctl-version", default="4.11.1", metavar="X.Y.Z", help="version the tools report (default 4.11.1)"
     )
     init.add_argument("--seed", type=int, default=0, help="seed of the host's RNG (default 0)")
-    init.add_argument("--hostname", default="simvz-node", help="the node's hostname")
+    init.add_argument(
+        "--hostname",
+        help="the node's hostname (default simvz-node); given, it is registered for vzmigrate "
+        "in $SIMVZ_REGISTRY, else $XDG_RUNTIME_DIR/simvz/hosts.json",
+    )
     init.add_argument(
         "--nic", action="append", default=[], metavar="NAME", help="add a host NIC (repeatable)"
     )
@@ -123,20 +127,24 @@ def _run_on(path: Path, command: list[str], extra: dict[str, str] | None = None)
 
 def cmd_init(args: argparse.Namespace) -> str:
     """``simvz init DIR``."""
+    from simvz import registry
     from simvz.hostinit import init_host
 
+    hosts = registry.default_path()
     try:
         host = init_host(
             args.dir,
             templates=args.template,
             vzctl_version=args.vzctl_version,
             seed=args.seed,
-            hostname=args.hostname,
+            hostname="simvz-node" if args.hostname is None else args.hostname,
             nics=args.nic,
             bridges=args.bridge,
             networks=args.network,
+            registry=None if args.hostname is None else hosts,
         )
-    except (ValueError, OSError) as err:
+        registry.remember(host.root, hosts)
+    except (ValueError, OSError, registry.RegistryError) as err:
         raise CliError(f"init {args.dir}: {err}") from err
     return f"Initialised a simulated OpenVZ host in {host.root}\n"
 

@@ -47,6 +47,13 @@ def start_ct(host: Host, veid: int = 101) -> Result:
     return r
 
 
+@pytest.fixture(autouse=True)
+def _own_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test registers `simvz init --hostname` hosts in its own registry, never the
+    user's: names stay free across parallel workers and reruns (simvz/registry.py)."""
+    monkeypatch.setenv("SIMVZ_REGISTRY", str(tmp_path / "registry" / "hosts.json"))
+
+
 @pytest.fixture
 def host(tmp_path: Path) -> Host:
     """A fresh simulated node with the default templates and no container."""
