@@ -10,6 +10,7 @@ Anything else answers ``bash: CMD: command not found`` (127), as a minimal CT wo
 from __future__ import annotations
 
 import math
+import os
 import posixpath
 import re
 import shlex
@@ -76,22 +77,37 @@ def _path(ctx: Ctx, path: str) -> str:
     return ctx.private + posixpath.normpath("/" + path)
 
 
-def _write(ctx: Ctx, con: Console, path: str, data: bytes, append: bool = False) -> int:
-    """Write a file inside the CT, charging the quota for the blocks and inode it adds."""
+def _write(
+    ctx: Ctx,
+    con: Console,
+    path: str,
+    data: bytes = b"",
+    append: bool = False,
+    zeros: int = 0,
+    who: str = "bash",
+) -> int:
+    """Write a file inside the CT, charging the quota for the blocks and inode it adds;
+    ``zeros`` trailing zero bytes are written sparse, so a huge write inside a CT never
+    needs the memory or disk it claims on the machine running the simulator."""
     fs = ctx.host.fs
     node = _path(ctx, path)
-    old = fs.real(node).read_bytes() if fs.isfile(node) else None
-    new = (old or b"") + data if append else data
-    blocks = _kb(len(new)) - _kb(len(old or b""))
+    real = fs.real(node)
+    old_size = real.stat().st_size if fs.isfile(node) else None
+    new_size = ((old_size or 0) if append else 0) + len(data) + zeros
     q = ctx.kct.quota
     if q is not None and q.on:
         try:
-            Q.charge(q, blocks, 0 if old is not None else 1, ctx.host.kernel.clock)
+            inodes = 0 if old_size is not None else 1
+            Q.charge(q, _kb(new_size) - _kb(old_size or 0), inodes, ctx.host.kernel.clock)
         except Q.QuotaExceeded:
-            con.write(2, f"bash: {path}: Disk quota exceeded\n")
+            what = f"writing `{path}'" if who == "dd" else path
+            con.write(2, f"{who}: {what}: Disk quota exceeded\n")
             return 1
-    fs.real(node).parent.mkdir(parents=True, exist_ok=True)
-    fs.real(node).write_bytes(new)
+    real.parent.mkdir(parents=True, exist_ok=True)
+    with open(real, "ab" if append else "wb") as fh:
+        fh.write(data)
+    if zeros:
+        os.truncate(real, new_size)
     return 0
 
 
@@ -166,7 +182,7 @@ def _dd(ctx: Ctx, con: Console, argv: list[str]) -> int:
         con.write(2, "dd: only if=/dev/zero of=FILE bs=N count=N is simulated\n")
         return 1
     size = int(m.group(1)) * mul[m.group(2)] * int(opts.get("count", "1"))
-    return _write(ctx, con, opts["of"], b"\0" * size)
+    return _write(ctx, con, opts["of"], zeros=size, who="dd")
 
 
 def _rm(ctx: Ctx, con: Console, argv: list[str]) -> int:

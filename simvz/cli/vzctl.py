@@ -6,6 +6,7 @@ but the simulator does not emulate fails loudly, naming itself and what is emula
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -226,11 +227,16 @@ def _take_lock(call: Call) -> str:
     fs = call.host.fs
     text = fs.read(path)
     if text is not None:
-        pid = text.split("\n", 1)[0].strip()
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-            call.con.error(f"Locked by: pid {pid}, cmdline {_cmdline(int(pid))}")
+        m = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", text)  # sscanf("%d")
+        pid = int(m.group(1)) if m else 0
+        if pid == 0:
+            # not a pid: removed without a console message (KV:src/lib/lock.c:vps_lock)
+            call.con.log(1, f"Incorrect pid: {text} in {path}")
+        elif pid != os.getpid() and _alive(pid):
+            call.con.error(f"Locked by: pid {pid}, cmdline {_cmdline(pid)}")
             raise VzError(E.LOCKED, "Container already locked")
-        call.con.info(f"Removing stale lock file {path}")
+        else:
+            call.con.info(f"Removing stale lock file {path}")
     fs.write(path, f"{os.getpid()}\n\n")
     return path
 

@@ -43,6 +43,9 @@ def run(call: Call) -> int:
     call.con.info(f"Creating container private area ({tmpl})")
     usage = L.unpack_template(ctx, tarball)
     ctx.kct.quota = Q.new(L.quota_limits(ps), ps.int("QUOTATIME"), usage)
+    # postcreate mounts the CT to run its scripts: fsmount() creates VE_ROOT, which stays
+    # (KV:src/lib/create.c:vps_postcreate, KV:src/lib/fs.c:fsmount)
+    call.host.fs.mkdir(ctx.root)
     call.con.info("Performing postcreate actions")
     _clean_destroyed(call)
     call.host.fs.write(conf, base)

@@ -97,8 +97,14 @@ def name_target(host: Host, name: str) -> int | None:
 
 
 def names_of(host: Host, veid: int) -> list[str]:
-    """Every name symlink that resolves to ``veid``."""
-    return [n for n in host.fs.listdir(NAMES_DIR) if name_target(host, n) == veid]
+    """Every name link whose target's basename is ``<veid>.conf``, resolvable or not
+    (``KV:src/lib/util.c:remove_names`` only reads the links)."""
+    out = []
+    for name in host.fs.listdir(NAMES_DIR):
+        target = host.fs.readlink(f"{NAMES_DIR}/{name}")
+        if target is not None and target.rsplit("/", 1)[-1] == f"{veid}.conf":
+            out.append(name)
+    return out
 
 
 def private_paths(host: Host) -> dict[int, str]:

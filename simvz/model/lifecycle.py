@@ -186,12 +186,49 @@ def _run(ctx: Ctx, was_mounted: bool = False) -> None:
         ctx.log(0, f"Setting CPU units: {ctx.ps.int('CPUUNITS') or 1000}")
         network.apply_inside(ctx)
         network.start_veths(ctx)
-    except VzError as err:
-        _kill(ctx)
-        ctx.log(-1, 'Container start failed (try to check kernel messages, e.g. "dmesg | tail")')
-        _umount(ctx)
-        err.keep_state = was_mounted
+        _exec_init(ctx)
+    except BadInit as err:
+        # the child could not exec /sbin/init (KV:src/lib/env.c:vps_start_custom)
+        _render_now(ctx, err)
+        _stop_failed(ctx, was_mounted, err)
         raise
+    except VzError as err:
+        # KV:src/lib/env.c:vps_start_custom: the error, "Container start failed (...)",
+        # then env_stop(M_KILL) and the unmount, each with its own messages
+        _render_now(ctx, err)
+        ctx.log(-1, 'Container start failed (try to check kernel messages, e.g. "dmesg | tail")')
+        _stop_failed(ctx, was_mounted, err)
+        raise
+
+
+class BadInit(VzError):
+    """The template has no usable /sbin/init: the start fails with exit 47."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            E.FS_BAD_TMPL, "Unable to start init, probably incorrect template", "Container start failed"
+        )
+
+
+def _exec_init(ctx: Ctx) -> None:
+    if not ctx.host.fs.isfile(f"{ctx.private}/sbin/init"):
+        raise BadInit
+
+
+def _stop_failed(ctx: Ctx, was_mounted: bool, err: VzError) -> None:
+    """env_stop(M_KILL) and the unmount after a failed start; messages already shown."""
+    ctx.log(0, "Killing container ...")
+    _kill(ctx)
+    ctx.log(0, "Container was stopped")
+    _umount(ctx)
+    err.lines = []
+    err.keep_state = was_mounted
+
+
+def _render_now(ctx: Ctx, err: VzError) -> None:
+    """Log an error where vzctl logs it, before the clean-up messages that follow."""
+    for line in err.lines:
+        ctx.log(0 if err.stdout else -1, line)
 
 
 def stop(ctx: Ctx, fast: bool = False, skip_umount: bool = False) -> None:
@@ -228,8 +265,11 @@ def destroy(ctx: Ctx) -> None:
     ctx.log(0, f"Destroying container private area: {ctx.private}")
     fs = ctx.host.fs
     fs.rmtree(ctx.private)
-    fs.rmdir(ctx.root)
     fs.remove(ctx.dumpfile)
+    if not fs.rmdir(ctx.root):
+        # KV:src/lib/destroy.c: a failed rmdir(VE_ROOT) only warns, with strerror
+        why = "Directory not empty" if fs.exists(ctx.root) else "No such file or directory"
+        ctx.log(-1, f"Warning: failed to remove {ctx.root}: {why}")
     for ext in ("conf", "mount", "umount", "premount", "postumount", "start", "stop"):
         src = f"{C.CONF_DIR}/{ctx.veid}.{ext}"
         if fs.exists(src):
@@ -311,9 +351,7 @@ def resume(ctx: Ctx, dumpfile: str | None = None, frozen: bool = False) -> None:
     text = ctx.host.fs.read(path)
     ctx.log(0, "Restoring container ...")
     if text is None:
-        raise VzError(
-            E.RESTORE_ERROR, f"Unable to open {path}: No such file or directory", "Restoring failed"
-        )
+        raise VzError(E.RESTORE_ERROR, f"Unable to open {path}: No such file or directory")
     mount(ctx)
     ctx.log(0, "\tundump...")
     k = ctx.kct
@@ -334,24 +372,17 @@ def resume(ctx: Ctx, dumpfile: str | None = None, frozen: bool = False) -> None:
 
 
 def unpack_template(ctx: Ctx, tarball: str) -> tuple[int, int]:
-    """Unpack a template cache into ``<VE_PRIVATE>.tmp``; refuse a broken one (47).
+    """Unpack a template cache into ``<VE_PRIVATE>.tmp``, then rename it into place.
 
-    Members are extracted with tarfile's ``data`` filter, so no path in the tarball
-    can escape the private area.
+    Members are extracted with tarfile's ``data`` filter (or the same checks by hand),
+    so no path in the tarball can escape the private area: such a tarball is refused (47).
     """
     tmp = ctx.private + ".tmp"
     fs = ctx.host.fs
     fs.rmtree(tmp)
     fs.mkdir(tmp)
+    # vps-create only untars: a template without /sbin/init is found out at start
     with tarfile.open(fs.real(tarball)) as tar:
-        names = {m.name.lstrip("./") for m in tar.getmembers()}
-        if not {"sbin/init", "bin/sh"} <= names:
-            fs.rmtree(tmp)
-            raise VzError(
-                E.FS_BAD_TMPL,
-                "Error: /sbin/init or /bin/sh not found in the template",
-                "Creation of container private area failed",
-            )
         _extract(tar, fs.real(tmp))
     fs.rename(tmp, ctx.private)
     return usage_of(ctx)

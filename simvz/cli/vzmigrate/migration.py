@@ -87,12 +87,17 @@ class Peer:
 
 
 def run_local(host: Host, tool: str, argv: list[str]) -> Result:
-    """A tool of the source node, run under the lock this run already holds; journaled."""
+    """A tool of the source node, run under the lock this run already holds; journaled.
+    A refusal leaves the kernel state as it was, as ``Host.run`` does by not committing."""
     from simvz.cli import vzctl, vzlist
+    from simvz.model.kernel import Kernel
 
-    started = time.time()
+    started, before = time.time(), host.kernel.to_json()
     fn = vzctl.main if tool == "vzctl" else vzlist.main
     result = fn(host, argv, b"")
+    if result.refused:
+        old = Kernel.from_json(before)
+        host.kernel.clock, host.kernel.cts, host.kernel.net = old.clock, old.cts, old.net
     host.journal_append(tool, argv, result, started)
     return result
 
