@@ -1,0 +1,1 @@
+vzctl set 105 --name test_vm --save

@@ -1,0 +1,1 @@
+vzctl status test_vm

@@ -1,0 +1,1 @@
+grep test_vm /etc/sysconfig/vz-scripts/105.conf
