@@ -99,6 +99,16 @@ def _quota(q: Quota | None) -> dict[str, int | bool] | None:
 # -- network -------------------------------------------------------------------------
 
 
+def network(host: Host) -> dict[str, Any]:
+    """Only the network: the node's (as in :func:`inspect`) and, by CT ID, the interfaces
+    of each running container; reads no config file, so it is cheap to call often."""
+    with host.locked(exclusive=False) as h:
+        k = h.kernel
+        data = _network(k.net)
+        data["interfaces"] = {veid: _interfaces(k.net, veid, k.cts[veid].ips) for veid in k.running()}
+    return data
+
+
 def _network(net: HostNet) -> dict[str, Any]:
     """The node's NICs (``owner``: the CT a NIC was moved into), bridges with their ports,
     libvirt networks, routes as ``ip route`` prints them and proxy-ARP entries."""

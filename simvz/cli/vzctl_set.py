@@ -195,24 +195,34 @@ def _modify_netif(devs: list[N.Netif], mod: dict[str, str]) -> list[N.Netif]:
 
 
 def _apply_name(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:
-    """``--name``: symlink in /etc/vz/names, conflict 131 (``KV:src/lib/config.c:set_name``)."""
+    """``--applyconfig_map name`` re-links the config's NAME; ``--name`` sets a new one
+    (``KV:src/vzctl-actions.c:set`` calls ``set_name`` for both)."""
+    if req.words.get("applyconfig_map") == "name":
+        current = call.ps.str("NAME")
+        _set_name(call, current, current)
     name = req.words.get("name")
-    if name is None:
+    if name is not None:
+        _set_name(call, name, call.cps.str("NAME") if call.cps else None)
+        stored["NAME"] = name
+
+
+def _set_name(call: Call, new: str | None, old: str | None) -> None:
+    """``KV:src/lib/config.c:set_name``: conflict 131; nothing to do when the link is
+    already this CT's; otherwise (re)link, drop the old alias, say so."""
+    if new is None:
         return
-    owner = C.name_target(call.host, name) if name else None
+    owner = C.name_target(call.host, new)
     if owner is not None and owner != call.veid:
         raise VzError(
-            E.SET_NAME_ERROR, f"Conflict: name {name} already used by container {owner}", FAILED_APPLY
+            E.SET_NAME_ERROR, f"Conflict: name {new} already used by container {owner}", FAILED_APPLY
         )
-    stored["NAME"] = name
-    old = call.cps.str("NAME") if call.cps else None
-    if old == name and (not name or owner == call.veid):
+    if old == new and owner == call.veid:
         return
-    if old and C.name_target(call.host, old) == call.veid:
+    if new:
+        call.host.fs.symlink(C.conf_path(call.veid), f"{C.NAMES_DIR}/{new}")
+    if old and old != new and C.name_target(call.host, old) == call.veid:
         call.host.fs.remove(f"{C.NAMES_DIR}/{old}")
-    if name:
-        call.host.fs.symlink(C.conf_path(call.veid), f"{C.NAMES_DIR}/{name}")
-    call.con.info(f"Name {name} assigned")
+    call.con.info(f"Name {new} assigned")
 
 
 def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:

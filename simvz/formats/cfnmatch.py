@@ -103,8 +103,11 @@ def _bracket_item(pat: bytes, i: int) -> tuple[bytes, int]:
         cls = _char_class(pat, i + 2)
         if cls is not None:
             return cls
-    if pat[i : i + 2] == b"[=" and len(pat) > i + 4 and pat[i + 3 : i + 5] == b"=]":
-        return re.escape(pat[i + 2 : i + 3]), i + 5
+    if pat[i : i + 2] == b"[=":
+        if len(pat) > i + 4 and pat[i + 3 : i + 5] == b"=]":
+            return re.escape(pat[i + 2 : i + 3]), i + 5
+        if _unterminated(pat, i):
+            raise _NoMatch  # glibc 2.36 answers no match here (checked against libc)
     lo, i = _bracket_char(pat, i)
     if pat[i : i + 1] == b"-" and pat[i + 1 : i + 2] != b"]":
         if i + 1 >= len(pat):
@@ -112,6 +115,11 @@ def _bracket_item(pat: bytes, i: int) -> tuple[bytes, int]:
         hi, i = _bracket_char(pat, i + 1)
         return (re.escape(lo) + b"-" + re.escape(hi) if hi >= lo else b""), i
     return re.escape(lo), i
+
+
+def _unterminated(pat: bytes, i: int) -> bool:
+    """No ``]`` closes the bracket expression after position ``i``."""
+    return pat.find(b"]", i + 2) < 0
 
 
 def _char_class(pat: bytes, i: int) -> tuple[bytes, int] | None:

@@ -112,3 +112,15 @@ def test_vzlist_acts_on_an_option_before_a_bad_one_in_the_same_cluster(node: Hos
     """getopt returns ``-L`` before it reads ``x``; vzlist prints the list and exits 0."""
     r = node.run("vzlist", ["vzlist", "-Lx"])
     assert (r.exit, r.out.splitlines()[0].split()) == (0, ["ctid", "CTID"])
+
+
+def test_applyconfig_map_name_relinks_the_configs_name(node: Host) -> None:
+    """``set --applyconfig_map name`` calls ``set_name(veid, NAME, NAME)``
+    (``KV:src/vzctl-actions.c:set``): vzmigrate uses it to recreate the name link."""
+    with open(node.root / "etc/vz/conf/101.conf", "a") as fh:
+        fh.write('NAME="web"\n')
+    r = node.run("vzctl", ["vzctl", "set", "101", "--applyconfig_map", "name", "--save"])
+    assert r.out.startswith("Name web assigned\n")
+    assert os.readlink(node.root / "etc/vz/names/web") == "/etc/vz/conf/101.conf"
+    r = node.run("vzctl", ["vzctl", "set", "101", "--applyconfig_map", "name", "--save"])
+    assert "Name web assigned" not in r.out  # already this CT's: nothing to do

@@ -423,27 +423,8 @@ class Migration:
         """``vzctl set --applyconfig_map name --save``; 20/21 (an older vzctl) are fine."""
         r = self.remote_vzctl("set", self.veid, "--applyconfig_map", "name", "--save")
         self.show(r, 2)
-        code = r.exit if r.exit != 0 else self.name_fallback()
-        if code not in (0, 20, 21):
+        if r.exit not in (0, 20, 21):
             raise self.fail(APPLY_CONFIG, "Failed to apply config on destination node", undo="conf")
-
-    def name_fallback(self) -> int:
-        """vzctl's ``set_name(veid, NAME, NAME)`` (``KV:src/vzctl-actions.c:set``), done here
-        while the simulated vzctl ignores ``--applyconfig_map``: a no-op once it has it."""
-        from simvz.model import container as C
-
-        name = self.env.get("NAME", "")
-        if not name or not self.veid.isdigit():
-            return 0
-        with self.dest.node() as d:
-            owner = C.name_target(d, name)
-            if owner is not None and owner != int(self.veid):
-                if self.o.verbose > 0:
-                    self.con.write(2, f"Conflict: name {name} already used by container {owner}\n")
-                return 131
-            if owner is None:
-                d.fs.symlink(self.vpsconf, f"{C.NAMES_DIR}/{name}")
-        return 0
 
     def copy_act_scripts(self) -> None:
         """``<id>.{start,stop,mount,umount,premount,postumount}`` that exist."""
