@@ -156,3 +156,16 @@ def test_a_veth_on_a_missing_bridge_is_shown_on_no_bridge(tmp_path: Path) -> Non
     assert (veth["host_ifname"], veth["bridge"]) == ("veth101.0", None)
     assert " <-> veth101.0 " in inspect.render_text(data)
     assert "on no bridge" in inspect.render_text(data)
+
+
+def test_the_network_alone_matches_the_full_inspection(tmp_path: Path) -> None:
+    """``inspect.network`` (no config read) says what ``inspect`` says about the network."""
+    host = thread_node(tmp_path)
+    ok(host, "stop", "102")
+    full = inspect.inspect(host)
+    net = inspect.network(host)
+    interfaces = net.pop("interfaces")
+    assert net == full["network"]
+    running = {c["ctid"]: c["interfaces"] for c in full["containers"] if c["interfaces"] is not None}
+    assert interfaces == running
+    assert sorted(running) == [105, 150]
