@@ -424,6 +424,22 @@ def test_a_start_failing_after_its_ips_were_routed_leaves_the_routes(node: Host)
     assert ("10.0.0.9", "eth0") in proxy_arp(node)
 
 
+def test_a_live_set_failing_in_a_later_group_keeps_what_earlier_groups_applied(node: Host) -> None:
+    """``vps_setup_res`` applies IPs, then NICs, ... and returns at the first failure
+    without undoing earlier groups (``KV:src/lib/res.c``); only ``vps_ip_ctl`` rolls back,
+    and only within its own list (``KV:src/lib/net.c``). So ``--ipadd`` with a missing NIC
+    on a running CT fails with 104 while the IP stays mapped and routed; --save then
+    refuses to save (``KV:src/vzctl-actions.c:vps_set``)."""
+    create_ct(node, 101)
+    start_ct(node, 101)
+    r = vzctl(node, "set", "101", "--ipadd", "10.0.0.7", "--netdev_add", "eth9", "--save")
+    assert r.exit == 104
+    assert r.err == "Unable to add netdev eth9: No such device\n" + FAILED_APPLY
+    assert veip_ips(node) == ["10.0.0.7"]
+    assert venet_routes(node) == ["10.0.0.7"]
+    assert conf_value(node, 101, "IP_ADDRESS") is None
+
+
 # == veth (issue 3 item 3; vzctl-facts §7.2) ====================================================
 
 
