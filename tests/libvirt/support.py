@@ -167,7 +167,7 @@ def netif_fields(arg: str) -> list[str]:
     return [*fields[:3], "*", *fields[4:]]
 
 
-def virsh(host: Host, *args: str) -> subprocess.CompletedProcess[str]:
-    """``simvz run DIR -- virsh -c openvz:///system ARGS`` in a subprocess."""
-    cmd = [sys.executable, "-m", "simvz", "run", str(host.root), "--", "virsh", "-c", "openvz:///system"]
+def virsh(host: Host, *args: str, uri: str = "openvz:///system") -> subprocess.CompletedProcess[str]:
+    """``simvz run DIR -- virsh -c URI ARGS`` in a subprocess."""
+    cmd = [sys.executable, "-m", "simvz", "run", str(host.root), "--", "virsh", "-c", uri]
     return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=REPO, check=False, timeout=120)
