@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("dir", metavar="DIR", type=Path)
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
     run.set_defaults(func=cmd_run)
+    conf = sub.add_parser(
+        "conformance", help="run the 2008 thread's scenarios on libvirt's driver and print the matrix"
+    )
+    conf.add_argument("--json", metavar="FILE", help="also write the matrix as JSON")
+    conf.add_argument("-n", "--workers", default="2", help="parallel workers (pytest-xdist), default 2")
+    conf.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST ARGS")
+    conf.set_defaults(func=cmd_conformance)
     shell = sub.add_parser("shell", help="an interactive shell on the simulated host in DIR")
     shell.add_argument("dir", metavar="DIR", type=Path)
     shell.set_defaults(func=cmd_shell)
@@ -100,6 +107,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not command:
         raise CliError("run: no command given (simvz run DIR -- COMMAND [ARGS...])")
     return _run_on(args.dir, command)
+
+
+def cmd_conformance(args: argparse.Namespace) -> int:
+    """``simvz conformance``: the scenarios of features/ through pytest-bdd, each on a
+    fresh simulated host with libvirt's real OpenVZ driver; pytest's exit status."""
+    import subprocess
+
+    scenarios = Path(__file__).resolve().parents[1] / "tests" / "bdd" / "test_thread_scenarios.py"
+    if not scenarios.is_file():
+        raise CliError(f"conformance: {scenarios} not found (run from a clone of the simvz repository)")
+    cmd = [sys.executable, "-m", "pytest", str(scenarios), "-q", "-p", "no:cacheprovider",
+           "-n", args.workers, "--tb=line"]  # fmt: skip
+    if args.json:
+        cmd += ["--conformance-json", str(Path(args.json).absolute())]
+    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    return subprocess.run([*cmd, *extra], cwd=scenarios.parents[2], check=False).returncode
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
