@@ -5,7 +5,8 @@ driver in a child process with the shim) runs, per cycle and for a new CT ID eac
 ``defineXML`` (a ``type='mount'`` filesystem on a private area prepared beforehand, not
 timed), ``create``, ``shutdown``, ``undefine``. It prints the median wall time of a cycle,
 the node commands per cycle and the share of the cycle spent in them (journal start/end
-of each command), and the median fork+exec of ``/bin/true`` for scale.
+of each command: the tool's work on the node, not its interpreter's start-up), the round
+trip of a call that runs no command, and the median fork+exec of ``/bin/true`` for scale.
 
 ``undefine`` fails on every real OpenVZ host with libvirt 9.0.0 (the driver runs ``vzctl
 --quiet start destroy N``; vzctl answers "Bad CT ID destroy", exit 21): the cycle counts
@@ -89,6 +90,17 @@ def bin_true(runs: int) -> float:
     return statistics.median(times)
 
 
+def round_trip(session: Session, runs: int) -> float:
+    """Median wall time of a call that runs no node command (``getType``): the runner's
+    and the driver's own cost per call."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.call("getType")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def main() -> None:
     """Run the cycles and print the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -102,7 +114,8 @@ def main() -> None:
             prepare_private(host, FIRST_CTID + i)
         with Session(host) as session:
             cycles = [cycle(session, FIRST_CTID + i) for i in range(args.runs)]
-        report(cycles, bin_true(max(args.runs, 20)))
+            empty = round_trip(session, max(args.runs, 20))
+        report(cycles, empty, bin_true(max(args.runs, 20)))
     finally:
         if args.keep:
             print(f"node kept in {tmp / 'node'}")
@@ -110,7 +123,7 @@ def main() -> None:
             shutil.rmtree(tmp)
 
 
-def report(cycles: list[Cycle], true_s: float) -> None:
+def report(cycles: list[Cycle], empty_s: float, true_s: float) -> None:
     """Print medians over the cycles."""
     wall = statistics.median(c.seconds for c in cycles)
     commands = statistics.median(c.commands for c in cycles)
@@ -119,6 +132,7 @@ def report(cycles: list[Cycle], true_s: float) -> None:
     print(f"median cycle wall time:        {wall * 1000:8.1f} ms")
     print(f"node commands per cycle:       {commands:8.0f}")
     print(f"share of the cycle in them:    {share * 100:8.1f} %  (journal start..end)")
+    print(f"a call running no command:     {empty_s * 1000:8.1f} ms  (runner round trip, getType)")
     print(f"fork+exec /bin/true (median):  {true_s * 1000:8.2f} ms  (cycle = {wall / true_s:.0f}x)")
     failed = [c.undefine_error for c in cycles if c.undefine_error]
     if failed:
