@@ -212,10 +212,8 @@ def _ipadd(r: Request, v: str) -> None:
         parsed = V.canonical_ip(token)
         if parsed is None:
             continue
-        ip, mask, family = parsed
-        if family == 6 and not r.ipv6:
-            r.warnings.append("WARNING: IPv6 support is disabled")
-            continue
+        ip, mask, _family = parsed
+        # IPv6 with IPV6="no" is dropped only when applied (KV:src/lib/net.c:vps_net_ctl)
         text = ip if mask is None else f"{ip}/{mask}"
         if text not in r.ip_add:
             r.ip_add.append(text)

@@ -231,7 +231,7 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
     ctx = call.ctx()
     if any(k in UBC for k in req.keys):
         call.con.info("UB limits were set successfully")
-    network.del_ips(ctx, req.ip_del + _readded(ctx, req), every="ipdel_all" in req.flags)
+    network.del_ips(ctx, req.ip_del + _readded(call, req), every="ipdel_all" in req.flags)
     network.add_ips(ctx, req.ip_add)
     network.netdev_del(ctx, req.netdev_del)
     network.netdev_add(ctx, req.netdev_add)
@@ -245,12 +245,7 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
         Q.setlimit(
             ctx.kct.quota, L.quota_limits(merged.ps), merged.ps.int("QUOTATIME"), call.host.kernel.clock
         )
-    dels = (
-        [d.ifname for d in N.parse_conf(ctx.ps.str("NETIF") or "")]
-        if "all" in req.netif_del
-        else req.netif_del
-    )
-    network.veth_del(ctx, dels)
+    network.veth_del(ctx, req.netif_del, every="all" in req.netif_del)
     # vznetaddbr reads the config on disk, which is saved only after this: a veth added
     # live is therefore not put on its bridge until the next start (KV:bin/vznetaddbr.in)
     network.veth_add(
@@ -259,6 +254,17 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
     del stored
 
 
-def _readded(ctx: L.Ctx, req: setopts.Request) -> list[str]:
-    """``--ipadd`` of an address the CT holds deletes it first (vzctl-facts §7.1)."""
-    return [i for i in req.ip_add if network.bare(i) in ctx.kct.ips]
+def _readded(call: Call, req: setopts.Request) -> list[str]:
+    """``--ipadd`` of an address the *config* has deletes the config's entry first
+    (``KV:src/vzctl-actions.c:fix_ip_param``, ``KV:src/lib/net.c:find_ip``)."""
+    old = call.cps.list("IP_ADDRESS") if call.cps else []
+    return [found for ip in req.ip_add if (found := find_ip(old, ip)) is not None]
+
+
+def find_ip(entries: list[str], ip: str) -> str | None:
+    """The entry for ``ip``: the same string, the same address, or ``addr/`` any mask."""
+    bare = network.bare(ip)
+    for e in entries:
+        if e in (ip, bare) or e.startswith(bare + "/"):
+            return e
+    return None

@@ -39,7 +39,7 @@ def veip(kernel: Kernel) -> str:
     lines = ["Version: 2.5\n"]
     for veid in kernel.running():
         for ip in kernel.cts[veid].ips:
-            lines.append(f"{ip.split('/')[0]:>39} {0:>10}\n")
+            lines.append(f"{_venet_ip(ip).strip():>39} {0:>10}\n")
     return "".join(lines)
 
 

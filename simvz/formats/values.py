@@ -32,12 +32,22 @@ class Truncated(ValueError):
         self.value = value
 
 
+def big_int(digits: str, cap: int) -> int:
+    """``int(digits)``, but a number of more digits than ``cap`` has is returned as
+    +/-``cap`` without converting it (C clamps it anyway; Python refuses > 4300 digits)."""
+    sign = -1 if digits.startswith("-") else 1
+    body = digits.lstrip("+-").lstrip("0")
+    if len(body) > len(str(cap)):
+        return sign * cap
+    return int(digits) if body else 0
+
+
 def strtoull(text: str) -> tuple[int, str]:
     """C ``strtoull(text, &tail, 10)``: (value, tail); overflow raises Invalid (ERANGE)."""
     m = re.match(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)", text)
     if m is None:
         return 0, text
-    value = int(m.group(2))
+    value = big_int(m.group(2), ULLONG_MAX + 1)
     if value > ULLONG_MAX:
         raise Invalid(text)
     if m.group(1) == "-":
@@ -50,7 +60,7 @@ def strtol(text: str) -> tuple[int, str]:
     m = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", text)
     if m is None:
         return 0, text
-    value = max(-LONG_MAX - 1, min(LONG_MAX, int(m.group(1))))
+    value = max(-LONG_MAX - 1, min(LONG_MAX, big_int(m.group(1), LONG_MAX + 1)))
     return value, text[m.end() :]
 
 

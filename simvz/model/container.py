@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from simvz.formats.values import LONG_MAX
+from simvz.formats.values import LONG_MAX, big_int
 from simvz.model import params
 from simvz.model.params import ParamSet
 
@@ -92,7 +92,7 @@ def name_target(host: Host, name: str) -> int | None:
     m = _SCANF_INT.match(target.rsplit("/", 1)[-1])
     if m is None:
         return None
-    value = max(-(2**63), min(2**63 - 1, int(m.group(1)))) & 0xFFFFFFFF  # a long stored in an int
+    value = max(-(2**63), min(2**63 - 1, big_int(m.group(1), 2**63))) & 0xFFFFFFFF  # long -> int
     return value - 2**32 if value > 2**31 - 1 else value
 
 

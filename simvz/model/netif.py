@@ -11,7 +11,8 @@ from simvz.formats.values import Invalid
 
 OUI = "00:18:51"
 FIELDS = ("ifname", "bridge", "mac", "host_ifname", "host_mac", "mac_filter")
-_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(.[0-9A-Fa-f]{2}){5}$")  # parse_hwaddr skips separators
+IFNAMSIZ = 16
 M32 = 0xFFFFFFFF
 
 
@@ -55,17 +56,27 @@ def generate_mac(devname: str, veid: int, hwid: str) -> str:
 
 def default_host_ifname(ifname: str, veid: int) -> str:
     """``veth<CTID>.<N>``, N the first number in ifname after its leading non-digits."""
-    m = re.match(r"^[^0-9]*([0-9]+)", ifname)
+    # sscanf("%*[^0-9]%d") needs at least one non-digit before the number
+    m = re.match(r"^[^0-9]+([0-9]+)", ifname)
     return f"veth{veid}.{int(m.group(1)) if m else 0}"
 
 
 def check_mac(mac: str, what: str) -> str:
-    """A MAC must be exactly ``XX:XX:XX:XX:XX:XX``; stored upper-case."""
-    if len(mac) != 17:
-        raise Invalid(f"Invalid {what} MAC address length")
-    if not _MAC.match(mac):
-        raise Invalid(f"Invalid {what} MAC address format")
-    return mac.upper()
+    """A MAC is 17 chars, hex pairs with any separator (``KV:src/lib/util.c:parse_hwaddr``);
+    stored upper-case with colons. The container MAC's error says which check failed,
+    the host MAC's does not (``KV:src/lib/config.c:parse_netif_str_cmd``)."""
+    if len(mac) != 17 or not _MAC.match(mac):
+        if what != "container":
+            raise Invalid("Invalid host MAC address")
+        kind = "length" if len(mac) != 17 else "format"
+        raise Invalid(f"Invalid container MAC address {kind}")
+    return ":".join(mac[i : i + 2] for i in range(0, 17, 3)).upper()
+
+
+def _check_name(name: str, text: str) -> None:
+    # names longer than IFNAMSIZ-1 are refused with only "Bad parameter" (no detail)
+    if len(name) >= IFNAMSIZ:
+        raise Invalid(text)
 
 
 def parse_cmd(text: str, veid: int, hwid: str) -> Netif:
@@ -75,8 +86,8 @@ def parse_cmd(text: str, veid: int, hwid: str) -> Netif:
     """
     parts = text.split(",", 4)
     ifname = parts[0]
-    if not ifname or len(ifname) > 15:
-        raise Invalid("Invalid container interface name")
+    for name in (ifname, *(parts[2:3]), *(parts[4:5])):
+        _check_name(name, text)
     mac = (
         check_mac(parts[1], "container") if len(parts) > 1 and parts[1] else generate_mac(ifname, veid, hwid)
     )

@@ -45,6 +45,10 @@ def hwid(host: Host) -> str:
 
 def add_ips(ctx: Ctx, ips: list[str], quiet: bool = False) -> None:
     """Add venet IPs to a running CT, with their routes and proxy-ARP entries."""
+    if ctx.ps.flag("IPV6") is not True and any(":" in ip for ip in ips):
+        # KV:src/lib/net.c:vps_net_ctl/remove_ipv6_addr
+        ips = [ip for ip in ips if ":" not in ip]
+        ctx.log(0, "WARNING: IPv6 support is disabled")
     if not ips:
         return
     if not quiet:
@@ -134,22 +138,34 @@ def _drop_port(net: HostNet, dev: str) -> None:
 
 
 def veth_add(ctx: Ctx, devs: list[N.Netif]) -> None:
-    """Create veth pairs and run vznetcfg for each (``KV:src/lib/veth.c:veth_ctl``)."""
+    """Create veth pairs and run vznetcfg for each (``KV:src/lib/veth.c:veth_ctl``); a
+    device the running CT already has is not created again, only reconfigured
+    (``fill_veth_dev_name`` marks it active)."""
     if not devs:
         return
     ctx.log(0, "Configure veth devices: " + "".join(f"{d.host_ifname} " for d in devs))
     net = ctx.host.kernel.net
     for d in devs:
+        mine = next((v for v in net.veths.values() if v.veid == ctx.veid and v.ifname == d.ifname), None)
+        if mine is not None:
+            _vznetcfg(ctx, mine.host_ifname)
+            continue
         if d.host_ifname in net.host_devices() or d.host_ifname in net.veths:
             raise VzError(E.VETH_ERROR, "Unable to create veth: File exists")
         net.veths[d.host_ifname] = Veth(d.host_ifname, d.host_mac, ctx.veid, d.ifname, d.mac)
         _vznetcfg(ctx, d.host_ifname)
 
 
-def veth_del(ctx: Ctx, ifnames: list[str]) -> None:
-    """Remove the CT's veth pairs named by their CT-side names."""
+def veth_del(ctx: Ctx, ifnames: list[str], every: bool = False) -> None:
+    """Remove the CT's veth pairs by CT-side name (all of them, as /proc/vz/veth lists
+    them, for ``--netif_del all``); an unknown one is reported and skipped."""
     net = ctx.host.kernel.net
-    mine = [v for v in net.veths.values() if v.veid == ctx.veid and v.ifname in ifnames]
+    have = {v.ifname: v for v in net.veths.values() if v.veid == ctx.veid}
+    if every:
+        ifnames = list(have)
+    for name in (n for n in ifnames if n not in have):
+        ctx.log(-1, f"Container does not have configured veth: {name}, skipped")
+    mine = [have[n] for n in ifnames if n in have]
     if not mine:
         return
     ctx.log(0, "Deleting veth devices: " + "".join(f"{v.host_ifname} " for v in mine))
@@ -172,8 +188,12 @@ def _vznetcfg(ctx: Ctx, dev: str) -> None:
         return  # plain vznetcfg: ip link set DEV up
     from simvz.model import container
 
-    text = ctx.host.fs.read(container.conf_path(ctx.veid)) or ""
-    netif = _conf_netif(text)
+    path = container.conf_path(ctx.veid)
+    netif = _conf_netif(ctx.host.fs.read(path) or "")
+    if not netif:
+        # the config is saved only after this runs: a first veth added live meets this
+        ctx.log(-1, f"According to {path}, CT{ctx.veid} has no veth interface configured.")
+        raise VzError(E.VETH_ERROR, f"{VZNETCFG} exited with error")
     entry = next((d for d in netif if d.host_ifname == dev), None)
     if entry is None:
         return

@@ -340,14 +340,18 @@ def test_ipadd_again_of_an_address_added_live_but_not_saved_is_in_use(node: Host
     its config lacks is not deleted first, so the kernel refuses it as in use by the same
     CT (``veip_entry_add``: EADDRINUSE whoever holds it) -> 78. ``vps_ip_ctl``'s rollback
     then deletes every address of the list from the CT (``KV:src/lib/net.c``), so the CT
-    no longer holds it."""
+    would no longer hold it.
+
+    Where vzctl 4.11.1 would leave this half-done state behind, the simulated node is
+    rolled back instead: a refused command leaves the node exactly as it was (the
+    project's rule for bad input, issue 3: no half-added routes, no orphan veth)."""
     create_ct(node, 101)
     start_ct(node, 101)
     ok(node, "set", "101", "--ipadd", "10.0.0.2")
     r = vzctl(node, "set", "101", "--ipadd", "10.0.0.2")
     assert r.exit == 78
     assert r.err == "Unable to add IP 10.0.0.2: Address already in use\n"
-    assert veip_ips(node) == []
+    assert veip_ips(node) == ["10.0.0.2"]
 
 
 def test_masks_are_kept_in_the_config_but_never_reach_the_kernel(node: Host) -> None:
@@ -408,35 +412,43 @@ def test_ipv6_off_start_adds_only_the_ipv4_addresses(node: Host) -> None:
     assert venet_routes(node) == ["10.0.0.5"]
 
 
-def test_a_start_failing_after_its_ips_were_routed_leaves_the_routes(node: Host) -> None:
+def test_a_start_failing_after_its_ips_were_routed_leaves_no_route(node: Host) -> None:
     """``vps_setup_res`` maps IPs and runs vps-net_add before moving NICs
     (``KV:src/lib/res.c``); when the NIC move fails, ``vps_start`` only kills the CT
     (``env_stop``) and unmounts it (``KV:src/lib/env.c``); vps-net_del, which removes
     routes, runs only from ``vps_stop``. So the kernel drops the IP while the host
-    route and proxy-ARP entries stay behind."""
+    route and proxy-ARP entries would stay behind.
+
+    Where vzctl 4.11.1 would leave this half-done state behind, the simulated node is
+    rolled back instead: a refused command leaves the node exactly as it was (the
+    project's rule for bad input, issue 3: no half-added routes, no orphan veth)."""
     create_ct(node, 101)
     ok(node, "set", "101", "--ipadd", "10.0.0.9", "--netdev_add", "eth9", "--save")
     r = vzctl(node, "start", "101")
     assert r.exit == 104
     assert "Unable to add netdev eth9: No such device\n" in r.err
     assert veip_ips(node) == []
-    assert venet_routes(node) == ["10.0.0.9"]
-    assert ("10.0.0.9", "eth0") in proxy_arp(node)
+    assert venet_routes(node) == []
+    assert ("10.0.0.9", "eth0") not in proxy_arp(node)
 
 
-def test_a_live_set_failing_in_a_later_group_keeps_what_earlier_groups_applied(node: Host) -> None:
+def test_a_live_set_failing_in_a_later_group_undoes_the_earlier_groups(node: Host) -> None:
     """``vps_setup_res`` applies IPs, then NICs, ... and returns at the first failure
     without undoing earlier groups (``KV:src/lib/res.c``); only ``vps_ip_ctl`` rolls back,
     and only within its own list (``KV:src/lib/net.c``). So ``--ipadd`` with a missing NIC
-    on a running CT fails with 104 while the IP stays mapped and routed; --save then
-    refuses to save (``KV:src/vzctl-actions.c:vps_set``)."""
+    on a running CT fails with 104 while the IP would stay mapped and routed; --save
+    then refuses to save (``KV:src/vzctl-actions.c:vps_set``).
+
+    Where vzctl 4.11.1 would leave this half-done state behind, the simulated node is
+    rolled back instead: a refused command leaves the node exactly as it was (the
+    project's rule for bad input, issue 3: no half-added routes, no orphan veth)."""
     create_ct(node, 101)
     start_ct(node, 101)
     r = vzctl(node, "set", "101", "--ipadd", "10.0.0.7", "--netdev_add", "eth9", "--save")
     assert r.exit == 104
     assert r.err == "Unable to add netdev eth9: No such device\n" + FAILED_APPLY
-    assert veip_ips(node) == ["10.0.0.7"]
-    assert venet_routes(node) == ["10.0.0.7"]
+    assert veip_ips(node) == []
+    assert venet_routes(node) == []
     assert conf_value(node, 101, "IP_ADDRESS") is None
 
 
@@ -602,7 +614,11 @@ def test_the_first_veth_added_live_fails_in_vznetaddbr(node: Host) -> None:
     ``/usr/sbin/vznetcfg exited with error`` and returns VZ_VETH_ERROR, 130
     (``KV:src/lib/veth.c:run_vznetcfg``), then refuses to save. The rollback in
     ``veth_ctl`` goes through ``vz_veth_ctl(DEL)``, which skips devices not marked
-    ``active`` (``KV:src/lib/hooks_vz.c``), so the new pair itself stays."""
+    ``active`` (``KV:src/lib/hooks_vz.c``), so the new pair itself would stay.
+
+    Where vzctl 4.11.1 would leave this half-done state behind, the simulated node is
+    rolled back instead: a refused command leaves the node exactly as it was (the
+    project's rule for bad input, issue 3: no half-added routes, no orphan veth)."""
     create_ct(node, 101)
     start_ct(node, 101)
     r = vzctl(node, "set", "101", "--netif_add", "eth0", "--save")
@@ -611,7 +627,7 @@ def test_the_first_veth_added_live_fails_in_vznetaddbr(node: Host) -> None:
     assert "/usr/sbin/vznetcfg exited with error\n" in r.err
     assert r.err.endswith(FAILED_APPLY)
     assert conf_value(node, 101, "NETIF") is None
-    assert [row[1] for row in veth_rows(node)] == ["veth101.0"]
+    assert veth_rows(node) == []
 
 
 def test_netif_add_of_a_veth_the_running_ct_has_reconfigures_it(node: Host) -> None:
