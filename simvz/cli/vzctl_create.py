@@ -34,8 +34,10 @@ def run(call: Call) -> int:
     _check_paths(ctx, ps)
     _check_layout(call, req)
     _assign_name(call, req)
-    tmpl = req.keys.get("OSTEMPLATE") or ps.str("OSTEMPLATE") or ps.str("DEF_OSTEMPLATE")
-    if not isinstance(tmpl, str) or not tmpl:
+    # an --ostemplate given empty is kept (and then not found), not replaced by a default
+    given = req.keys.get("OSTEMPLATE")
+    tmpl = given if isinstance(given, str) else (ps.str("OSTEMPLATE") or ps.str("DEF_OSTEMPLATE"))
+    if not isinstance(tmpl, str) or (not tmpl and given is None):
         raise VzError(E.VE_OSTEMPLATE_NOTSET, "OS template is not specified", FAILED)
     tarball = _find_template(call, ps, tmpl)
     ctx.ps = ps.merged(ParamSet({"OSTEMPLATE": tmpl}))

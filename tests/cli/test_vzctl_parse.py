@@ -124,3 +124,13 @@ def test_applyconfig_map_name_relinks_the_configs_name(node: Host) -> None:
     assert os.readlink(node.root / "etc/vz/names/web") == "/etc/vz/conf/101.conf"
     r = node.run("vzctl", ["vzctl", "set", "101", "--applyconfig_map", "name", "--save"])
     assert "Name web assigned" not in r.out  # already this CT's: nothing to do
+
+
+def test_an_empty_ostemplate_is_kept_and_not_found(tmp_path: Path) -> None:
+    """``--ostemplate ''`` is a template name, empty: vzctl looks for
+    ``/vz/template/cache/.tar...`` and fails with 91 (``KV:src/lib/create.c:vps_create``),
+    it does not fall back to DEF_OSTEMPLATE. libvirt 9.0.0 can send exactly this."""
+    host = init_host(tmp_path / "n")
+    r = host.run("vzctl", ["vzctl", "create", "102", "--ostemplate", ""])
+    assert r.exit == 91
+    assert "Cached OS template /vz/template/cache/.tar[.gz|.bz2|.xz] not found\n" in r.err
