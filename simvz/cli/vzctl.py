@@ -478,40 +478,49 @@ def act_umount(call: Call) -> int:
     return 0
 
 
+def _undump(ctx: L.Ctx, dumpfile: str | None) -> None:
+    if dumpfile is None:
+        raise VzError(E.RESTORE_ERROR, "Error: dumpfile is not specified")
+    L.resume(ctx, dumpfile, frozen=True)
+
+
+def _full_chkpnt(ctx: L.Ctx, dumpfile: str | None) -> None:
+    try:
+        L.suspend(ctx, dumpfile)
+    except VzError as err:
+        if err.code == E.VE_NOT_RUNNING:
+            raise
+        raise VzError(E.CHKPNT_ERROR, *err.lines, "Checkpointing failed") from None
+
+
+# The steps of a checkpoint and of a restore; None is the whole of it. ``--kill`` and
+# ``--resume`` act on the CPT context either way (KV:src/vzctl-actions.c:chkpnt/restore).
+_CPT_STEPS: dict[str, dict[str | None, Callable[[L.Ctx, str | None], None]]] = {
+    "chkpnt": {
+        "kill": lambda c, _f: L.cpt_kill(c), "resume": lambda c, _f: L.thaw(c),
+        "suspend": lambda c, _f: L.freeze(c), "dump": L.dump, None: _full_chkpnt,
+    },
+    "restore": {
+        "kill": lambda c, _f: L.cpt_kill(c), "resume": lambda c, _f: L.thaw(c),
+        "undump": _undump, None: L.resume,
+    },
+}  # fmt: skip
+
+
 def act_suspend(call: Call) -> int:
-    """``chkpnt``: a full checkpoint, or one step of it (``KV:src/vzctl-actions.c:chkpnt``)."""
-    ctx, sub, dumpfile = call.ctx(), call.opts.get("sub"), _dumpfile(call)
-    if sub == "kill":
-        L.cpt_kill(ctx)
-    elif sub == "resume":
-        L.thaw(ctx)
-    elif sub == "suspend":
-        L.freeze(ctx)
-    elif sub == "dump":
-        L.dump(ctx, dumpfile)
-    else:
-        try:
-            L.suspend(ctx, dumpfile)
-        except VzError as err:
-            if err.code == E.VE_NOT_RUNNING:
-                raise
-            raise VzError(E.CHKPNT_ERROR, *err.lines, "Checkpointing failed") from None
-    return 0
+    """``chkpnt``: a full checkpoint, or one step of it."""
+    return _cpt(call, "chkpnt")
 
 
 def act_resume(call: Call) -> int:
-    """``restore``: from the dump file, or one step (``KV:src/vzctl-actions.c:restore``)."""
-    ctx, sub, dumpfile = call.ctx(), call.opts.get("sub"), _dumpfile(call)
-    if sub == "kill":
-        L.cpt_kill(ctx)
-    elif sub == "resume":
-        L.thaw(ctx)
-    elif sub == "undump":
-        if dumpfile is None:
-            raise VzError(E.RESTORE_ERROR, "Error: dumpfile is not specified")
-        L.resume(ctx, dumpfile, frozen=True)
-    else:
-        L.resume(ctx, dumpfile)
+    """``restore``: from the dump file, or one step."""
+    return _cpt(call, "restore")
+
+
+def _cpt(call: Call, which: str) -> int:
+    sub = call.opts.get("sub")
+    step = _CPT_STEPS[which][sub if isinstance(sub, str) else None]
+    step(call.ctx(), _dumpfile(call))
     return 0
 
 
