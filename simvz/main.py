@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         "conformance", help="run the 2008 thread's scenarios on libvirt's driver and print the matrix"
     )
     conf.add_argument("--json", metavar="FILE", help="also write the matrix as JSON")
+    conf.add_argument(
+        "--report", metavar="DIR", help="write matrix.md, matrix.json, junit.xml and cucumber.json into DIR"
+    )
     conf.add_argument("-n", "--workers", default="2", help="parallel workers (pytest-xdist), default 2")
     conf.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST ARGS")
     conf.set_defaults(func=cmd_conformance)
@@ -121,6 +124,13 @@ def cmd_conformance(args: argparse.Namespace) -> int:
            "-n", args.workers, "--tb=line"]  # fmt: skip
     if args.json:
         cmd += ["--conformance-json", str(Path(args.json).absolute())]
+    if args.report:
+        out = Path(args.report).absolute()
+        out.mkdir(parents=True, exist_ok=True)
+        cmd += ["--conformance-md", str(out / "matrix.md"), "--junitxml", str(out / "junit.xml"),
+                "--cucumberjson", str(out / "cucumber.json")]  # fmt: skip
+        if not args.json:
+            cmd += ["--conformance-json", str(out / "matrix.json")]
     extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
     return subprocess.run([*cmd, *extra], cwd=scenarios.parents[2], check=False).returncode
 

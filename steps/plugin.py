@@ -20,6 +20,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """``--conformance-json FILE``: also write the matrix as JSON."""
     group = parser.getgroup("simvz", "simvz conformance")
     group.addoption("--conformance-json", metavar="FILE", default=None, help="write the matrix as JSON")
+    group.addoption("--conformance-md", metavar="FILE", default=None, help="write the matrix as Markdown")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -118,3 +119,21 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     path = config.getoption("conformance_json")
     if path:
         Path(path).write_text(json.dumps({"scenarios": rows}, indent=1) + "\n")
+    md = config.getoption("conformance_md")
+    if md:
+        Path(md).write_text(markdown(rows))
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The matrix as a Markdown table, with the reason of every expected failure."""
+    lines = [
+        "# OpenVZ domain XML conformance: libvirt's OpenVZ driver",
+        "",
+        "| feature | scenario | thread items | result | reason |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        reason = " ".join(r["reason"].split()).replace("|", "\\|")
+        corpus = ", ".join(r["corpus"])
+        lines.append(f"| {r['feature']} | {r['scenario']} | {corpus} | {r['result']} | {reason} |")
+    return "\n".join(lines) + "\n"
