@@ -3,7 +3,7 @@ Feature: Sample config and resource parameters
   must be visible in the XML, not hidden behind an opaque name (M5-M9). libvirt's generic
   elements carry what they can (vcpus).
 
-  @corpus:03 @corpus:47
+  @corpus:03 @corpus:47 @corpus:41
   Scenario: An os/config element is not part of the domain XML
     Given the domain XML "<domain type='openvz'><name>209</name><memory>262144</memory><os><type>exe</type><config>vps.basic</config></os></domain>"
     When the domain is defined

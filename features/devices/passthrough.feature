@@ -3,7 +3,7 @@ Feature: NIC passthrough
   while the container runs (M1, M3). The thread proposed <host class='network'> devices
   (M6-M11, left open); later libvirt documents <hostdev mode='capabilities' type='net'>.
 
-  @corpus:72 @corpus:06 @gap:hostdev-unsupported
+  @corpus:72 @corpus:06 @corpus:38 @corpus:39 @corpus:40 @corpus:46 @corpus:60 @corpus:64 @corpus:65 @gap:hostdev-unsupported
   Scenario: Passthrough moves eth1 into the running container and back on stop
     Given a private area for container 209 unpacked from template "fedora-core-5-i386"
     And a domain named "209"

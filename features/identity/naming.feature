@@ -3,7 +3,7 @@ Feature: Identity and naming
   running container also shows the ID as the domain's id. The OpenVZ NAME is an alias
   vzctl resolves (thread M2-M4, the summary M10).
 
-  @corpus:56 @corpus:07
+  @corpus:56 @corpus:07 @corpus:01 @corpus:10 @corpus:17
   Scenario: The numeric name is the container ID
     Given a private area for container 209 unpacked from template "fedora-core-5-i386"
     And a domain named "209"
@@ -25,7 +25,7 @@ Feature: Identity and naming
     And container 209 is running
     And the XML of domain "209" has /domain[@id="209"]
 
-  @corpus:11 @corpus:13 @corpus:16
+  @corpus:11 @corpus:12 @corpus:13 @corpus:14 @corpus:15 @corpus:16 @corpus:08
   Scenario: The OpenVZ NAME is an alias vzctl resolves
     Given the administrator runs "vzctl create 105 --ostemplate centos-4-i386"
     When the administrator runs "vzctl set 105 --name test_vm --save"

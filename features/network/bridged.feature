@@ -15,7 +15,7 @@ Feature: Bridged interfaces
     Then the call succeeds
     And container 209 has a veth with MAC 00:16:3e:5d:c7:9e on bridge "eth10"
 
-  @corpus:22 @corpus:24
+  @corpus:22 @corpus:23 @corpus:24 @corpus:45
   Scenario: The thread's --netif_add command gives the veth its names and MACs
     Given the administrator runs "vzctl create 105 --ostemplate centos-4-i386"
     When the administrator runs "vzctl set 105 --netif_add eth15,00:11:00:00:00:11,node_eth15,22:11:00:00:00:11 --save"

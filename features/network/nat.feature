@@ -4,7 +4,7 @@ Feature: NAT networks
   summary's bridge interface with a nested <target type='network'> was a misunderstanding,
   corrected into <interface type='network'><source network='default'/>.
 
-  @corpus:63 @corpus:49 @corpus:54 @gap:network-type-ignored
+  @corpus:63 @corpus:49 @corpus:54 @corpus:52 @corpus:53 @gap:network-type-ignored
   Scenario: NAT puts the container's veth on virbr0
     Given a private area for container 209 unpacked from template "fedora-core-5-i386"
     And a domain named "209"

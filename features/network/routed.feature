@@ -3,7 +3,7 @@ Feature: Routed interfaces
   they go on the generic <interface type='ethernet'> with <ip address=.../> elements; a new
   type='route' was rejected (M9-M11).
 
-  @corpus:18 @corpus:20
+  @corpus:18 @corpus:19 @corpus:20 @corpus:05
   Scenario: vzctl's --ipadd gives container 150 a routed IP
     Given the administrator runs "vzctl create 150 --ostemplate centos-4-i386"
     When the administrator runs "vzctl set 150 --ipadd 2.2.2.2 --save"
@@ -12,7 +12,7 @@ Feature: Routed interfaces
     And container 150 has the address 2.2.2.2 on venet0
     And the host routes 2.2.2.2 to venet0
 
-  @corpus:69 @corpus:66
+  @corpus:69 @corpus:66 @corpus:37 @corpus:09 @corpus:21
   Scenario: The routed example gives the container both IPs, routed on the host
     Given a private area for container 209 unpacked from template "fedora-core-5-i386"
     And a domain named "209"

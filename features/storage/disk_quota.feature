@@ -4,7 +4,7 @@ Feature: Disk quota
   later libvirt has space_hard_limit/space_soft_limit. Inside, df shows the quota (M3).
   The quota can be changed on a running container (M3).
 
-  @corpus:71 @corpus:25 @gap:ostemplate-pointer
+  @corpus:71 @corpus:25 @corpus:04 @corpus:34 @gap:ostemplate-pointer
   Scenario: The space limits of the template filesystem set DISKSPACE
     Given a domain named "209"
     And its devices include corpus item "71"
@@ -12,7 +12,7 @@ Feature: Disk quota
     Then the call succeeds
     And the config of container 209 has DISKSPACE "1048576:1048576"
 
-  @corpus:57 @corpus:36 @gap:ostemplate-pointer
+  @corpus:57 @corpus:36 @corpus:35 @corpus:44 @gap:ostemplate-pointer
   Scenario: The inodes quota sets DISKINODES to 200000 and df -i inside shows it
     Given a domain named "209"
     And its devices include corpus item "68"
@@ -21,7 +21,7 @@ Feature: Disk quota
     Then the config of container 209 has DISKINODES "200000:200000"
     And "df -i" inside container 209 shows "simfs 200000 6813 193187 4% /"
 
-  @corpus:28 @corpus:30
+  @corpus:27 @corpus:28 @corpus:29 @corpus:30
   Scenario: df inside a container shows its quota as the thread's transcript does
     Given the administrator runs "vzctl create 209 --ostemplate fedora-core-5-i386"
     And the administrator runs "vzctl set 209 --diskspace 1048576 --diskinodes 200000 --save"

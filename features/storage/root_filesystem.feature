@@ -3,7 +3,7 @@ Feature: OS template and root filesystem
   filesystem's source, mounted at / (M8-M11); a mount filesystem makes an existing
   directory the container's root.
 
-  @corpus:68 @corpus:33 @corpus:48 @gap:ostemplate-pointer
+  @corpus:68 @corpus:33 @corpus:48 @corpus:02 @corpus:31 @corpus:43 @corpus:51 @corpus:62 @gap:ostemplate-pointer
   Scenario: Defining the template domain creates container 209 from fedora-core-5-i386
     Given a domain named "209"
     And its devices include "<filesystem type='template'><source name='fedora-core-5-i386'/><target dir='/'/></filesystem>"
