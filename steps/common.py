@@ -29,6 +29,16 @@ def private_area(world: World, ctid: int, template: str) -> None:
     world.host.prepare_private(f"/vz/private/{ctid}", template)
 
 
+@given(parsers.parse('the host\'s next "{command}" fails with exit {code:d} and "{message}"'))
+def next_fails(world: World, command: str, code: int, message: str) -> None:
+    """Fault injection, for ``@sim_only`` scenarios: the next command containing these
+    words fails as vzctl would print it."""
+    words = shlex.split(command)
+    inject = getattr(world.host, "inject_fault", None)
+    assert inject is not None, "fault injection needs the simulated host (@sim_only)"
+    inject(words[0], words[1:], code, message)
+
+
 # -- Given: the domain ------------------------------------------------------------------------
 
 

@@ -28,6 +28,11 @@ GAPS: dict[str, str] = {
         "openvz_driver.c:openvzDomainDefineXMLFlags adds the domain to its list before running "
         "vzctl and does not remove it when vzctl fails: the domain stays listed"
     ),
+    "failed-define-leaves-container": (
+        "openvz_driver.c:openvzDomainDefineXMLFlags runs `vzctl create` and then "
+        "`vzctl --quiet set 209 --netif_add ... --save`; when the set fails (exit 130) the define "
+        "fails but nothing destroys the container it created: CT 209 stays on the host"
+    ),
     "undefine-start-destroy": (
         "openvz_driver.c:openvzDomainUndefineFlags builds `vzctl --quiet start destroy <name>`: "
         "vzctl reads `destroy` as the CT ID and answers `Bad CT ID destroy`, exit 21 "

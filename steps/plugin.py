@@ -4,12 +4,13 @@ and ``@corpus:`` tags, and the conformance matrix printed at the end of a run.""
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from simvz.backends.base import Driver, HostBackend
 from steps.common import *  # noqa: F403 - registers the steps with pytest-bdd
 from steps.gaps import GAPS
 from steps.network import *  # noqa: F403
@@ -21,11 +22,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("simvz", "simvz conformance")
     group.addoption("--conformance-json", metavar="FILE", default=None, help="write the matrix as JSON")
     group.addoption("--conformance-md", metavar="FILE", default=None, help="write the matrix as Markdown")
+    group.addoption(
+        "--vz-driver", choices=sorted(DRIVERS), default="libvirt",
+        help="the driver the scenarios exercise (default: libvirt's OpenVZ driver via libvirt-python)",
+    )  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the markers the tags become, and start an empty matrix."""
     config.addinivalue_line("markers", "corpus(item): the thread corpus item a scenario derives from")
+    config.addinivalue_line("markers", "sim_only: needs the simulated host (fault injection, arranging)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -40,16 +46,28 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     if kind == "corpus":
         pytest.mark.corpus(value)(function)
         return True
+    if tag == "sim_only":
+        pytest.mark.sim_only(function)
+        return True
     return None
 
 
+def _libvirt(host: HostBackend) -> Driver:
+    return host.driver()
+
+
+# Drivers a scenario run can exercise; each opens a connection on a host backend.
+DRIVERS: dict[str, Callable[[HostBackend], Driver]] = {"libvirt": _libvirt}
+
+
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
     """A fresh simulated host per scenario, and the scenario's shared state."""
     from simvz.backends.sim import SimBackend
     from simvz.hostinit import init_host
 
-    w = World(SimBackend(init_host(tmp_path / "node")))
+    opener = DRIVERS[request.config.getoption("vz_driver")]
+    w = World(SimBackend(init_host(tmp_path / "node")), opener=opener)
     yield w
     w.close()
 

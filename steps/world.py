@@ -5,6 +5,7 @@ and the outcome of the last When step."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ class World:
     """Everything a scenario's steps share."""
 
     host: HostBackend
+    opener: Callable[[HostBackend], Driver] | None = None
     _driver: Driver | None = None
     draft: DomainDraft | None = None
     error: Exception | None = None
@@ -65,7 +67,7 @@ class World:
     def driver(self) -> Driver:
         """The libvirt connection, opened when first needed."""
         if self._driver is None:
-            self._driver = self.host.driver()
+            self._driver = self.opener(self.host) if self.opener else self.host.driver()
         return self._driver
 
     def close(self) -> None:

@@ -66,3 +66,9 @@ class SimBackend:
         with self.host.locked() as h:
             h.kernel.net.bridges.setdefault(name, Bridge(name))
             h.commit()
+
+    def inject_fault(self, tool: str, words: list[str], exit: int, message: str) -> None:
+        """Make the node's next matching command fail (simulated hosts only)."""
+        from simvz import faults
+
+        faults.add(self.host, tool, words, exit, message + "\n")
