@@ -130,6 +130,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for r in (r for r in rows if r["feature"] == feature):
             corpus = ",".join(r["corpus"])
             tr.write_line(f"  {r['result']:<13} {r['scenario']:<{width}}  [{corpus}]")
+            if r["reason"]:
+                tr.write_line(f"                why: {' '.join(r['reason'].split())[:300]}")
     counts = {
         k: sum(r["result"] == k for r in rows) for k in ("honoured", "not honoured", "fixed?", "FAILED")
     }
