@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from simvz.backends.base import Driver, HostBackend
-from steps.common import *  # noqa: F403 - registers the steps with pytest-bdd
+from steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
 from steps.gaps import GAPS
+from steps.host import *  # noqa: F403
 from steps.network import *  # noqa: F403
 from steps.world import World
 

@@ -1,0 +1,87 @@
+"""Host steps: arranging the host as its administrator would (vzctl, template caches,
+fault injection for ``@sim_only`` scenarios) and what the administrator sees after:
+``vzctl status``, the config files, commands run inside a container."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from pytest_bdd import given, parsers, then, when
+
+from steps.world import World
+
+# -- Given: the host --------------------------------------------------------------------------
+
+
+@given(parsers.parse('the administrator runs "{command}"'))
+@when(parsers.parse('the administrator runs "{command}"'))
+def admin_runs(world: World, command: str) -> None:
+    """Run a vzctl/vzlist command line on the host; it must succeed."""
+    r = world.host.run(shlex.split(command))
+    assert r.ok, f"{command}: exit {r.exit}\n{r.stderr}"
+    world.value = r
+
+
+@given(parsers.parse('a private area for container {ctid:d} unpacked from template "{template}"'))
+def private_area(world: World, ctid: int, template: str) -> None:
+    """What an administrator does before pointing a mount filesystem at a directory."""
+    world.host.prepare_private(f"/vz/private/{ctid}", template)
+
+
+@given(parsers.parse('the host\'s next "{command}" fails with exit {code:d} and "{message}"'))
+def next_fails(world: World, command: str, code: int, message: str) -> None:
+    """Fault injection, for ``@sim_only`` scenarios: the next command containing these
+    words fails as vzctl would print it."""
+    words = shlex.split(command)
+    inject = getattr(world.host, "inject_fault", None)
+    assert inject is not None, "fault injection needs the simulated host (@sim_only)"
+    inject(words[0], words[1:], code, message)
+
+
+# -- Then: the host, as its administrator sees it ---------------------------------------------
+
+
+def _status(world: World, ctid: int) -> list[str]:
+    return world.host.run(["vzctl", "status", str(ctid)]).stdout.split()
+
+
+@then(parsers.parse("container {ctid:d} exists on the host"))
+def container_exists(world: World, ctid: int) -> None:
+    """``vzctl status`` says ``exist``."""
+    assert _status(world, ctid)[2:3] == ["exist"], _status(world, ctid)
+
+
+@then(parsers.parse("no container {ctid:d} is left on the host"))
+def container_absent(world: World, ctid: int) -> None:
+    """``vzctl status`` says ``deleted`` and no config file remains."""
+    assert _status(world, ctid)[2:3] == ["deleted"]
+    assert world.host.read(f"/etc/vz/conf/{ctid}.conf") is None
+
+
+@then(parsers.parse("container {ctid:d} is {state}"))
+def container_state(world: World, ctid: int, state: str) -> None:
+    """``vzctl status``: running, down, mounted, unmounted or suspended."""
+    assert state in _status(world, ctid), _status(world, ctid)
+
+
+@then(parsers.parse('the config of container {ctid:d} has {key} "{value}"'))
+def config_has(world: World, ctid: int, key: str, value: str) -> None:
+    """The value vzctl would read for KEY in ``/etc/vz/conf/<ctid>.conf`` (first line)."""
+    text = world.host.read(f"/etc/vz/conf/{ctid}.conf") or ""
+    found = re.findall(rf'^{re.escape(key)}="?([^"\n]*)"?', text, re.M)
+    assert found[:1] == [value], f"{key} in {ctid}.conf: {found}"
+
+
+@then(parsers.parse('"{command}" inside container {ctid:d} shows "{text}"'))
+def inside_shows(world: World, command: str, ctid: int, text: str) -> None:
+    """``vzctl exec`` output contains the text (runs of blanks compared as one)."""
+    r = world.host.run(["vzctl", "exec", str(ctid), *shlex.split(command)])
+    squeeze = " ".join(r.stdout.split())
+    assert " ".join(text.split()) in squeeze, r.stdout
+
+
+@then(parsers.parse('vzctl says "{text}" for "{target}"'))
+def status_line(world: World, text: str, target: str) -> None:
+    """``vzctl status TARGET`` prints exactly this line."""
+    assert world.host.run(["vzctl", "status", target]).stdout.strip() == text
