@@ -325,18 +325,30 @@ def _ubc_field(name: str) -> tuple[Cell, Json]:
         run = c.status == RUNNING
         vals = (res[0] if run else 0, res[1] if run else 0, res[2], res[3], res[4] if run else 0)
         keys = ("held", "maxheld", "barrier", "limit", "failcnt")
-        return "{\n" + ",\n".join(f'      "{k}": {v}' for k, v in zip(keys, vals, strict=True)) + "\n    }"
+        return _json_object(keys, vals)
 
     return cell, json
 
 
-def _ubc_cmp(name: str, pos: int) -> Cmp:
+def _resource_cmp(table: str, name: str, pos: int) -> Cmp:
+    """Compare one number of a UBC (``table="ubc"``) or quota (``"quota"``) resource."""
+
     def cmp(a: CtInfo, b: CtInfo) -> int:
-        ra = a.ubc.get(name) if a.ubc else None
-        rb = b.ubc.get(name) if b.ubc else None
+        ta, tb = getattr(a, table), getattr(b, table)
+        ra = ta.get(name) if ta else None
+        rb = tb.get(name) if tb else None
         return _cmp_opt(ra, rb, lambda x, y: int(x[pos] > y[pos]))
 
     return cmp
+
+
+def _json_object(keys: tuple[str, ...], vals: Sequence[int]) -> str:
+    """A resource as vzlist's JSON prints it: one key per line, indented."""
+    return "{\n" + ",\n".join(f'      "{k}": {v}' for k, v in zip(keys, vals, strict=True)) + "\n    }"
+
+
+def _ubc_cmp(name: str, pos: int) -> Cmp:
+    return _resource_cmp("ubc", name, pos)
 
 
 def _dq_field(name: str) -> tuple[Cell, Json]:
@@ -351,18 +363,13 @@ def _dq_field(name: str) -> tuple[Cell, Json]:
         if res is None:
             return "null"
         keys = ("usage", "softlimit", "hardlimit")
-        return "{\n" + ",\n".join(f'      "{k}": {v}' for k, v in zip(keys, res, strict=True)) + "\n    }"
+        return _json_object(keys, res)
 
     return cell, json
 
 
 def _dq_cmp(name: str, pos: int) -> Cmp:
-    def cmp(a: CtInfo, b: CtInfo) -> int:
-        ra = a.quota.get(name) if a.quota else None
-        rb = b.quota.get(name) if b.quota else None
-        return _cmp_opt(ra, rb, lambda x, y: int(x[pos] > y[pos]))
-
-    return cmp
+    return _resource_cmp("quota", name, pos)
 
 
 def _vswap(c: CtInfo) -> bool:
