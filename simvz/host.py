@@ -60,7 +60,15 @@ Tool = Callable[["Host", list[str], bytes], Result]
 
 # The tools a node has, by module; each module has ``main(host, argv, stdin) -> Result``.
 # Imported on demand: a tool's start-up time is part of what the driver sees.
-TOOLS = {"vzctl": "simvz.cli.vzctl", "vzlist": "simvz.cli.vzlist", "vzmigrate": "simvz.cli.vzmigrate"}
+TOOLS = {
+    "vzctl": "simvz.cli.vzctl",
+    "vzlist": "simvz.cli.vzlist",
+    "vzmigrate": "simvz.cli.vzmigrate",
+    "ip": "simvz.cli.ip",
+    "brctl": "simvz.cli.brctl",
+}
+# Tools that only read the node: a shared lock, nothing committed.
+READ_ONLY = frozenset({"vzlist", "ip", "brctl"})
 
 
 def _tool(name: str) -> Tool | None:
@@ -154,9 +162,9 @@ class Host:
         """Run ``argv`` (``argv[0]`` included) of a simulated tool in-process."""
         args = [_arg(a) for a in argv]
         started = time.time()
-        with self.locked(exclusive=tool != "vzlist") as h:
+        with self.locked(exclusive=tool not in READ_ONLY) as h:
             result = h._dispatch(tool, args, stdin)
-            if tool != "vzlist" and not result.refused:
+            if tool not in READ_ONLY and not result.refused:
                 h.commit()
             h.journal_append(tool, args, result, started)
         return result

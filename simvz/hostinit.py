@@ -61,7 +61,8 @@ DIRS = (
     "/usr/sbin",
 )
 
-TOOLS = ("vzctl", "vzlist", "vzmigrate")
+# The node's executables under /usr/sbin (ip and brctl: how its network is observed).
+TOOLS = ("vzctl", "vzlist", "vzmigrate", "ip", "brctl")
 TEMPLATE_CACHE = "/vz/template/cache"
 
 # Nothing in vzctl reads /proc/vz/version (vzctl-facts §6.1 lists it as present only);

@@ -6,10 +6,23 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
+from simvz.backends.base import Unavailable
 from steps.world import World
+
+
+def arrange(check: Callable[[str], None], name: str) -> None:
+    """Run a backend's ``ensure_*``; a host lacking the thing skips the scenario (a real
+    host is checked, never arranged: like libvirt-tck's allow-lists of host devices)."""
+    try:
+        check(name)
+    except Unavailable as why:
+        pytest.skip(f"the host lacks what this scenario needs: {why}")
+
 
 # -- Given: the host --------------------------------------------------------------------------
 
@@ -17,8 +30,12 @@ from steps.world import World
 @given(parsers.parse('the administrator runs "{command}"'))
 @when(parsers.parse('the administrator runs "{command}"'))
 def admin_runs(world: World, command: str) -> None:
-    """Run a vzctl/vzlist command line on the host; it must succeed."""
-    r = world.host.run(shlex.split(command))
+    """Run a vzctl/vzlist command line on the host; it must succeed. A ``vzctl create
+    --ostemplate T`` needs the template: without it on the host the scenario is skipped."""
+    argv = world.ids.command(shlex.split(command))
+    if "--ostemplate" in argv[:-1] and "create" in argv:
+        arrange(world.host.ensure_template, argv[argv.index("--ostemplate") + 1])
+    r = world.host.run(argv)
     assert r.ok, f"{command}: exit {r.exit}\n{r.stderr}"
     world.value = r
 
@@ -26,7 +43,14 @@ def admin_runs(world: World, command: str) -> None:
 @given(parsers.parse('a private area for container {ctid:d} unpacked from template "{template}"'))
 def private_area(world: World, ctid: int, template: str) -> None:
     """What an administrator does before pointing a mount filesystem at a directory."""
-    world.host.prepare_private(f"/vz/private/{ctid}", template)
+    arrange(world.host.ensure_template, template)
+    world.host.prepare_private(f"/vz/private/{world.ids.ct(ctid)}", template)
+
+
+@given(parsers.parse('the host has the OS template "{template}"'))
+def host_template(world: World, template: str) -> None:
+    """The template cache is on the host (checked; the scenario is skipped without it)."""
+    arrange(world.host.ensure_template, template)
 
 
 @given(parsers.parse('the host\'s next "{command}" fails with exit {code:d} and "{message}"'))
@@ -43,7 +67,7 @@ def next_fails(world: World, command: str, code: int, message: str) -> None:
 
 
 def _status(world: World, ctid: int) -> list[str]:
-    return world.host.run(["vzctl", "status", str(ctid)]).stdout.split()
+    return world.host.run(["vzctl", "status", str(world.ids.ct(ctid))]).stdout.split()
 
 
 @then(parsers.parse("container {ctid:d} exists on the host"))
@@ -56,7 +80,7 @@ def container_exists(world: World, ctid: int) -> None:
 def container_absent(world: World, ctid: int) -> None:
     """``vzctl status`` says ``deleted`` and no config file remains."""
     assert _status(world, ctid)[2:3] == ["deleted"]
-    assert world.host.read(f"/etc/vz/conf/{ctid}.conf") is None
+    assert world.host.read(f"/etc/vz/conf/{world.ids.ct(ctid)}.conf") is None
 
 
 @then(parsers.parse("container {ctid:d} is {state}"))
@@ -68,15 +92,15 @@ def container_state(world: World, ctid: int, state: str) -> None:
 @then(parsers.parse('the config of container {ctid:d} has {key} "{value}"'))
 def config_has(world: World, ctid: int, key: str, value: str) -> None:
     """The value vzctl would read for KEY in ``/etc/vz/conf/<ctid>.conf`` (first line)."""
-    text = world.host.read(f"/etc/vz/conf/{ctid}.conf") or ""
+    text = world.host.read(f"/etc/vz/conf/{world.ids.ct(ctid)}.conf") or ""
     found = re.findall(rf'^{re.escape(key)}="?([^"\n]*)"?', text, re.M)
-    assert found[:1] == [value], f"{key} in {ctid}.conf: {found}"
+    assert found[:1] == [world.ids.text(value)], f"{key} in {world.ids.ct(ctid)}.conf: {found}"
 
 
 @then(parsers.parse('"{command}" inside container {ctid:d} shows "{text}"'))
 def inside_shows(world: World, command: str, ctid: int, text: str) -> None:
     """``vzctl exec`` output contains the text (runs of blanks compared as one)."""
-    r = world.host.run(["vzctl", "exec", str(ctid), *shlex.split(command)])
+    r = world.host.run(["vzctl", "exec", str(world.ids.ct(ctid)), *shlex.split(command)])
     squeeze = " ".join(r.stdout.split())
     assert " ".join(text.split()) in squeeze, r.stdout
 
@@ -84,4 +108,5 @@ def inside_shows(world: World, command: str, ctid: int, text: str) -> None:
 @then(parsers.parse('vzctl says "{text}" for "{target}"'))
 def status_line(world: World, text: str, target: str) -> None:
     """``vzctl status TARGET`` prints exactly this line."""
-    assert world.host.run(["vzctl", "status", target]).stdout.strip() == text
+    out = world.host.run(["vzctl", "status", world.ids.name(target)]).stdout.strip()
+    assert out == world.ids.text(text), out

@@ -6,6 +6,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then
 
+from steps.host import arrange
 from steps.world import World
 
 
@@ -16,14 +17,21 @@ def _net(world: World) -> dict[str, Any]:
 
 def _ct(world: World, ctid: int) -> dict[str, Any]:
     cts = {c["ctid"]: c for c in world.host.inspect()["containers"]}
-    ct: dict[str, Any] = cts[ctid]
+    ct: dict[str, Any] = cts[world.ids.ct(ctid)]
     return ct
 
 
 @given(parsers.parse('the host has a bridge "{bridge}"'))
 def host_bridge(world: World, bridge: str) -> None:
-    """The bridge exists on the host (arranged on a simulated host)."""
-    world.host.ensure_bridge(bridge)
+    """The bridge exists on the host (arranged on a simulated host, checked on a real
+    one: the scenario is skipped without it)."""
+    arrange(world.host.ensure_bridge, bridge)
+
+
+@given(parsers.parse('the host has a spare NIC "{nic}"'))
+def host_spare_nic(world: World, nic: str) -> None:
+    """A NIC the host can give away: no address, on no bridge (checked)."""
+    arrange(world.host.ensure_spare_nic, nic)
 
 
 @then(parsers.parse("the host routes {ip} to venet0"))
@@ -58,7 +66,7 @@ def nic_inside(world: World, nic: str, ctid: int) -> None:
     """Gone from the host's interfaces, present in the container."""
     assert nic in _ct(world, ctid)["interfaces"]["netdev"]
     owners = {n["name"]: n["owner"] for n in _net(world)["nics"]}
-    assert owners[nic] == ctid
+    assert owners[nic] == world.ids.ct(ctid)
 
 
 @then(parsers.parse('the host NIC "{nic}" is back on the host'))

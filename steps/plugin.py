@@ -1,5 +1,8 @@
 """pytest plugin ``simvz_steps``: the step library, its ``world`` fixture, the ``@gap:``
-and ``@corpus:`` tags, and the conformance matrix printed at the end of a run."""
+and ``@corpus:`` tags, the host the scenarios run on (``--vz-host``: a fresh simulated
+host per scenario, or this machine's own OpenVZ host behind the safety guard), the
+libvirt they load (``--libvirt-build``), and the conformance matrix printed at the end
+of a run with a header naming all of that."""
 
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ from typing import Any
 import pytest
 
 from simvz.backends.base import Driver, HostBackend
+from simvz.harness.guard import GuardError
 from steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
 from steps.gaps import GAPS
 from steps.host import *  # noqa: F403
 from steps.network import *  # noqa: F403
-from steps.world import World
+from steps.run import SETUP, RunSetup, needs_of, scenario_of
+from steps.world import Ids, World
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,12 +32,47 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--vz-driver", choices=sorted(DRIVERS), default="libvirt",
         help="the driver the scenarios exercise (default: libvirt's OpenVZ driver via libvirt-python)",
     )  # fmt: skip
+    RunSetup.addoptions(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Declare the markers the tags become, and start an empty matrix."""
+    """Declare the markers the tags become; check the run's options before anything
+    touches a host (a bad range, an unusable --libvirt-build, -n on a real host)."""
     config.addinivalue_line("markers", "corpus(item): the thread corpus item a scenario derives from")
     config.addinivalue_line("markers", "sim_only: needs the simulated host (fault injection, arranging)")
+    try:
+        config.stash[SETUP] = RunSetup.from_config(config)
+    except GuardError as err:
+        raise pytest.UsageError(str(err)) from err
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a real host, ``@sim_only`` scenarios are skipped with their reason."""
+    if config.stash[SETUP].host != "local":
+        return
+    skip = pytest.mark.skip(reason="@sim_only: needs the simulated host (fault injection into vzctl)")
+    for item in items:
+        if item.get_closest_marker("sim_only"):
+            item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A real host: the guard's preflight (or, with --vz-dry-run, its plan) before the
+    first scenario."""
+    setup: RunSetup = session.config.stash[SETUP]
+    if setup.host != "local" or hasattr(session.config, "workerinput"):
+        return
+    needs, ids = needs_of(session.items)
+    try:
+        if setup.dry_run:
+            lines = setup.guard().plan(needs, ids, setup.force_clean)
+            session.config.get_terminal_writer().line("simvz dry run: nothing is changed\n  " + "\n  ".join(lines))
+            session.items.clear()
+            return
+        for done in setup.guard().preflight(setup.force_clean, setup.accept_uuid_tags):
+            session.config.get_terminal_writer().line(f"simvz guard: {done}")
+    except GuardError as err:
+        raise pytest.UsageError(f"simvz guard: {err}") from err
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -63,14 +103,19 @@ DRIVERS: dict[str, Callable[[HostBackend], Driver]] = {"libvirt": _libvirt}
 
 @pytest.fixture
 def world(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
-    """A fresh simulated host per scenario, and the scenario's shared state."""
-    from simvz.backends.sim import SimBackend
-    from simvz.hostinit import init_host
-
-    opener = DRIVERS[request.config.getoption("vz_driver")]
-    w = World(SimBackend(init_host(tmp_path / "node")), opener=opener)
-    yield w
-    w.close()
+    """The scenario's host (a fresh simulated one, or the real one) behind the guard,
+    and the scenario's shared state. After the scenario, pass or fail, the guard
+    destroys every container of the reserved range and checks that the host's network
+    is as before."""
+    setup: RunSetup = request.config.stash[SETUP]
+    guard = setup.guard(tmp_path / "node")
+    before = guard.snapshot()
+    w = World(setup.guarded(guard), opener=DRIVERS[request.config.getoption("vz_driver")], ids=Ids(setup.ids))
+    try:
+        yield w
+    finally:
+        w.close()
+        guard.cleanup(before)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -80,26 +125,25 @@ def pytest_runtest_makereport(
     """Attach each scenario's matrix row to its report (user_properties travel back from
     pytest-xdist workers, so the matrix is whole under ``-n``)."""
     report = yield
-    names = item.stash.get(SCENARIO_KEY, None)
-    if names is None or report.when != "call":
+    names = scenario_of(item)
+    skipped_before = report.when == "setup" and report.skipped
+    if names is None or not (report.when == "call" or skipped_before):
         return report
     row = {
         "feature": names[0],
         "scenario": names[1],
         "corpus": sorted(m.args[0] for m in item.iter_markers("corpus")),
         "result": _verdict(report),
-        "reason": getattr(report, "wasxfail", "") or ("" if report.passed else str(report.longrepr)[-300:]),
+        "reason": getattr(report, "wasxfail", "") or ("" if report.passed else _why(report)),
     }
     report.user_properties.append(("simvz_matrix", row))
     return report
 
 
-SCENARIO_KEY = pytest.StashKey[tuple[str, str]]()
-
-
-def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
-    """Remember which feature and scenario this test runs, for its matrix row."""
-    request.node.stash[SCENARIO_KEY] = (feature.name, scenario.name)
+def _why(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return str(report.longrepr)[-300:]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -115,6 +159,8 @@ _rows: list[dict[str, Any]] = []
 def _verdict(report: pytest.TestReport) -> str:
     if hasattr(report, "wasxfail"):
         return "not honoured" if report.skipped else "fixed?"
+    if report.skipped:
+        return "skipped"
     return "honoured" if report.passed else "FAILED"
 
 
@@ -124,7 +170,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not rows:
         return
     tr = terminalreporter
+    header = config.stash[SETUP].header(config.getoption("vz_driver"))
     tr.section("OpenVZ domain XML conformance (July 2008 thread) — libvirt OpenVZ driver")
+    for key, value in header.items():
+        tr.write_line(f"{key + ':':<9} {value}")
     width = max(len(r["scenario"]) for r in rows)
     for feature in sorted({r["feature"] for r in rows}):
         tr.write_line(f"{feature}")
@@ -133,22 +182,29 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             tr.write_line(f"  {r['result']:<13} {r['scenario']:<{width}}  [{corpus}]")
             if r["reason"]:
                 tr.write_line(f"                why: {' '.join(r['reason'].split())[:300]}")
-    counts = {
-        k: sum(r["result"] == k for r in rows) for k in ("honoured", "not honoured", "fixed?", "FAILED")
-    }
-    tr.write_line(", ".join(f"{v} {k}" for k, v in counts.items()))
+    tr.write_line(", ".join(f"{v} {k}" for k, v in counts(rows).items()))
     path = config.getoption("conformance_json")
     if path:
-        Path(path).write_text(json.dumps({"scenarios": rows}, indent=1) + "\n")
+        Path(path).write_text(json.dumps({"header": header, "scenarios": rows}, indent=1) + "\n")
     md = config.getoption("conformance_md")
     if md:
-        Path(md).write_text(markdown(rows))
+        Path(md).write_text(markdown(rows, header))
 
 
-def markdown(rows: list[dict[str, Any]]) -> str:
+RESULTS = ("honoured", "not honoured", "skipped", "fixed?", "FAILED")
+
+
+def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """How many scenarios have each result."""
+    return {k: sum(r["result"] == k for r in rows) for k in RESULTS}
+
+
+def markdown(rows: list[dict[str, Any]], header: dict[str, str] | None = None) -> str:
     """The matrix as a Markdown table, with the reason of every expected failure."""
     lines = [
         "# OpenVZ domain XML conformance: libvirt's OpenVZ driver",
+        "",
+        *(f"- {k}: {v}" for k, v in (header or {}).items()),
         "",
         "| feature | scenario | thread items | result | reason |",
         "|---|---|---|---|---|",

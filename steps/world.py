@@ -1,10 +1,17 @@
 """The state of one scenario: the host backend, the libvirt connection opened on first
 use (so that Given steps arranging the host come first), the domain XML being built,
-and the outcome of the last When step."""
+the outcome of the last When step, and the scenario's container IDs.
+
+Scenarios speak the thread's IDs (209, 101, ...); on the host every container lives in
+the reserved range (:mod:`simvz.harness.guard`), so container 209 of a scenario is
+990209 on the host, on a simulated host as on a real one. :class:`Ids` translates
+whatever a step hands to the host or the driver: CT IDs, domain names, ``<name>`` and
+``/vz/private/<id>`` in XML, vzctl's CT argument, and IDs quoted in expected text."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from simvz.backends.base import Driver, HostBackend
+from simvz.harness.guard import DEFAULT_RANGE, CtidRange
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "thread"
 
@@ -52,12 +60,66 @@ class DomainDraft:
         )
 
 
+_PATH = re.compile(r"(/vz/(?:private|root)/)(\d+)(?![\w.])")
+_NAME = re.compile(r"(<name>\s*)(\d+)(\s*</name>)")
+_WORD = re.compile(r"(?<![\w.:/-])(\d+)(?![\w.:-])")
+# vzlist options whose value is not a CT ID
+_VZLIST_VALUED = frozenset({"-o", "--output", "-s", "--sort", "-N", "--name", "-h", "--hostname", "-d", "--description"})
+
+
+@dataclass
+class Ids:
+    """Scenario container IDs -> the host's, in the reserved range."""
+
+    range: CtidRange = field(default_factory=lambda: CtidRange.parse(DEFAULT_RANGE))
+    known: dict[int, int] = field(default_factory=dict)
+
+    def ct(self, scenario_id: int) -> int:
+        """The host's ID of a scenario container."""
+        host_id = self.range.host_id(scenario_id)
+        self.known[scenario_id] = host_id
+        return host_id
+
+    def name(self, name: str) -> str:
+        """A domain name: a numeric one is a container ID."""
+        return str(self.ct(int(name))) if name.isdigit() and int(name) < self.range.size else name
+
+    def xml(self, text: str) -> str:
+        """``<name>N</name>`` and ``/vz/private/N`` (``/vz/root/N``) in domain XML."""
+        text = _NAME.sub(lambda m: m.group(1) + self.name(m.group(2)) + m.group(3), text)
+        return self.paths(text)
+
+    def paths(self, text: str) -> str:
+        """``/vz/private/N`` and ``/vz/root/N``."""
+        return _PATH.sub(lambda m: m.group(1) + self.name(m.group(2)), text)
+
+    def command(self, argv: list[str]) -> list[str]:
+        """vzctl's CT argument, vzlist's CT operands, and private paths."""
+        out = [self.paths(a) for a in argv]
+        tool = out[0].rsplit("/", 1)[-1] if out else ""
+        if tool == "vzctl":
+            words = [i for i, a in enumerate(out) if i > 0 and not a.startswith("-")]
+            if len(words) > 1:
+                out[words[1]] = self.name(out[words[1]])
+        elif tool == "vzlist":
+            for i in range(1, len(out)):
+                if out[i].isdigit() and out[i - 1] not in _VZLIST_VALUED:
+                    out[i] = self.name(out[i])
+        return out
+
+    def text(self, text: str) -> str:
+        """Expected text: paths, and IDs this scenario already uses as whole words."""
+        text = self.paths(text)
+        return _WORD.sub(lambda m: str(self.known.get(int(m.group(1)), m.group(1))), text)
+
+
 @dataclass
 class World:
     """Everything a scenario's steps share."""
 
     host: HostBackend
     opener: Callable[[HostBackend], Driver] | None = None
+    ids: Ids = field(default_factory=Ids)
     _driver: Driver | None = None
     draft: DomainDraft | None = None
     error: Exception | None = None

@@ -5,7 +5,8 @@ Feature: NIC passthrough
 
   @corpus:72 @corpus:06 @corpus:38 @corpus:39 @corpus:40 @corpus:46 @corpus:60 @corpus:64 @corpus:65 @gap:hostdev-unsupported
   Scenario: Passthrough moves eth1 into the running container and back on stop
-    Given a private area for container 209 unpacked from template "fedora-core-5-i386"
+    Given the host has a spare NIC "eth1"
+    And a private area for container 209 unpacked from template "fedora-core-5-i386"
     And a domain named "209"
     And its devices include corpus item "32" with "/some/path" as "/vz/private/209"
     And its devices include corpus item "72" with "eth0" as "eth1"
@@ -17,7 +18,8 @@ Feature: NIC passthrough
 
   @corpus:06
   Scenario: vzctl's --netdev_add moves eth1 into the container while it runs
-    Given the administrator runs "vzctl create 101 --ostemplate centos-4-i386"
+    Given the host has a spare NIC "eth1"
+    And the administrator runs "vzctl create 101 --ostemplate centos-4-i386"
     And the administrator runs "vzctl set 101 --netdev_add eth1 --save"
     When the administrator runs "vzctl start 101"
     Then the host NIC "eth1" is inside container 101

@@ -6,7 +6,8 @@ Feature: Disk quota
 
   @corpus:71 @corpus:25 @corpus:04 @corpus:34 @gap:ostemplate-pointer
   Scenario: The space limits of the template filesystem set DISKSPACE
-    Given a domain named "209"
+    Given the host has the OS template "fedora-core-5-i386"
+    And a domain named "209"
     And its devices include corpus item "71"
     When the domain is defined
     Then the call succeeds
@@ -14,7 +15,8 @@ Feature: Disk quota
 
   @corpus:57 @corpus:36 @corpus:35 @corpus:44 @gap:ostemplate-pointer
   Scenario: The inodes quota sets DISKINODES to 200000 and df -i inside shows it
-    Given a domain named "209"
+    Given the host has the OS template "fedora-core-5-i386"
+    And a domain named "209"
     And its devices include corpus item "68"
     When the domain is defined
     And domain "209" is started

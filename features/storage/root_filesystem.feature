@@ -5,7 +5,8 @@ Feature: OS template and root filesystem
 
   @corpus:68 @corpus:33 @corpus:48 @corpus:02 @corpus:31 @corpus:43 @corpus:51 @corpus:62 @gap:ostemplate-pointer
   Scenario: Defining the template domain creates container 209 from fedora-core-5-i386
-    Given a domain named "209"
+    Given the host has the OS template "fedora-core-5-i386"
+    And a domain named "209"
     And its devices include "<filesystem type='template'><source name='fedora-core-5-i386'/><target dir='/'/></filesystem>"
     When the domain is defined
     Then the call succeeds

@@ -5,7 +5,8 @@ Feature: The summary domain
 
   @corpus:70 @gap:ostemplate-pointer
   Scenario: The corrected summary domain defines container 209
-    Given the host has a bridge "eth10"
+    Given the host has the OS template "fedora-core-5-i386"
+    And the host has a bridge "eth10"
     And the domain of corpus item "70"
     When the domain is defined
     Then the call succeeds
@@ -15,7 +16,8 @@ Feature: The summary domain
 
   @corpus:55 @gap:ostemplate-pointer
   Scenario: The original summary domain, comments and all, defines container 209 too
-    Given the host has a bridge "eth10"
+    Given the host has the OS template "fedora-core-5-i386"
+    And the host has a bridge "eth10"
     And the host has a bridge "eth11"
     And the domain of corpus item "55"
     When the domain is defined

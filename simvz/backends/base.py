@@ -1,10 +1,20 @@
 """The host backend contract: run a command as the host's administrator, read a file,
-open the libvirt driver on the host. Steps never know which host they talk to."""
+open the libvirt driver on the host. Steps never know which host they talk to.
+
+Two backends implement it: :class:`simvz.backends.sim.SimBackend` (a simulated node, the
+driver through the preload shim) and :class:`simvz.backends.local.LocalBackend` (this
+machine's own OpenVZ host, observed through its real tools and files).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+
+class Unavailable(Exception):
+    """The host lacks something a scenario needs (a template, a bridge, a spare NIC) and
+    a real host is only checked, never arranged: the scenario is skipped with this."""
 
 
 @dataclass(frozen=True)
@@ -59,5 +69,40 @@ class HostBackend(Protocol):
         """Unpack an OS template cache into a private area, as an administrator would
         before pointing a ``<filesystem type='mount'>`` at it."""
 
+    def list_dir(self, path: str) -> list[str]:
+        """Names in a directory of the host, sorted; [] when it does not exist."""
+
+    def remove_tree(self, path: str) -> None:
+        """Remove a directory of the host and everything in it (the guard's cleanup)."""
+
     def ensure_bridge(self, name: str) -> None:
-        """Make sure the host has the bridge (a real host is only checked)."""
+        """Make sure the host has the bridge (a real host is only checked:
+        :class:`Unavailable` when it lacks it)."""
+
+    def ensure_template(self, name: str) -> None:
+        """Make sure the host has the OS template cache ``<name>.tar.gz``
+        (:class:`Unavailable` when it lacks it)."""
+
+    def ensure_spare_nic(self, name: str) -> None:
+        """Make sure the host has the NIC and that it is spare: on the host, no address,
+        not a bridge port, so giving it to a container cuts nothing off
+        (:class:`Unavailable` otherwise)."""
+
+
+def spare_nic_problem(network: dict[str, Any], name: str) -> str | None:
+    """Why the NIC ``name`` of an ``inspect()["network"]`` view is not spare, or None.
+
+    A spare NIC is on the host, has no address and is no bridge's port: moving it into
+    a container (``vzctl --netdev_add``) then takes nothing away from the host.
+    """
+    nic = next((n for n in network["nics"] if n["name"] == name), None)
+    if nic is None:
+        return f"the host has no NIC {name!r}"
+    if nic["owner"] is not None:
+        return f"NIC {name!r} is inside container {nic['owner']}"
+    if nic["addr"]:
+        return f"NIC {name!r} carries the host's address {nic['addr']}"
+    bridge = next((b["name"] for b in network["bridges"] if name in b["ports"]), None)
+    if bridge is not None:
+        return f"NIC {name!r} is a port of bridge {bridge!r}"
+    return None

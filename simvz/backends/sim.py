@@ -3,12 +3,16 @@ driver through the preload shim."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simvz.backends.base import CommandResult, Driver
+from simvz.backends.base import CommandResult, Driver, Unavailable, spare_nic_problem
 from simvz.host import Host
 
-TOOLS = ("vzctl", "vzlist", "vzmigrate")
+if TYPE_CHECKING:
+    from simvz.harness.libvirt_build import LibvirtBuild
+
+TOOLS = ("vzctl", "vzlist", "vzmigrate", "ip", "brctl")
+TEMPLATE_CACHE = "/vz/template/cache"
 
 
 class SimBackend:
@@ -16,8 +20,9 @@ class SimBackend:
 
     name = "sim"
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Host, libvirt: LibvirtBuild | None = None) -> None:
         self.host = host
+        self.libvirt = libvirt  # None: the system's libvirt.so
 
     def run(self, argv: list[str]) -> CommandResult:
         """The node's vzctl/vzlist/vzmigrate, in-process (recorded in its journal)."""
@@ -41,7 +46,7 @@ class SimBackend:
         """libvirt's OpenVZ driver on this node, in a child process with the shim."""
         from simvz.harness.libvirt_runner import Session
 
-        return Session(self.host)
+        return Session(self.host, libvirt=self.libvirt)
 
     def describe(self) -> str:
         """``simulated (vzctl X.Y.Z)``."""
@@ -51,13 +56,37 @@ class SimBackend:
         """Untar ``<template>.tar.gz`` from the node's cache into ``path``."""
         import tarfile
 
-        from simvz.model.lifecycle import _extract
+        from simvz.model.lifecycle import extract_template
 
+        self.ensure_template(template)
         with self.host.locked():
             target = self.host.fs.real(path)
             target.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(self.host.fs.real(f"/vz/template/cache/{template}.tar.gz")) as tar:
-                _extract(tar, target)
+            with tarfile.open(self.host.fs.real(f"{TEMPLATE_CACHE}/{template}.tar.gz")) as tar:
+                extract_template(tar, target)
+
+    def list_dir(self, path: str) -> list[str]:
+        """Names in a node directory."""
+        real = self.host.fs.real(path)
+        return sorted(p.name for p in real.iterdir()) if real.is_dir() else []
+
+    def remove_tree(self, path: str) -> None:
+        """Remove a node directory (under the host lock: vzctl may be running)."""
+        import shutil
+
+        with self.host.locked():
+            shutil.rmtree(self.host.fs.real(path), ignore_errors=True)
+
+    def ensure_template(self, name: str) -> None:
+        """The node's template cache has ``<name>.tar.gz`` (``simvz init --template``)."""
+        if not self.host.fs.exists(f"{TEMPLATE_CACHE}/{name}.tar.gz"):
+            raise Unavailable(f"no OS template {name!r} in {TEMPLATE_CACHE} (simvz init --template {name})")
+
+    def ensure_spare_nic(self, name: str) -> None:
+        """The node has the NIC, spare (``simvz init --nic``)."""
+        problem = spare_nic_problem(self.inspect()["network"], name)
+        if problem is not None:
+            raise Unavailable(problem)
 
     def ensure_bridge(self, name: str) -> None:
         """Add the bridge to the node's network if it lacks it (arrange-only)."""

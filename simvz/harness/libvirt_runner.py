@@ -1,4 +1,5 @@
-"""Drive libvirt's real OpenVZ driver against a simulated node.
+"""Drive libvirt's real OpenVZ driver: against a simulated node (through the preload
+shim), or against this machine's own OpenVZ host (no shim: the real-host backend).
 
 The driver runs in a child process started with the preload shim (``worker.py``); each
 call crosses a pipe, so a crash inside ``libvirt.so`` (a segfault) is reported as a
@@ -9,6 +10,7 @@ Every call can return the node's journal entries it caused.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -16,8 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from simvz.harness import shim
-from simvz.host import Host
+
+if TYPE_CHECKING:
+    from simvz.harness.libvirt_build import LibvirtBuild
+    from simvz.host import Host
 
 
 class LibvirtError(Exception):
@@ -57,11 +64,25 @@ class Call:
 
 
 class Session:
-    """A libvirt connection to ``openvz:///system`` on a simulated node."""
+    """A libvirt connection to ``openvz:///system``: on the simulated node ``host``, or,
+    with ``host=None``, on whatever this process's environment shows as the OpenVZ host
+    (the machine's own; or a simulated node when run under ``simvz run``).
 
-    def __init__(self, host: Host, uri: str = "openvz:///system", python: str = sys.executable) -> None:
+    ``libvirt``: a build whose libvirt.so the driver's process loads instead of the
+    system's. ``library`` and ``version`` are what the process actually loaded.
+    """
+
+    def __init__(
+        self,
+        host: Host | None = None,
+        uri: str = "openvz:///system",
+        python: str = sys.executable,
+        libvirt: LibvirtBuild | None = None,
+    ) -> None:
         self.host = host
-        env = shim.environ(host.root)
+        env = libvirt.environ() if libvirt is not None else dict(os.environ)
+        if host is not None:
+            env = shim.environ(host.root, env)
         self._proc = subprocess.Popen(
             [python, "-m", "simvz.harness.worker", uri],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -72,6 +93,8 @@ class Session:
         if "error" in ready:
             self.close()
             raise LibvirtError(**ready["error"])
+        self.library: str = ready["library"]
+        self.version: str = ready["version"]
 
     def _read(self, what: str) -> dict[str, Any]:
         assert self._proc.stdout is not None
@@ -85,7 +108,7 @@ class Session:
 
     def _request(self, target: str, method: str, args: tuple[Any, ...]) -> Call:
         what = f"{method}({', '.join(map(repr, args))})" + ("" if target == "conn" else f" on {target}")
-        before = len(self.host.journal())
+        before = len(self._journal())
         assert self._proc.stdin is not None
         try:
             self._proc.stdin.write(
@@ -95,11 +118,15 @@ class Session:
         except BrokenPipeError:
             pass  # reported by _read as the crash it is
         answer = self._read(what)
-        call = Call(_decode(answer.get("ok")), self.host.journal()[before:])
+        call = Call(_decode(answer.get("ok")), self._journal()[before:])
         self.calls.append(call)
         if "error" in answer:
             raise LibvirtError(**answer["error"])
         return call
+
+    def _journal(self) -> list[dict[str, Any]]:
+        # a real host keeps no journal of its commands
+        return self.host.journal() if self.host is not None else []
 
     def call(self, method: str, *args: Any) -> Any:
         """``virConnect.<method>(*args)``; domains come back as :class:`Domain`."""

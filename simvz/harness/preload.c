@@ -3,8 +3,10 @@
  *
  * Makes a simulated OpenVZ node directory look like the machine's own OpenVZ host to
  * an unmodified program (libvirt's openvz driver inside libvirt.so, virsh, Python):
- * absolute paths under /proc/vz, /etc/vz, /vz, /usr/sbin/vz{ctl,list,migrate} and
- * /usr/local/etc/conf are served from $SIMVZ_ROOT, nothing else. The idea is the one of
+ * absolute paths under /proc/vz, /etc/vz, /vz, /usr/sbin/vz{ctl,list,migrate},
+ * /usr/local/etc/conf and the node's network tools /usr/sbin/{ip,brctl} (how the
+ * real-host backend observes bridges and routes) are served from $SIMVZ_ROOT, nothing
+ * else. The idea is the one of
  * libvirt's own test suite (tests/virfilewrapper.c): wrap the libc entry points a
  * program uses on those paths and forward to the next definition (dlsym RTLD_NEXT).
  *
@@ -36,7 +38,7 @@
 
 static const char *const prefixes[] = {
     "/proc/vz", "/etc/vz", "/vz", "/usr/sbin/vzctl", "/usr/sbin/vzlist",
-    "/usr/sbin/vzmigrate", "/usr/local/etc/conf", NULL,
+    "/usr/sbin/vzmigrate", "/usr/sbin/ip", "/usr/sbin/brctl", "/usr/local/etc/conf", NULL,
 };
 
 /* Lexical normalisation of an absolute path into out; 0 on success. */
@@ -205,6 +207,43 @@ PATH_ONLY(unlink)
 PATH_INT(access)
 PATH_INT(euidaccess)
 PATH_INT(eaccess)
+
+/* Metadata calls: Python's tarfile (unpacking a private area) sets modes, owners and
+ * times by path after creating each member. */
+int chown(const char *path, uid_t uid, gid_t gid)
+{
+    char b[BUF];
+    REAL(int, chown, const char *, uid_t, gid_t);
+    return real_chown(map(path, b), uid, gid);
+}
+
+int lchown(const char *path, uid_t uid, gid_t gid)
+{
+    char b[BUF];
+    REAL(int, lchown, const char *, uid_t, gid_t);
+    return real_lchown(map(path, b), uid, gid);
+}
+
+int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
+{
+    char b[BUF];
+    REAL(int, fchownat, int, const char *, uid_t, gid_t, int);
+    return real_fchownat(dirfd, map(path, b), uid, gid, flags);
+}
+
+int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+{
+    char b[BUF];
+    REAL(int, fchmodat, int, const char *, mode_t, int);
+    return real_fchmodat(dirfd, map(path, b), mode, flags);
+}
+
+int utimensat(int dirfd, const char *path, const struct timespec times[2], int flags)
+{
+    char b[BUF];
+    REAL(int, utimensat, int, const char *, const struct timespec *, int);
+    return real_utimensat(dirfd, map(path, b), times, flags);
+}
 
 int faccessat(int dirfd, const char *path, int mode, int flags)
 {
@@ -376,7 +415,8 @@ static char **env_with_argv0(char *const envp[], const char *argv0, char ***owne
     return env;
 }
 
-/* Whether path is a tool of the node, reached through /usr/sbin or the node's PATH. */
+/* Whether path is a tool of the node (DIR/usr/sbin/...), reached through /usr/sbin or
+ * the node's PATH. */
 static int is_node_tool(const char *path)
 {
     const char *root = getenv("SIMVZ_ROOT");
@@ -385,7 +425,7 @@ static int is_node_tool(const char *path)
     if (root == NULL)
         return 0;
     n = strlen(root);
-    return strncmp(path, root, n) == 0 && strncmp(path + n, "/usr/sbin/vz", 12) == 0;
+    return strncmp(path, root, n) == 0 && strncmp(path + n, "/usr/sbin/", 10) == 0;
 }
 
 int execve(const char *path, char *const argv[], char *const envp[])

@@ -2,7 +2,9 @@
 shim in its environment (LD_PRELOAD must be set when a process starts), so libvirt.so's
 OpenVZ driver sees the simulated node as this machine's OpenVZ host.
 
-Protocol: one JSON object per line on stdin, one answer per line on stdout.
+Protocol: the first line out is ``{"ok": "ready", "library", "version"}`` (the
+libvirt.so actually mapped, from /proc/self/maps) or an open error; then one JSON
+object per line on stdin, one answer per line on stdout.
 Request ``{"target": "conn" | "dom:<name>", "method": str, "args": [...]}``;
 answer ``{"ok": value}`` or ``{"error": {"code", "domain", "message"}}``. Domains in
 answers are ``{"__domain__": name}``; bytes are ``{"__bytes__": latin-1 text}``.
@@ -13,6 +15,8 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any
+
+from simvz.harness.libvirt_build import loaded_in_this_process
 
 
 def _encode(value: Any) -> Any:
@@ -43,7 +47,8 @@ def serve(uri: str) -> None:
         out.write(json.dumps({"error": _error(err)}) + "\n")
         out.flush()
         return
-    out.write(json.dumps({"ok": "ready"}) + "\n")
+    loaded = loaded_in_this_process()
+    out.write(json.dumps({"ok": "ready", "library": loaded.library, "version": loaded.version}) + "\n")
     out.flush()
     for line in sys.stdin:
         out.write(json.dumps(_answer(conn, json.loads(line))) + "\n")
@@ -78,5 +83,14 @@ def _error(err: Any) -> dict[str, Any]:
     }
 
 
+def probe() -> None:
+    """``--probe``: print the libvirt.so this process loads and its version, as JSON."""
+    loaded = loaded_in_this_process()
+    sys.stdout.write(json.dumps({"library": loaded.library, "version": loaded.version}) + "\n")
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1] if len(sys.argv) > 1 else "openvz:///system")
+    if sys.argv[1:] == ["--probe"]:
+        probe()
+    else:
+        serve(sys.argv[1] if len(sys.argv) > 1 else "openvz:///system")

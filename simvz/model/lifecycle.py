@@ -383,12 +383,12 @@ def unpack_template(ctx: Ctx, tarball: str) -> tuple[int, int]:
     fs.mkdir(tmp)
     # vps-create only untars: a template without /sbin/init is found out at start
     with tarfile.open(fs.real(tarball)) as tar:
-        _extract(tar, fs.real(tmp))
+        extract_template(tar, fs.real(tmp))
     fs.rename(tmp, ctx.private)
     return usage_of(ctx)
 
 
-def _extract(tar: tarfile.TarFile, dest: Path) -> None:
+def extract_template(tar: tarfile.TarFile, dest: Path) -> None:
     """Extract with tarfile's ``data`` filter where this Python has it (3.11.4+); on
     older ones (Debian 12 ships 3.11.2) refuse by hand what that filter refuses."""
     if hasattr(tarfile, "data_filter"):

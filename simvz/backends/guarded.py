@@ -1,0 +1,71 @@
+"""A host backend behind the safety guard: every command is checked first, so nothing
+the harness runs can change a container outside the reserved range
+(:meth:`simvz.harness.guard.Guard.check`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simvz.backends.base import CommandResult, Driver, HostBackend
+from simvz.harness.guard import Guard
+
+
+class GuardedBackend:
+    """``inner`` with :meth:`run` checked by ``guard``; the rest passed through."""
+
+    def __init__(self, inner: HostBackend, guard: Guard) -> None:
+        self.inner = inner
+        self.guard = guard
+        self.name = inner.name
+
+    def run(self, argv: list[str]) -> CommandResult:
+        """Refused (GuardError) when it would touch a container outside the range."""
+        self.guard.check(argv)
+        return self.inner.run(argv)
+
+    def read(self, path: str) -> str | None:
+        """As the inner backend."""
+        return self.inner.read(path)
+
+    def inspect(self) -> dict[str, Any]:
+        """As the inner backend."""
+        return self.inner.inspect()
+
+    def driver(self) -> Driver:
+        """As the inner backend."""
+        return self.inner.driver()
+
+    def describe(self) -> str:
+        """As the inner backend."""
+        return self.inner.describe()
+
+    def prepare_private(self, path: str, template: str) -> None:
+        """Only a private area of the range (``/vz/private/<id>``)."""
+        tail = path.rstrip("/").rsplit("/", 1)[-1]
+        if not (tail.isdigit() and int(tail) in self.guard.ids):
+            raise ValueError(f"refused: {path} is no private area of the reserved range {self.guard.ids}")
+        self.inner.prepare_private(path, template)
+
+    def list_dir(self, path: str) -> list[str]:
+        """As the inner backend."""
+        return self.inner.list_dir(path)
+
+    def remove_tree(self, path: str) -> None:
+        """As the inner backend."""
+        self.inner.remove_tree(path)
+
+    def ensure_bridge(self, name: str) -> None:
+        """As the inner backend."""
+        self.inner.ensure_bridge(name)
+
+    def ensure_template(self, name: str) -> None:
+        """As the inner backend."""
+        self.inner.ensure_template(name)
+
+    def ensure_spare_nic(self, name: str) -> None:
+        """As the inner backend."""
+        self.inner.ensure_spare_nic(name)
+
+    def __getattr__(self, name: str) -> Any:
+        # backend extras (the simulated host's inject_fault) pass through
+        return getattr(self.inner, name)

@@ -1,0 +1,134 @@
+"""The node's own ``ip`` (iproute2) for the host side: ``ip [-o] link``, ``ip [-o]
+[-4|-6] addr`` and ``ip [-4] route``, read-only, in iproute2 6.1's formats (Debian 12).
+
+Containers see their own ``ip`` through ``vzctl exec`` (:mod:`simvz.cli.shell`); this
+is what the administrator, and the real-host backend's observation code run under the
+preload shim, see on the node: its NICs (those given to a running container are gone),
+venet0, bridges and the veth host ends with their ``master`` bridge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from simvz.cli.output import Console, Result
+from simvz.errors import NotEmulated, VzError
+
+if TYPE_CHECKING:
+    from simvz.host import Host
+    from simvz.model.hostnet import HostNet
+
+FORMS = ["ip [-o] link [show]", "ip [-o] [-4|-6] addr [show]", "ip [-4] route [show]"]
+# iproute2 abbreviates objects by prefix ("ip a", "ip l", "ip r").
+OBJECTS = ("link", "address", "route")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One host interface as ``ip link`` shows it."""
+
+    name: str
+    flags: str
+    kind: str  # link/ether, link/loopback, link/void
+    mac: str
+    master: str | None
+    addrs: tuple[str, ...]
+
+
+def main(host: Host, argv: list[str], stdin: bytes) -> Result:
+    """Run ``ip`` with ``argv`` (``argv[0]`` included) on ``host``."""
+    con = Console()
+    try:
+        code = _main(host, con, argv[1:])
+    except VzError as err:
+        con.write(2, "".join(f"{line}\n" for line in err.lines))
+        code = err.code
+    return con.result(code)
+
+
+def _main(host: Host, con: Console, args: list[str]) -> int:
+    oneline, family, rest = False, "", list(args)
+    while rest and rest[0].startswith("-"):
+        opt = rest.pop(0)
+        if opt in ("-o", "-oneline"):
+            oneline = True
+        elif opt in ("-4", "-6"):
+            family = opt[1]
+        else:
+            raise NotEmulated(f"ip option {opt!r}", FORMS)
+    obj = next((o for o in OBJECTS if rest and o.startswith(rest[0])), None)
+    if obj is None or rest[1:] not in ([], ["show"]):
+        raise NotEmulated(f"'ip {' '.join(args)}'", FORMS)
+    net = host.kernel.net
+    if obj == "route":
+        con.write(1, "".join(f"{r.render()} \n" for r in net.routes if family != "6"))
+        return 0
+    for index, link in enumerate(links(net), start=1):
+        con.write(1, _render(index, link, oneline, family if obj == "address" else None))
+    return 0
+
+
+def links(net: HostNet) -> list[Link]:
+    """The node's interfaces in ``ip link`` order: lo, NICs still on the host, venet0,
+    bridges, then veth host ends."""
+    out = [Link("lo", "LOOPBACK,UP,LOWER_UP", "link/loopback", "00:00:00:00:00:00", None, ("127.0.0.1/8",))]
+    up = "BROADCAST,MULTICAST,UP,LOWER_UP"
+    for nic in net.nics.values():
+        if nic.owner is None:
+            out.append(Link(nic.name, up, "link/ether", nic.mac.lower(), net.bridge_of(nic.name), _addrs(nic.addr)))
+    out.append(Link("venet0", "BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP", "link/void", "", None, ()))
+    for br in net.bridges.values():
+        out.append(Link(br.name, up, "link/ether", bridge_mac(net, br.name), None, _addrs(br.addr)))
+    for veth in net.veths.values():
+        out.append(
+            Link(veth.host_ifname, up, "link/ether", veth.host_mac.lower(), net.bridge_of(veth.host_ifname), ())
+        )
+    return out
+
+
+def bridge_mac(net: HostNet, bridge: str) -> str:
+    """A Linux bridge takes the lowest MAC of its ports (``br_stp_recalculate_bridge_id``);
+    a bridge without ports shows zeros here (the kernel's is random)."""
+    macs = sorted(_mac_of(net, port) for port in net.bridges[bridge].ports)
+    return macs[0] if macs else "00:00:00:00:00:00"
+
+
+def _mac_of(net: HostNet, dev: str) -> str:
+    if dev in net.veths:
+        return net.veths[dev].host_mac.lower()
+    nic = net.nics.get(dev)
+    return nic.mac.lower() if nic else "00:00:00:00:00:00"
+
+
+def _addrs(addr: str) -> tuple[str, ...]:
+    return (addr,) if addr else ()
+
+
+def _render(index: int, link: Link, oneline: bool, family: str | None) -> str:
+    sep = "\\" if oneline else "\n"
+    if family is not None and oneline:
+        return "".join(
+            f"{index}: {link.name}    inet {a} scope {_scope(link)} {link.name}{sep}"
+            "       valid_lft forever preferred_lft forever\n"
+            for a in link.addrs
+            if family != "6"
+        )
+    mtu = 65536 if link.kind == "link/loopback" else 1500
+    master = f" master {link.master}" if link.master else ""
+    state = "UNKNOWN" if link.kind != "link/ether" else "UP"
+    brd = " brd ff:ff:ff:ff:ff:ff" if link.kind == "link/ether" else ""
+    if link.kind == "link/loopback":
+        brd = " brd 00:00:00:00:00:00"
+    head = f"{index}: {link.name}: <{link.flags}> mtu {mtu} qdisc noqueue{master} state {state} mode DEFAULT group default qlen 1000"
+    text = f"{head}{sep}    {link.kind}{(' ' + link.mac) if link.mac else ' '}{brd}"
+    if family is not None and family != "6":
+        text += "".join(
+            f"\n    inet {a} scope {_scope(link)} {link.name}\n       valid_lft forever preferred_lft forever"
+            for a in link.addrs
+        )
+    return text + "\n"
+
+
+def _scope(link: Link) -> str:
+    return "host" if link.kind == "link/loopback" else "global"

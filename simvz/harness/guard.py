@@ -1,0 +1,279 @@
+"""The real-host safety guard, after libvirt-tck's ``tck`` prefix, adapted to numeric
+container IDs: scenarios use only a reserved range of CT IDs.
+
+- Before the run (:meth:`Guard.preflight`): the host must be an OpenVZ host
+  (``/proc/vz``, as vzctl decides it, ``KV:src/lib/env.c:vz_open``) and the run must be
+  root's (vzctl refuses others); no container may exist in the range, unless the
+  operator asked to clean it (then only those are destroyed); and no container outside
+  the range may lack a ``#UUID:`` line, because libvirt's driver appends one to every
+  ``/etc/vz/conf/<N>.conf`` that lacks it when it connects (libvirt 9.0.0
+  ``src/openvz/openvz_conf.c:openvzAssignUUIDs``), unless the operator accepts that.
+- During the run (:meth:`Guard.check`): a command the harness runs on the host that
+  names a container outside the range and could change it is refused.
+- After every scenario (:meth:`Guard.cleanup`): every container of the range is
+  stopped and destroyed, private areas and dumps of the range removed, and the host's
+  network compared with its state before the scenario (bridge ports, NICs, routes):
+  what a scenario changed must be gone, or the cleanup fails loudly.
+- :meth:`Guard.plan` says all of that without doing any of it (dry run).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from simvz.backends.base import HostBackend
+
+DEFAULT_RANGE = "990000-990999"
+# vzctl commands that only look (``vzctl status``); every other one may change the CT.
+READ_ONLY_VZCTL = frozenset({"status", "--help", "--version"})
+VZCTL_GLOBAL_OPTS = frozenset({"--quiet", "--verbose", "-q", "-v"})
+
+
+class GuardError(Exception):
+    """The run must not start (or a command must not run): one clear message."""
+
+
+@dataclass(frozen=True)
+class CtidRange:
+    """The reserved CT IDs, ``first``..``last`` inclusive."""
+
+    first: int
+    last: int
+
+    @classmethod
+    def parse(cls, text: str) -> CtidRange:
+        """``990000-990999``; IDs up to 100 are vzctl's reserved ones, never allowed."""
+        m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+        if not m:
+            raise GuardError(f"bad CT ID range {text!r}: expected FIRST-LAST, e.g. {DEFAULT_RANGE}")
+        first, last = int(m.group(1)), int(m.group(2))
+        if not 100 < first <= last <= 2**31 - 1:
+            raise GuardError(f"bad CT ID range {text!r}: need 100 < FIRST <= LAST < 2^31")
+        return cls(first, last)
+
+    def __contains__(self, ctid: object) -> bool:
+        return isinstance(ctid, int) and self.first <= ctid <= self.last
+
+    @property
+    def size(self) -> int:
+        """How many IDs."""
+        return self.last - self.first + 1
+
+    def host_id(self, scenario_id: int) -> int:
+        """The host's CT ID for a scenario's (``209`` -> ``990209``)."""
+        if not 0 <= scenario_id < self.size:
+            raise GuardError(f"scenario container {scenario_id} does not fit the reserved range {self}")
+        return self.first + scenario_id
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+@dataclass
+class Survey:
+    """What the host holds, seen against the range."""
+
+    in_range: list[int] = field(default_factory=list)
+    outside: list[int] = field(default_factory=list)
+    untagged: list[int] = field(default_factory=list)  # outside, config without #UUID:
+    leftovers: list[str] = field(default_factory=list)  # range paths without a container
+
+
+@dataclass
+class Guard:
+    """The guard of one host backend."""
+
+    host: HostBackend
+    ids: CtidRange
+    real: bool = True  # a real host: preflight checks root and /proc/vz
+
+    # -- before the run ------------------------------------------------------------------
+    def survey(self) -> Survey:
+        """Containers (by config file, as the driver finds them) in and out of the range."""
+        s = Survey()
+        for name in self.host.list_dir("/etc/vz/conf"):
+            m = re.fullmatch(r"(\d+)\.conf", name)
+            if not m or int(m.group(1)) == 0:
+                continue
+            ctid = int(m.group(1))
+            if ctid in self.ids:
+                s.in_range.append(ctid)
+            else:
+                s.outside.append(ctid)
+                if not re.search(r"^#UUID: ", self.host.read(f"/etc/vz/conf/{name}") or "", re.M):
+                    s.untagged.append(ctid)
+        for area in ("/vz/private", "/vz/root"):
+            s.leftovers += [
+                f"{area}/{n}" for n in self.host.list_dir(area)
+                if n.isdigit() and int(n) in self.ids and int(n) not in s.in_range
+            ]  # fmt: skip
+        return s
+
+    def preflight(self, force_clean: bool = False, accept_uuid_tags: bool = False, euid: int | None = None) -> list[str]:
+        """Refuse (GuardError) or make the host ready; returns what was done."""
+        self._check_host(os.geteuid() if euid is None else euid)
+        s = self.survey()
+        if s.in_range and not force_clean:
+            raise GuardError(
+                f"containers {_ids(s.in_range)} exist in the reserved range {self.ids}: "
+                "the run would use their IDs. Destroy them, choose another range "
+                "(--vz-ctid-range), or pass --vz-force-clean to destroy exactly those"
+            )
+        if s.untagged and not accept_uuid_tags:
+            raise GuardError(
+                f"containers {_ids(s.untagged)} (outside the reserved range) have no #UUID line: "
+                "libvirt's OpenVZ driver appends one to every such config when it connects "
+                "(openvz_conf.c:openvzAssignUUIDs). Pass --vz-accept-uuid-tags to let it, "
+                "or run `virsh -c openvz:///system list` once yourself first"
+            )
+        return self.cleanup_all() if force_clean or s.leftovers else []
+
+    def _check_host(self, euid: int) -> None:
+        if not self.real:
+            return
+        if not os.path.exists("/proc/vz"):
+            raise GuardError(
+                "this machine is not an OpenVZ host: /proc/vz does not exist "
+                "(it needs an OpenVZ kernel; without one, run the simulated host, the default)"
+            )
+        if euid != 0:
+            raise GuardError("the real-host run needs root: vzctl refuses any other user")
+        missing = [t for t in ("/usr/sbin/vzctl", "/usr/sbin/vzlist") if not os.access(t, os.X_OK)]
+        if missing:
+            raise GuardError(f"{' and '.join(missing)} not found: install vzctl 4.x")
+
+    def plan(self, needs: dict[str, set[str]], scenario_ids: set[int], force_clean: bool) -> list[str]:
+        """What a run would touch, and what stops it (nothing is changed)."""
+        s = self.survey()
+        lines = [f"host: {self.host.describe()}", f"reserved CT IDs: {self.ids}"]
+        ids = sorted(self.ids.host_id(i) for i in scenario_ids)
+        lines.append(f"containers the scenarios create and destroy: {_ids(ids) or 'none'}")
+        if s.in_range:
+            verb = "would be destroyed first (--vz-force-clean)" if force_clean else "block the run"
+            lines.append(f"containers already in the range ({verb}): {_ids(s.in_range)}")
+        lines += [f"leftover to remove: {p}" for p in s.leftovers]
+        lines.append(f"containers outside the range (never touched by simvz): {_ids(s.outside) or 'none'}")
+        if s.untagged:
+            lines.append(f"  of which libvirt's driver would tag with a #UUID line on connect: {_ids(s.untagged)}")
+        lines += self._needs_lines(needs)
+        return lines
+
+    def _needs_lines(self, needs: dict[str, set[str]]) -> list[str]:
+        from simvz.backends.base import Unavailable
+
+        check = {"template": self.host.ensure_template, "bridge": self._has_bridge, "nic": self.host.ensure_spare_nic}
+        lines = []
+        for kind in sorted(needs):
+            for name in sorted(needs[kind]):
+                try:
+                    check[kind](name)
+                    lines.append(f"needs {kind} {name}: present")
+                except Unavailable as why:
+                    lines.append(f"needs {kind} {name}: missing ({why}): its scenarios are skipped")
+        return lines
+
+    def _has_bridge(self, name: str) -> None:
+        from simvz.backends.base import Unavailable
+
+        if name not in {b["name"] for b in self.host.inspect()["network"]["bridges"]}:
+            raise Unavailable(f"the host has no bridge {name!r}")
+
+    # -- during the run ------------------------------------------------------------------
+    def check(self, argv: list[str]) -> None:
+        """Refuse a command that could change a container outside the range."""
+        tool = argv[0].rsplit("/", 1)[-1]
+        if tool != "vzctl":
+            if tool in ("vzmigrate",) and not any(a.isdigit() and int(a) in self.ids for a in argv[1:]):
+                raise GuardError(f"refused: {' '.join(argv)} names no container of the reserved range {self.ids}")
+            return
+        words = [a for a in argv[1:] if a not in VZCTL_GLOBAL_OPTS]
+        if not words or words[0] in READ_ONLY_VZCTL:
+            return
+        target = words[1] if len(words) > 1 else ""
+        ctid = int(target) if target.isdigit() else self._ctid_of_name(target)
+        if ctid not in self.ids:
+            raise GuardError(
+                f"refused: {' '.join(argv)} would touch container {target or '?'}, "
+                f"outside the reserved range {self.ids}"
+            )
+
+    def _ctid_of_name(self, name: str) -> int | None:
+        r = self.host.run(["vzlist", "-H", "-o", "ctid", name])
+        out = r.stdout.split()
+        return int(out[0]) if r.ok and out and out[0].isdigit() else None
+
+    # -- after every scenario ---------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The host network as its tools show it (compared after the cleanup)."""
+        net: dict[str, Any] = self.host.inspect()["network"]
+        return {
+            "ports": {b["name"]: sorted(b["ports"]) for b in net["bridges"]},
+            "nics": sorted(n["name"] for n in net["nics"] if n["owner"] is None),
+            "routes": sorted(net["routes"]),
+        }
+
+    def cleanup(self, before: dict[str, Any] | None) -> list[str]:
+        """Destroy everything of the range; GuardError when the host is not as it was."""
+        done = self.cleanup_all()
+        if before is not None:
+            diff = changes(before, self.snapshot())
+            if diff:
+                raise GuardError("the host's network is not as before the scenario: " + "; ".join(diff))
+        return done
+
+    def cleanup_all(self) -> list[str]:
+        """Stop and destroy every container of the range, remove the range's leftovers."""
+        done: list[str] = []
+        errors: list[str] = []
+        for ctid in self.survey().in_range:
+            for argv in self._teardown(ctid):
+                r = self.host.run(argv)
+                done.append(" ".join(argv))
+                if not r.ok and argv[1] == "destroy":
+                    errors.append(f"{' '.join(argv)}: exit {r.exit}: {r.stderr.strip()}")
+        for path in self.survey().leftovers:
+            self.host.remove_tree(path)
+            done.append(f"rm -rf {path}")
+        for name in self.host.list_dir("/vz/dump"):
+            m = re.fullmatch(r"Dump\.(\d+)", name)
+            if m and int(m.group(1)) in self.ids:
+                self.host.remove_tree(f"/vz/dump/{name}")
+                done.append(f"rm -rf /vz/dump/{name}")
+        if errors:
+            raise GuardError("cleanup of the reserved range failed: " + "; ".join(errors))
+        return done
+
+    def _teardown(self, ctid: int) -> list[list[str]]:
+        self.check(["vzctl", "destroy", str(ctid)])  # belt and braces: never outside
+        words = self.host.run(["vzctl", "status", str(ctid)]).stdout.split()
+        steps = []
+        if "suspended" in words and "running" in words:
+            steps.append(["vzctl", "chkpnt", str(ctid), "--resume"])
+        if "running" in words:
+            steps.append(["vzctl", "stop", str(ctid), "--fast"])
+        elif "mounted" in words:
+            steps.append(["vzctl", "umount", str(ctid)])
+        steps.append(["vzctl", "destroy", str(ctid)])
+        return steps
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What differs in the host network: ports of the bridges there before (a simulated
+    host may have gained a bridge a scenario arranged), host NICs, routes."""
+    diff = []
+    for bridge, ports in before["ports"].items():
+        if after["ports"].get(bridge) != ports:
+            diff.append(f"ports of {bridge}: before {ports}, after {after['ports'].get(bridge)}")
+    for key in ("nics", "routes"):
+        gone = sorted(set(before[key]) - set(after[key]))
+        new = sorted(set(after[key]) - set(before[key]))
+        if gone or new:
+            diff.append(f"{key}: gone {gone}, new {new}")
+    return diff
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(map(str, ids))
