@@ -70,8 +70,24 @@ def _parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=func)
     run = sub.add_parser("run", help="run COMMAND as if on the simulated host in DIR")
     run.add_argument("dir", metavar="DIR", type=Path)
+    _libvirt_build_option(run)
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
     run.set_defaults(func=cmd_run)
+    _conformance_parser(sub)
+    shell = sub.add_parser("shell", help="an interactive shell on the simulated host in DIR")
+    shell.add_argument("dir", metavar="DIR", type=Path)
+    shell.set_defaults(func=cmd_shell)
+    return p
+
+
+def _libvirt_build_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--libvirt-build", metavar="DIR",
+        help="use libvirt.so and virsh of this libvirt build tree or install prefix instead of the system's",
+    )  # fmt: skip
+
+
+def _conformance_parser(sub: Any) -> None:
     conf = sub.add_parser(
         "conformance", help="run the 2008 thread's scenarios on libvirt's driver and print the matrix"
     )
@@ -80,12 +96,24 @@ def _parser() -> argparse.ArgumentParser:
         "--report", metavar="DIR", help="write matrix.md, matrix.json, junit.xml and cucumber.json into DIR"
     )
     conf.add_argument("-n", "--workers", default="2", help="parallel workers (pytest-xdist), default 2")
+    conf.add_argument(
+        "--vz-host", choices=("sim", "local"), default="sim",
+        help="sim: a fresh simulated host per scenario (default); local: this machine's OpenVZ host (root, serial)",
+    )  # fmt: skip
+    conf.add_argument("--vz-ctid-range", metavar="FIRST-LAST", help="reserved CT IDs (default 990000-990999)")
+    conf.add_argument("--vz-force-clean", action="store_true", help="destroy containers already in the range first")
+    conf.add_argument(
+        "--vz-accept-uuid-tags", action="store_true",
+        help="let libvirt's driver add #UUID lines to configs of containers outside the range",
+    )  # fmt: skip
+    conf.add_argument("--dry-run", action="store_true", help="with --vz-host local: list what would be touched")
+    _libvirt_build_option(conf)
+    conf.add_argument(
+        "--compare", nargs=2, metavar=("A.json", "B.json"),
+        help="print the scenarios whose result differs between two reports (exit 1 when any does)",
+    )  # fmt: skip
     conf.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST ARGS")
     conf.set_defaults(func=cmd_conformance)
-    shell = sub.add_parser("shell", help="an interactive shell on the simulated host in DIR")
-    shell.add_argument("dir", metavar="DIR", type=Path)
-    shell.set_defaults(func=cmd_shell)
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,10 +134,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """``simvz run DIR -- COMMAND...``: COMMAND sees DIR as this machine's OpenVZ host;
     returns its exit status (128 + N when killed by signal N, as a shell reports it)."""
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    command = list(args.command)
+    if command[:1] == ["--libvirt-build"] and len(command) > 1:  # the option after DIR
+        args.libvirt_build, command = command[1], command[2:]
+    command = command[1:] if command[:1] == ["--"] else command
     if not command:
         raise CliError("run: no command given (simvz run DIR -- COMMAND [ARGS...])")
-    return _run_on(args.dir, command)
+    return _run_on(args.dir, command, base=_build_environ(args.libvirt_build))
+
+
+def _build_environ(directory: str | None) -> dict[str, str] | None:
+    """The environment with a libvirt build's library and virsh first, checked by
+    loading it; None for the system's libvirt."""
+    if directory is None:
+        return None
+    from simvz.harness.libvirt_build import BuildError, LibvirtBuild
+
+    try:
+        build = LibvirtBuild.find(directory)
+        build.check()
+    except BuildError as err:
+        raise CliError(str(err)) from err
+    return build.environ()
 
 
 def cmd_conformance(args: argparse.Namespace) -> int:
@@ -117,11 +163,16 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     fresh simulated host with libvirt's real OpenVZ driver; pytest's exit status."""
     import subprocess
 
+    if args.compare:
+        return _compare(*args.compare)
     scenarios = Path(__file__).resolve().parents[1] / "tests" / "bdd" / "test_thread_scenarios.py"
     if not scenarios.is_file():
         raise CliError(f"conformance: {scenarios} not found (run from a clone of the simvz repository)")
-    cmd = [sys.executable, "-m", "pytest", str(scenarios), "-q", "-p", "no:cacheprovider",
-           "-n", args.workers, "--tb=line"]  # fmt: skip
+    _build_environ(args.libvirt_build)  # an unusable build is refused before any host is touched
+    cmd = [sys.executable, "-m", "pytest", str(scenarios), "-q", "-p", "no:cacheprovider", "--tb=line"]
+    # a real host runs one scenario at a time: the host and its IDs are shared
+    cmd += ["--vz-host", args.vz_host] + (["-n", args.workers] if args.vz_host == "sim" else [])
+    cmd += _guard_args(args)
     if args.json:
         cmd += ["--conformance-json", str(Path(args.json).absolute())]
     if args.report:
@@ -135,20 +186,43 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     return subprocess.run([*cmd, *extra], cwd=scenarios.parents[2], check=False).returncode
 
 
+def _guard_args(args: argparse.Namespace) -> list[str]:
+    out = ["--vz-ctid-range", args.vz_ctid_range] if args.vz_ctid_range else []
+    flags = (("vz_force_clean", "--vz-force-clean"), ("vz_accept_uuid_tags", "--vz-accept-uuid-tags"),
+             ("dry_run", "--vz-dry-run"))  # fmt: skip
+    out += [flag for attr, flag in flags if getattr(args, attr)]
+    if args.libvirt_build:
+        out += ["--libvirt-build", str(Path(args.libvirt_build).absolute())]
+    return out
+
+
+def _compare(a: str, b: str) -> int:
+    from simvz.report import ReportError, compare
+
+    try:
+        text, differ = compare(a, b)
+    except ReportError as err:
+        raise CliError(f"conformance --compare: {err}") from err
+    sys.stdout.write(text)
+    return 1 if differ else 0
+
+
 def cmd_shell(args: argparse.Namespace) -> int:
     """``simvz shell DIR``: an interactive shell where ``virsh -c openvz:///system`` works."""
     shell = os.environ.get("SHELL") or "/bin/sh"
     return _run_on(args.dir, [shell, "-i"], {"PS1": f"simvz[{args.dir.name}]\\$ "})
 
 
-def _run_on(path: Path, command: list[str], extra: dict[str, str] | None = None) -> int:
+def _run_on(
+    path: Path, command: list[str], extra: dict[str, str] | None = None, base: dict[str, str] | None = None
+) -> int:
     import subprocess
 
     from simvz.harness import shim
 
     host = _host(path)
     try:
-        env = shim.environ(host.root) | (extra or {})
+        env = shim.environ(host.root, base) | (extra or {})
     except shim.ShimError as err:
         raise CliError(str(err)) from err
     try:

@@ -93,6 +93,12 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     return None
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A dry run that listed its plan succeeded, though no scenario ran."""
+    if session.config.stash[SETUP].dry_run and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK
+
+
 def _libvirt(host: HostBackend) -> Driver:
     return host.driver()
 

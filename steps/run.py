@@ -124,7 +124,7 @@ SETUP = pytest.StashKey[RunSetup]()
 _NEEDS = (
     ("template", re.compile(r'unpacked from template "([^"]+)"')),
     ("template", re.compile(r'the host has the OS template "([^"]+)"')),
-    ("template", re.compile(r"vzctl create \d+ .*--ostemplate (\S+)")),
+    ("template", re.compile(r'vzctl create \d+ .*--ostemplate ([^\s"]+)')),
     ("bridge", re.compile(r'the host has a bridge "([^"]+)"')),
     ("nic", re.compile(r'the host has a spare NIC "([^"]+)"')),
 )

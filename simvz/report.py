@@ -1,0 +1,55 @@
+"""Conformance reports side by side: ``simvz conformance --compare A.json B.json``
+prints both headers (host, driver, libvirt) and every scenario whose result differs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class ReportError(Exception):
+    """A file that is not a conformance report (one line)."""
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """A report written by ``--json``/``--report`` (``{"header", "scenarios"}``)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ReportError(f"{path}: {err.strerror}") from err
+    except ValueError as err:
+        raise ReportError(f"{path}: not JSON ({err})") from err
+    if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
+        raise ReportError(f"{path}: not a conformance report (no scenarios list)")
+    return data
+
+
+def _results(report: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(r["feature"], r["scenario"]): r["result"] for r in report["scenarios"]}
+
+
+def differences(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(feature, scenario, result in A, result in B) wherever they differ; a scenario
+    missing from one report counts as ``absent`` there."""
+    ra, rb = _results(a), _results(b)
+    keys = sorted(set(ra) | set(rb))
+    return [(f, s, ra.get((f, s), "absent"), rb.get((f, s), "absent")) for f, s in keys if ra.get((f, s)) != rb.get((f, s))]
+
+
+def compare(a_path: str | Path, b_path: str | Path) -> tuple[str, bool]:
+    """The comparison as text, and whether any scenario differs."""
+    a, b = load(a_path), load(b_path)
+    lines = []
+    for tag, path, report in (("A", a_path, a), ("B", b_path, b)):
+        lines.append(f"{tag}: {path}")
+        lines += [f"   {k}: {v}" for k, v in report.get("header", {}).items()]
+    diff = differences(a, b)
+    total = len(set(_results(a)) | set(_results(b)))
+    if not diff:
+        lines.append(f"Same result for all {total} scenarios.")
+        return "\n".join(lines) + "\n", False
+    width = max(len(f"{f}: {s}") for f, s, _, _ in diff)
+    lines.append(f"{len(diff)} of {total} scenarios differ (A -> B):")
+    lines += [f"  {f + ': ' + s:<{width}}  {x} -> {y}" for f, s, x, y in diff]
+    return "\n".join(lines) + "\n", True
