@@ -129,8 +129,9 @@ class LocalBackend:
             raise Unavailable(f"no OS template {name!r} in {TEMPLATE_CACHE} (vztmpl-dl {name}, or copy the cache)")
 
     def ensure_spare_nic(self, name: str) -> None:
-        """The NIC is on the host, without address, on no bridge."""
-        problem = spare_nic_problem(self.network(), name)
+        """The NIC is on the host, without address, on no bridge (a NIC inside a running
+        container is named as such: the containers are looked into)."""
+        problem = spare_nic_problem(self.inspect()["network"], name)
         if problem is not None:
             raise Unavailable(problem)
 

@@ -36,7 +36,7 @@ def test_escaping_members_are_refused_without_the_data_filter(
 ) -> None:
     monkeypatch.delattr(tarfile, "data_filter", raising=False)
     with pytest.raises(VzError) as err:
-        L._extract(_tar(member), tmp_path)
+        L.extract_template(_tar(member), tmp_path)
     assert err.value.code == 47
     assert list(tmp_path.iterdir()) == []
 
@@ -47,6 +47,6 @@ def test_ordinary_members_extract_without_the_data_filter(
     monkeypatch.delattr(tarfile, "data_filter", raising=False)
     f = tarfile.TarInfo("sbin/init")
     f.size = 3
-    L._extract(_tar(f, _sym("bin/sh", "bash")), tmp_path)
+    L.extract_template(_tar(f, _sym("bin/sh", "bash")), tmp_path)
     assert (tmp_path / "sbin/init").read_bytes() == b"xxx"
     assert (tmp_path / "bin/sh").is_symlink()

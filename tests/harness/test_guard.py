@@ -1,0 +1,241 @@
+"""The real-host safety guard, proven on simulated hosts: the real-host backend's code
+runs unchanged under the preload shim (as ``simvz run DIR -- pytest --vz-host local``),
+and afterwards the test looks at the node's files, containers and journal."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simvz.backends.sim import SimBackend
+from simvz.harness import shim
+from simvz.harness.guard import CtidRange, GuardError
+from simvz.host import Host
+from simvz.hostinit import init_host
+from tests.backends.test_local import local
+from tests.conftest import create_ct, start_ct, vzctl
+
+TEST_MODULE = "from pytest_bdd import scenarios\n\nscenarios('features')\n"
+MUTATING_OK = {"status", "exec"}  # what may name a container outside the range
+
+
+def project(tmp_path: Path, feature: str) -> Path:
+    """A driver developer's project: one feature and a test module."""
+    proj = tmp_path / "proj"
+    (proj / "features").mkdir(parents=True)
+    (proj / "features" / "guard.feature").write_text(feature)
+    (proj / "test_guard_scenarios.py").write_text(TEST_MODULE)
+    return proj
+
+
+def run_local(node: Host, proj: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest --vz-host local in ``proj``, seeing ``node`` as this machine's host."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vz-host", "local", *args]
+    return subprocess.run(cmd, cwd=proj, env=shim.environ(node.root), capture_output=True, text=True, check=False)
+
+
+def tree(node: Host) -> tuple[str, dict[str, object]]:
+    """The node as its administrator sees it: a digest of its files (configs, private
+    areas; not /proc, whose counters move with every command, nor the simulator's own
+    bookkeeping) and ``simvz inspect``."""
+    h = hashlib.sha256()
+    for p in sorted(node.root.rglob("*")):
+        parts = p.relative_to(node.root).parts
+        if p.is_file() and not p.is_symlink() and parts[0] not in (".simvz", "proc"):
+            h.update(str(p.relative_to(node.root)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest(), SimBackend(Host(node.root)).inspect()
+
+
+def tagged(node: Host, ctid: int) -> None:
+    """A container outside the range libvirt has already seen (its #UUID line)."""
+    create_ct(node, ctid)
+    conf = f"/etc/vz/conf/{ctid}.conf"
+    node.fs.write(conf, node.fs.read(conf) + f"#UUID: 5e1f0000-0000-4000-8000-{ctid:012d}\n")
+
+
+def touched(node: Host, ctid: int, since: int) -> list[list[str]]:
+    """vzctl commands in the node's journal (from entry ``since``) that could change CT
+    ``ctid``."""
+    out = []
+    for e in node.journal()[since:]:
+        words = [a for a in e["argv"][1:] if a not in ("--quiet", "--verbose")]
+        if e["tool"] == "vzctl" and len(words) > 1 and words[1] == str(ctid) and words[0] not in MUTATING_OK:
+            out.append(e["argv"])
+    return out
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Host:
+    """A host the operator uses: CT 101 (outside the range, the same number as a scenario
+    container) running, already tagged by libvirt; the spare NIC eth1."""
+    n = init_host(tmp_path / "node")
+    tagged(n, 101)
+    assert vzctl(n, "set", "101", "--name", "web", "--ipadd", "10.0.0.101", "--save").exit == 0
+    start_ct(n, 101)
+    return n
+
+
+FAILS_MIDWAY = """\
+Feature: Guard
+  Scenario: A scenario fails midway with a container running, bridged, with a NIC and an IP
+    Given the host has a spare NIC "eth1"
+    And the administrator runs "vzctl create 101 --ostemplate centos-6-x86"
+    And the administrator runs "vzctl set 101 --netif_add eth0 --netdev_add eth1 --ipadd 10.0.0.7 --save"
+    And the administrator runs "vzctl start 101"
+    Then container 101 is suspended
+"""
+
+
+def test_a_scenario_failing_midway_is_still_cleaned_up_and_host_wide_changes_undone(node: Host, tmp_path: Path) -> None:
+    before_net = SimBackend(node).inspect()["network"]
+    outside = node.fs.read("/etc/vz/conf/101.conf")
+    since = len(node.journal())
+    done = run_local(node, project(tmp_path, FAILS_MIDWAY))
+    assert done.returncode == 1, done.stdout
+    assert "1 failed" in done.stdout and "suspended" in done.stdout
+    view = SimBackend(Host(node.root)).inspect()
+    assert [c["ctid"] for c in view["containers"]] == [101]  # 990101 destroyed
+    assert node.fs.exists("/etc/vz/conf/990101.conf.destroyed") and not node.fs.exists("/vz/private/990101")
+    assert view["network"] == before_net  # eth1 back, no veth port on vmbr0, no 10.0.0.7 route
+    assert node.fs.read("/etc/vz/conf/101.conf") == outside
+    assert view["containers"][0]["status"]["running"]
+    assert touched(node, 101, since) == []
+
+
+def test_a_command_naming_a_container_outside_the_range_is_refused(node: Host, tmp_path: Path) -> None:
+    """By number (too big to be a scenario ID, so untranslated) and by NAME."""
+    feature = """\
+Feature: Guard
+  Scenario: Stop by number
+    When the administrator runs "vzctl stop 1234567"
+  Scenario: Stop by name
+    When the administrator runs "vzctl stop web"
+"""
+    tagged(node, 1234567)
+    start_ct(node, 1234567)
+    since = len(node.journal())
+    done = run_local(node, project(tmp_path, feature))
+    assert "2 failed" in done.stdout
+    assert "would touch container 1234567, outside the reserved range 990000-990999" in done.stdout
+    assert "would touch container web, outside the reserved range" in done.stdout
+    assert touched(node, 101, since) == [] and touched(node, 1234567, since) == []
+    cts = {c["ctid"]: c["status"]["running"] for c in SimBackend(Host(node.root)).inspect()["containers"]}
+    assert cts == {101: True, 1234567: True}
+
+
+def test_the_run_refuses_to_start_when_the_range_is_taken_and_changes_nothing(node: Host, tmp_path: Path) -> None:
+    create_ct(node, 990209)
+    digest = tree(node)
+    done = run_local(node, project(tmp_path, FAILS_MIDWAY))
+    assert done.returncode == 4
+    assert "containers 990209 exist in the reserved range 990000-990999" in done.stderr
+    assert "--vz-force-clean" in done.stderr
+    assert tree(node) == digest
+
+
+def test_force_clean_destroys_exactly_the_containers_of_the_range(node: Host, tmp_path: Path) -> None:
+    create_ct(node, 990209)
+    start_ct(node, 990209)
+    tagged(node, 991000)  # just past the range
+    since = len(node.journal())
+    passing = "Feature: Guard\n  Scenario: Nothing\n    Given the host has a bridge \"vmbr0\"\n"
+    done = run_local(node, project(tmp_path, passing), "--vz-force-clean")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "simvz guard: vzctl stop 990209 --fast" in done.stdout
+    assert "simvz guard: vzctl destroy 990209" in done.stdout
+    ids = [c["ctid"] for c in SimBackend(Host(node.root)).inspect()["containers"]]
+    assert ids == [101, 991000]
+    assert touched(node, 101, since) == [] and touched(node, 991000, since) == []
+
+
+def test_configs_the_driver_would_tag_outside_the_range_stop_the_run(node: Host, tmp_path: Path) -> None:
+    create_ct(node, 102)  # no #UUID line yet: libvirt's connect would append one
+    digest = tree(node)
+    done = run_local(node, project(tmp_path, FAILS_MIDWAY))
+    assert done.returncode == 4
+    assert "containers 102 (outside the reserved range) have no #UUID line" in done.stderr
+    assert "openvzAssignUUIDs" in done.stderr and "--vz-accept-uuid-tags" in done.stderr
+    assert tree(node) == digest
+
+
+def test_the_dry_run_lists_what_would_be_touched_and_touches_nothing(node: Host, tmp_path: Path) -> None:
+    create_ct(node, 990005)
+    create_ct(node, 102)
+    digest = tree(node)
+    feature = FAILS_MIDWAY + '\n  Scenario: Bridged\n    Given the host has a bridge "eth10"\n'
+    done = run_local(node, project(tmp_path, feature), "--vz-dry-run")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "simvz dry run: nothing is changed" in out
+    assert "containers the scenarios create and destroy: 990101" in out
+    assert "containers already in the range (block the run): 990005" in out
+    assert "containers outside the range (never touched by simvz): 101, 102" in out
+    assert "libvirt's driver would tag with a #UUID line on connect: 102" in out
+    assert "needs nic eth1: present" in out and "needs template centos-6-x86: present" in out
+    assert "needs bridge eth10: missing" in out
+    assert tree(node) == digest
+
+
+def test_a_scenario_needing_what_the_host_lacks_is_skipped_with_the_reason(node: Host, tmp_path: Path) -> None:
+    feature = 'Feature: Guard\n  Scenario: Bridged\n    Given the host has a bridge "eth10"\n    Then container 5 exists on the host\n'
+    done = run_local(node, project(tmp_path, feature), "-rs")
+    assert done.returncode == 0
+    assert "the host lacks what this scenario needs: the host has no bridge 'eth10'" in done.stdout
+    assert "eth10" not in [b["name"] for b in SimBackend(Host(node.root)).inspect()["network"]["bridges"]]
+
+
+def test_a_real_host_run_needs_root(node: Host) -> None:
+    """The euid is handed in: the test cannot drop root for the shim's process."""
+    raised = local(node, "Guard(b, CtidRange(990000, 990999)).preflight(euid=1000)".replace(
+        "Guard", "__import__('simvz.harness.guard', fromlist=['Guard']).Guard").replace(
+        "CtidRange(", "__import__('simvz.harness.guard', fromlist=['x']).CtidRange("))  # fmt: skip
+    assert raised["raised"] == ["GuardError", "the real-host run needs root: vzctl refuses any other user"]
+
+
+def test_a_host_without_proc_vz_is_refused(tmp_path: Path) -> None:
+    bare = init_host(tmp_path / "bare")
+    import shutil
+
+    shutil.rmtree(bare.fs.real("/proc/vz"))
+    done = run_local(bare, project(tmp_path, FAILS_MIDWAY))
+    assert done.returncode == 4
+    assert "this machine is not an OpenVZ host: /proc/vz does not exist" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--vz-ctid-range", "5-10"], "need 100 < FIRST <= LAST"),
+        (["--vz-ctid-range", "990000"], "expected FIRST-LAST"),
+        (["-n", "2"], "--vz-host local runs one scenario at a time"),
+        (["--libvirt-build", "/nonexistent"], "--libvirt-build /nonexistent: no such directory"),
+    ],
+)
+def test_bad_options_are_refused_before_the_host_is_touched(
+    node: Host, tmp_path: Path, args: list[str], message: str
+) -> None:
+    digest = tree(node)
+    done = run_local(node, project(tmp_path, FAILS_MIDWAY), *args)
+    assert done.returncode == 4, done.stdout
+    assert message in done.stderr
+    assert tree(node) == digest
+
+
+def test_the_range_maps_scenario_ids_and_refuses_what_does_not_fit() -> None:
+    r = CtidRange.parse("990000-990999")
+    assert (r.host_id(209), r.size, 990999 in r, 991000 in r) == (990209, 1000, True, False)
+    with pytest.raises(GuardError, match="does not fit"):
+        CtidRange.parse("990000-990099").host_id(209)
+
+
+def test_destroying_a_container_outside_the_range_is_refused_even_inside_the_guard(node: Host) -> None:
+    from simvz.harness.guard import Guard
+
+    guard = Guard(SimBackend(node), CtidRange.parse("990000-990999"), real=False)
+    with pytest.raises(GuardError, match="would touch container 101"):
+        guard._teardown(101)
+    assert vzctl(node, "status", "101").out == "CTID 101 exist mounted running\n"
