@@ -1,0 +1,58 @@
+"""The same scenarios on the real-host backend: ``simvz conformance --vz-host local`` run
+inside ``simvz run DIR -- ...`` (the shim makes the simulated node this machine's OpenVZ
+host) gives the default simulated run's matrix, apart from the ``@sim_only`` scenarios,
+which it skips; and the operator's own container, outside the reserved range and with
+the same number as a scenario container, is never touched."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from simvz.backends.sim import SimBackend
+from simvz.host import Host
+from simvz.hostinit import init_host
+from simvz.report import differences, load
+from tests.conftest import create_ct, start_ct
+
+ROOT = Path(__file__).resolve().parents[2]
+SIMVZ = [sys.executable, "-m", "simvz.main"]
+
+
+def sim_only_scenarios() -> set[str]:
+    """Scenario names tagged @sim_only in features/."""
+    names = set()
+    for feature in (ROOT / "features").rglob("*.feature"):
+        names |= set(re.findall(r"@sim_only[^\n]*\n\s*Scenario: ([^\n]+)", feature.read_text()))
+    return names
+
+
+def test_the_real_host_backend_gives_the_simulated_runs_matrix(tmp_path: Path) -> None:
+    node = init_host(tmp_path / "node", bridges=["eth10", "eth11"])
+    create_ct(node, 101)  # the operator's: CT 101 of the scenarios is 990101
+    conf = node.fs.read("/etc/vz/conf/101.conf") + "#UUID: 5e1f0000-0000-4000-8000-000000000101\n"
+    node.fs.write("/etc/vz/conf/101.conf", conf)
+    start_ct(node, 101)
+    a, b = tmp_path / "sim.json", tmp_path / "local.json"
+    sim = subprocess.run([*SIMVZ, "conformance", "--json", str(a)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert sim.returncode == 0, sim.stdout[-3000:]
+    real = subprocess.run(
+        [*SIMVZ, "run", str(node.root), "--", *SIMVZ, "conformance", "--vz-host", "local", "--json", str(b)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert real.returncode == 0, real.stdout[-3000:] + real.stderr[-2000:]
+    cmp = subprocess.run([*SIMVZ, "conformance", "--compare", str(a), str(b)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert cmp.returncode == 1, cmp.stdout + cmp.stderr
+    differ = {s: y for _f, s, _x, y in differences(load(a), load(b))}
+    assert differ == {name: "skipped" for name in sim_only_scenarios()}, cmp.stdout
+    assert all(f"{name}" in cmp.stdout for name in differ)
+    header = json.loads(b.read_text())["header"]
+    assert header["host"].startswith("real OpenVZ host") and "vzctl 4.11.1" in header["host"]
+    rows = {r["scenario"]: r for r in json.loads(b.read_text())["scenarios"]}
+    assert all(rows[n]["reason"].startswith("@sim_only") for n in sim_only_scenarios())
+    view = SimBackend(Host(node.root)).inspect()
+    assert [(c["ctid"], c["status"]["running"]) for c in view["containers"]] == [(101, True)]
+    assert node.fs.read("/etc/vz/conf/101.conf") == conf
