@@ -3,7 +3,7 @@ tables so it cannot drift: ``python -m simvz.coverage > docs/emulation.md``."""
 
 from __future__ import annotations
 
-from simvz.cli import setopts, vzctl
+from simvz.cli import brctl, ip, setopts, vzctl
 
 
 def render() -> str:
@@ -24,6 +24,8 @@ def render() -> str:
     lines += ["", "Short UBC aliases: " + " ".join(f"`-{k}`" for k in setopts.SHORT_KEYS), ""]
     lines += ["## vzctl create options", ""]
     lines += [f"- `--{name}`{' ARG' if arg else ''}" for name, arg, _h in setopts.CREATE_OPTIONS]
+    lines += ["", "## The node's network tools (read-only, as the real-host backend reads them)", ""]
+    lines += [f"- `{form}`" for form in (*ip.FORMS, *brctl.FORMS)]
     return "\n".join(lines) + "\n"
 
 

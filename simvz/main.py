@@ -98,15 +98,20 @@ def _conformance_parser(sub: Any) -> None:
     conf.add_argument("-n", "--workers", default="2", help="parallel workers (pytest-xdist), default 2")
     conf.add_argument(
         "--vz-host", choices=("sim", "local"), default="sim",
-        help="sim: a fresh simulated host per scenario (default); local: this machine's OpenVZ host (root, serial)",
+        help="sim: a fresh simulated host per scenario (default); "
+        "local: this machine's OpenVZ host (root, serial)",
     )  # fmt: skip
     conf.add_argument("--vz-ctid-range", metavar="FIRST-LAST", help="reserved CT IDs (default 990000-990999)")
-    conf.add_argument("--vz-force-clean", action="store_true", help="destroy containers already in the range first")
+    conf.add_argument(
+        "--vz-force-clean", action="store_true", help="destroy containers already in the range first"
+    )
     conf.add_argument(
         "--vz-accept-uuid-tags", action="store_true",
         help="let libvirt's driver add #UUID lines to configs of containers outside the range",
     )  # fmt: skip
-    conf.add_argument("--dry-run", action="store_true", help="with --vz-host local: list what would be touched")
+    conf.add_argument(
+        "--dry-run", action="store_true", help="with --vz-host local: list what would be touched"
+    )
     _libvirt_build_option(conf)
     conf.add_argument(
         "--compare", nargs=2, metavar=("A.json", "B.json"),

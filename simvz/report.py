@@ -34,7 +34,11 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, st
     missing from one report counts as ``absent`` there."""
     ra, rb = _results(a), _results(b)
     keys = sorted(set(ra) | set(rb))
-    return [(f, s, ra.get((f, s), "absent"), rb.get((f, s), "absent")) for f, s in keys if ra.get((f, s)) != rb.get((f, s))]
+    return [
+        (f, s, ra.get((f, s), "absent"), rb.get((f, s), "absent"))
+        for f, s in keys
+        if ra.get((f, s)) != rb.get((f, s))
+    ]
 
 
 def compare(a_path: str | Path, b_path: str | Path) -> tuple[str, bool]:

@@ -66,7 +66,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     try:
         if setup.dry_run:
             lines = setup.guard().plan(needs, ids, setup.force_clean)
-            session.config.get_terminal_writer().line("simvz dry run: nothing is changed\n  " + "\n  ".join(lines))
+            session.config.get_terminal_writer().line(
+                "simvz dry run: nothing is changed\n  " + "\n  ".join(lines)
+            )
             session.items.clear()
             return
         for done in setup.guard().preflight(setup.force_clean, setup.accept_uuid_tags):

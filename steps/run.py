@@ -38,7 +38,8 @@ class RunSetup:
         )  # fmt: skip
         group.addoption(
             "--vz-ctid-range", default=DEFAULT_RANGE, metavar="FIRST-LAST",
-            help=f"the CT IDs scenarios may use (default {DEFAULT_RANGE}): scenario container 209 is FIRST+209",
+            help=f"the CT IDs scenarios may use (default {DEFAULT_RANGE}); "
+            "scenario container 209 is FIRST+209",
         )  # fmt: skip
         group.addoption(
             "--vz-force-clean", action="store_true",
@@ -46,9 +47,12 @@ class RunSetup:
         )  # fmt: skip
         group.addoption(
             "--vz-accept-uuid-tags", action="store_true",
-            help="let libvirt's driver append #UUID lines to configs outside the range (it does so on connect)",
+            help="let libvirt's driver append #UUID lines to configs outside the range "
+            "(it does so on connect)",
         )  # fmt: skip
-        group.addoption("--vz-dry-run", action="store_true", help="list what a real-host run would touch; run nothing")
+        group.addoption(
+            "--vz-dry-run", action="store_true", help="list what a real-host run would touch; run nothing"
+        )
         group.addoption(
             "--libvirt-build", metavar="DIR", default=None,
             help="load libvirt.so (and virsh) from this libvirt build tree or install prefix",
@@ -80,7 +84,7 @@ class RunSetup:
         if self.host == "local":
             from simvz.backends.local import LocalBackend
 
-            return LocalBackend(self.libvirt)
+            return LocalBackend(self.libvirt, inside=self.ids)
         from simvz.backends.sim import SimBackend
         from simvz.hostinit import init_host
 
@@ -134,7 +138,8 @@ _IDS = re.compile(r'(?:container |domain named "|vzctl \w+ )(\d+)')
 def _template_of(item: pytest.Item) -> Any:
     from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-    return scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    obj = getattr(item, "obj", None)
+    return None if obj is None else scenario_wrapper_template_registry.get(obj)
 
 
 def scenario_of(item: pytest.Item) -> tuple[str, str] | None:

@@ -64,7 +64,9 @@ _PATH = re.compile(r"(/vz/(?:private|root)/)(\d+)(?![\w.])")
 _NAME = re.compile(r"(<name>\s*)(\d+)(\s*</name>)")
 _WORD = re.compile(r"(?<![\w.:/-])(\d+)(?![\w.:-])")
 # vzlist options whose value is not a CT ID
-_VZLIST_VALUED = frozenset({"-o", "--output", "-s", "--sort", "-N", "--name", "-h", "--hostname", "-d", "--description"})
+_VZLIST_VALUED = frozenset(
+    {"-o", "--output", "-s", "--sort", "-N", "--name", "-h", "--hostname", "-d", "--description"}
+)
 
 
 @dataclass

@@ -12,16 +12,29 @@ from simvz.main import main
 
 
 def report(path: Path, host: str, results: dict[str, str]) -> Path:
-    rows = [{"feature": "Lifecycle", "scenario": s, "corpus": [], "result": r, "reason": ""} for s, r in results.items()]
-    path.write_text(json.dumps({"header": {"host": host, "libvirt": "libvirt 9.0.0 (/x)"}, "scenarios": rows}))
+    rows = [
+        {"feature": "Lifecycle", "scenario": s, "corpus": [], "result": r, "reason": ""}
+        for s, r in results.items()
+    ]
+    path.write_text(
+        json.dumps({"header": {"host": host, "libvirt": "libvirt 9.0.0 (/x)"}, "scenarios": rows})
+    )
     return path
 
 
 def test_compare_prints_the_headers_and_only_the_scenarios_that_differ(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    a = report(tmp_path / "a.json", "simulated", {"Start": "honoured", "Undefine": "not honoured", "Fault": "honoured"})
-    b = report(tmp_path / "b.json", "real OpenVZ host", {"Start": "honoured", "Undefine": "honoured", "New": "FAILED"})
+    a = report(
+        tmp_path / "a.json",
+        "simulated",
+        {"Start": "honoured", "Undefine": "not honoured", "Fault": "honoured"},
+    )
+    b = report(
+        tmp_path / "b.json",
+        "real OpenVZ host",
+        {"Start": "honoured", "Undefine": "honoured", "New": "FAILED"},
+    )
     assert main(["conformance", "--compare", str(a), str(b)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[:6] == [
@@ -45,7 +58,11 @@ def test_identical_results_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "No such file or directory"), ("{not json", "not JSON"), ('{"rows": []}', "not a conformance report")],
+    [
+        (None, "No such file or directory"),
+        ("{not json", "not JSON"),
+        ('{"rows": []}', "not a conformance report"),
+    ],
 )
 def test_a_file_that_is_no_report_is_one_clear_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str

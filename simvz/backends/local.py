@@ -17,11 +17,13 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simvz.backends.base import CommandResult, Driver, Unavailable, spare_nic_problem
+from simvz.inspect import CONFIG_KEYS  # the same config keys as the simulator's view
 
 if TYPE_CHECKING:
     from simvz.harness.libvirt_build import LibvirtBuild
@@ -33,7 +35,6 @@ NET_TOOLS = {
     "ip": ("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"),
     "brctl": ("/usr/sbin/brctl", "/sbin/brctl"),
 }
-CONFIG_KEYS = ("HOSTNAME", "NAME", "OSTEMPLATE", "IP_ADDRESS", "ONBOOT", "DISKSPACE", "DISKINODES", "NETIF", "NETDEV")
 TIMEOUT = 900  # a vzctl create or stop on a loaded host can take minutes
 
 
@@ -55,8 +56,12 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, libvirt: LibvirtBuild | None = None) -> None:
+    def __init__(self, libvirt: LibvirtBuild | None = None, inside: Container[int] | None = None) -> None:
         self.libvirt = libvirt  # None: the system's libvirt.so
+        # The containers whose insides may be looked at (``vzctl exec CT ip addr``); the
+        # guard passes its reserved range, so an operator's container never runs a
+        # command of ours. None: every container.
+        self.inside = inside
 
     # -- the contract ------------------------------------------------------------------
     def run(self, argv: list[str]) -> CommandResult:
@@ -126,7 +131,9 @@ class LocalBackend:
     def ensure_template(self, name: str) -> None:
         """``/vz/template/cache/<name>.tar.gz`` exists."""
         if not os.path.isfile(f"{TEMPLATE_CACHE}/{name}.tar.gz"):
-            raise Unavailable(f"no OS template {name!r} in {TEMPLATE_CACHE} (vztmpl-dl {name}, or copy the cache)")
+            raise Unavailable(
+                f"no OS template {name!r} in {TEMPLATE_CACHE} (vztmpl-dl {name}, or copy the cache)"
+            )
 
     def ensure_spare_nic(self, name: str) -> None:
         """The NIC is on the host, without address, on no bridge (a NIC inside a running
@@ -185,8 +192,14 @@ class LocalBackend:
         ]
         return {
             "nics": nics,
-            "bridges": [{"name": b, "addr": (addrs.get(b) or [""])[0], "ports": p} for b, p in bridges.items()],
-            "routes": [" ".join(line.split()) for line in self._ok(["ip", "route", "show"]).splitlines() if line.strip()],
+            "bridges": [
+                {"name": b, "addr": (addrs.get(b) or [""])[0], "ports": p} for b, p in bridges.items()
+            ],
+            "routes": [
+                " ".join(line.split())
+                for line in self._ok(["ip", "route", "show"]).splitlines()
+                if line.strip()
+            ],
         }
 
     def veths(self) -> list[VethPair]:
@@ -196,7 +209,8 @@ class LocalBackend:
     def _container(self, ctid: int, net: dict[str, Any]) -> dict[str, Any]:
         status = self.status(ctid)
         conf = self.config(ctid)
-        interfaces = self._interfaces(ctid, net) if status["running"] else None
+        may_look = self.inside is None or ctid in self.inside
+        interfaces = self._interfaces(ctid, net) if status["running"] and may_look else None
         return {
             "ctid": ctid,
             "status": status,
@@ -213,12 +227,19 @@ class LocalBackend:
         pairs = sorted((v for v in self.veths() if v.veid == ctid), key=lambda v: v.ifname)
         ifnames = {v.ifname for v in pairs}
         return {
-            "venet0": [a for name, link in inside.items() if name.split(":")[0] == "venet0" for a in link.globals],
+            "venet0": [
+                a for name, link in inside.items() if name.split(":")[0] == "venet0" for a in link.globals
+            ],
             "veth": [
-                {"ifname": v.ifname, "mac": v.mac, "host_ifname": v.host_ifname, "host_mac": v.host_mac,
-                 "bridge": ports.get(v.host_ifname)}
+                {
+                    "ifname": v.ifname,
+                    "mac": v.mac,
+                    "host_ifname": v.host_ifname,
+                    "host_mac": v.host_mac,
+                    "bridge": ports.get(v.host_ifname),
+                }
                 for v in pairs
-            ],  # fmt: skip
+            ],
             "netdev": [n for n, link in inside.items() if link.kind == "link/ether" and n not in ifnames],
         }
 
@@ -306,7 +327,9 @@ def parse_ip_addr_blocks(text: str) -> dict[str, IpLink]:
             mac = words[1].lower() if len(words) > 1 and words[0] == "link/ether" else ""
             current = IpLink(current.name, words[0], mac, None, current.globals)
         elif words[0] in ("inet", "inet6") and "global" in words:
-            current = IpLink(current.name, current.kind, current.mac, None, (*current.globals, words[1].split("/")[0]))
+            current = IpLink(
+                current.name, current.kind, current.mac, None, (*current.globals, words[1].split("/")[0])
+            )
         links[current.name] = current
     return links
 
@@ -342,7 +365,7 @@ def parse_config(text: str) -> dict[str, str]:
     occurrence of a key wins, as vzctl's parser keeps it)."""
     out: dict[str, str] = {}
     for line in text.splitlines():
-        m = re.match(r'^\s*([A-Z_][A-Z0-9_]*)=(.*)$', line)
+        m = re.match(r"^\s*([A-Z_][A-Z0-9_]*)=(.*)$", line)
         if m:
             value = m.group(2).strip()
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":

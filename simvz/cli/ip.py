@@ -76,13 +76,17 @@ def links(net: HostNet) -> list[Link]:
     up = "BROADCAST,MULTICAST,UP,LOWER_UP"
     for nic in net.nics.values():
         if nic.owner is None:
-            out.append(Link(nic.name, up, "link/ether", nic.mac.lower(), net.bridge_of(nic.name), _addrs(nic.addr)))
+            out.append(
+                Link(nic.name, up, "link/ether", nic.mac.lower(), net.bridge_of(nic.name), _addrs(nic.addr))
+            )
     out.append(Link("venet0", "BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP", "link/void", "", None, ()))
     for br in net.bridges.values():
         out.append(Link(br.name, up, "link/ether", bridge_mac(net, br.name), None, _addrs(br.addr)))
     for veth in net.veths.values():
         out.append(
-            Link(veth.host_ifname, up, "link/ether", veth.host_mac.lower(), net.bridge_of(veth.host_ifname), ())
+            Link(
+                veth.host_ifname, up, "link/ether", veth.host_mac.lower(), net.bridge_of(veth.host_ifname), ()
+            )
         )
     return out
 
@@ -120,7 +124,10 @@ def _render(index: int, link: Link, oneline: bool, family: str | None) -> str:
     brd = " brd ff:ff:ff:ff:ff:ff" if link.kind == "link/ether" else ""
     if link.kind == "link/loopback":
         brd = " brd 00:00:00:00:00:00"
-    head = f"{index}: {link.name}: <{link.flags}> mtu {mtu} qdisc noqueue{master} state {state} mode DEFAULT group default qlen 1000"
+    head = (
+        f"{index}: {link.name}: <{link.flags}> mtu {mtu} qdisc noqueue{master} state {state}"
+        " mode DEFAULT group default qlen 1000"
+    )
     text = f"{head}{sep}    {link.kind}{(' ' + link.mac) if link.mac else ' '}{brd}"
     if family is not None and family != "6":
         text += "".join(

@@ -112,7 +112,9 @@ class Guard:
             ]  # fmt: skip
         return s
 
-    def preflight(self, force_clean: bool = False, accept_uuid_tags: bool = False, euid: int | None = None) -> list[str]:
+    def preflight(
+        self, force_clean: bool = False, accept_uuid_tags: bool = False, euid: int | None = None
+    ) -> list[str]:
         """Refuse (GuardError) or make the host ready; returns what was done."""
         self._check_host(os.geteuid() if euid is None else euid)
         s = self.survey()
@@ -161,14 +163,20 @@ class Guard:
         lines += [f"leftover to remove: {p}" for p in s.leftovers]
         lines.append(f"containers outside the range (never touched by simvz): {_ids(s.outside) or 'none'}")
         if s.untagged:
-            lines.append(f"  of which libvirt's driver would tag with a #UUID line on connect: {_ids(s.untagged)}")
+            lines.append(
+                f"  of which libvirt's driver would tag with a #UUID line on connect: {_ids(s.untagged)}"
+            )
         lines += self._needs_lines(needs)
         return lines
 
     def _needs_lines(self, needs: dict[str, set[str]]) -> list[str]:
         from simvz.backends.base import Unavailable
 
-        check = {"template": self.host.ensure_template, "bridge": self._has_bridge, "nic": self.host.ensure_spare_nic}
+        check = {
+            "template": self.host.ensure_template,
+            "bridge": self._has_bridge,
+            "nic": self.host.ensure_spare_nic,
+        }
         lines = []
         for kind in sorted(needs):
             for name in sorted(needs[kind]):
@@ -191,7 +199,9 @@ class Guard:
         tool = argv[0].rsplit("/", 1)[-1]
         if tool != "vzctl":
             if tool in ("vzmigrate",) and not any(a.isdigit() and int(a) in self.ids for a in argv[1:]):
-                raise GuardError(f"refused: {' '.join(argv)} names no container of the reserved range {self.ids}")
+                raise GuardError(
+                    f"refused: {' '.join(argv)} names no container of the reserved range {self.ids}"
+                )
             return
         words = [a for a in argv[1:] if a not in VZCTL_GLOBAL_OPTS]
         if not words or words[0] in READ_ONLY_VZCTL:

@@ -21,7 +21,17 @@ from pathlib import Path
 
 # Where libvirt.so.0 sits: a meson build tree, then install prefixes (Debian multiarch,
 # lib64, lib), then the directory itself.
-LIBRARY_PLACES = ("src", "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "lib64", "lib", "usr/lib/x86_64-linux-gnu", "usr/lib64", "usr/lib", ".")
+LIBRARY_PLACES = (
+    "src",
+    "lib/x86_64-linux-gnu",
+    "lib/aarch64-linux-gnu",
+    "lib64",
+    "lib",
+    "usr/lib/x86_64-linux-gnu",
+    "usr/lib64",
+    "usr/lib",
+    ".",
+)
 VIRSH_PLACES = ("tools", "bin", "usr/bin")
 SONAME = "libvirt.so.0"
 
@@ -63,7 +73,9 @@ class LibvirtBuild:
                 f"--libvirt-build {directory}: no {SONAME} in {places} of it "
                 "(give a libvirt build tree, e.g. libvirt-9.0.0/build, or an install prefix)"
             )
-        virsh = next((root / p / "virsh" for p in VIRSH_PLACES if os.access(root / p / "virsh", os.X_OK)), None)
+        virsh = next(
+            (root / p / "virsh" for p in VIRSH_PLACES if os.access(root / p / "virsh", os.X_OK)), None
+        )
         return cls(root, lib, virsh)
 
     def environ(self, base: Mapping[str, str] | None = None) -> dict[str, str]:

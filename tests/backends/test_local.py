@@ -81,7 +81,9 @@ def test_the_host_network_nics_bridges_and_routes_match_the_simulators(busy: Hos
     seen = local(busy, "b.inspect()")["network"]
     truth = SimBackend(busy).inspect()["network"]
     assert seen["routes"] == truth["routes"]
-    assert {b["name"]: b["ports"] for b in seen["bridges"]} == {b["name"]: b["ports"] for b in truth["bridges"]}
+    assert {b["name"]: b["ports"] for b in seen["bridges"]} == {
+        b["name"]: b["ports"] for b in truth["bridges"]
+    }
     owners = {n["name"]: (n["owner"], n["addr"]) for n in seen["nics"]}
     assert owners == {n["name"]: (n["owner"], n["addr"]) for n in truth["nics"]}
     assert owners["eth1"] == (990101, "")  # given away: seen inside CT 990101 only
@@ -89,7 +91,12 @@ def test_the_host_network_nics_bridges_and_routes_match_the_simulators(busy: Hos
 
 def test_config_status_and_version_are_read_from_the_hosts_files_and_tools(busy: Host) -> None:
     assert local(busy, "b.config(990101)['IP_ADDRESS']") == "10.0.0.5"
-    assert local(busy, "b.status(990103)") == {"exist": True, "mounted": False, "running": False, "suspended": False}
+    assert local(busy, "b.status(990103)") == {
+        "exist": True,
+        "mounted": False,
+        "running": False,
+        "suspended": False,
+    }
     assert local(busy, "b.vzctl_version()") == "4.11.1"
     describe = local(busy, "b.describe()")
     assert describe.startswith("real OpenVZ host ") and "OpenVZ 042stab120.11" in describe
@@ -134,19 +141,26 @@ def test_parsers_read_the_formats_of_rhel6_era_tools_too() -> None:
     """iproute 2.6.32 (RHEL6) prints no ``mode``/``group``; bridge-utils 1.2 the same
     columns as 1.7."""
     links = parse_ip_link(
-        "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue state UNKNOWN \\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
-        "4: veth101.0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master vmbr0 state UNKNOWN \\    link/ether 00:18:51:AB:CD:EF brd ff:ff:ff:ff:ff:ff\n"
-    )  # fmt: skip
-    assert [(l.name, l.kind, l.mac, l.master) for l in links] == [
+        "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue state UNKNOWN "
+        "\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+        "4: veth101.0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master vmbr0 state UNKNOWN "
+        "\\    link/ether 00:18:51:AB:CD:EF brd ff:ff:ff:ff:ff:ff\n"
+    )
+    assert [(k.name, k.kind, k.mac, k.master) for k in links] == [
         ("lo", "link/loopback", "", None),
         ("veth101.0", "link/ether", "00:18:51:ab:cd:ef", "vmbr0"),
     ]
-    assert parse_brctl_show("bridge name\tbridge id\t\tSTP enabled\tinterfaces\nvmbr0\t\t8000.001851abcdef\tno\t\tveth101.0\n\t\t\t\t\t\t\tveth102.0\nbr1\t\t8000.000000000000\tno\t\t\n") == {
-        "vmbr0": ["veth101.0", "veth102.0"], "br1": []}  # fmt: skip
+    brctl = (
+        "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n"
+        "vmbr0\t\t8000.001851abcdef\tno\t\tveth101.0\n\t\t\t\t\t\t\tveth102.0\n"
+        "br1\t\t8000.000000000000\tno\t\t\n"
+    )
+    assert parse_brctl_show(brctl) == {"vmbr0": ["veth101.0", "veth102.0"], "br1": []}
     inside = parse_ip_addr_blocks(
         "2: venet0: <BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1500 qdisc noqueue state UNKNOWN \n"
-        "    link/void \n    inet 127.0.0.2/32 scope host venet0\n    inet 10.0.0.5/32 brd 10.0.0.5 scope global venet0:0\n"
-    )  # fmt: skip
+        "    link/void \n    inet 127.0.0.2/32 scope host venet0\n"
+        "    inet 10.0.0.5/32 brd 10.0.0.5 scope global venet0:0\n"
+    )
     assert inside["venet0"].globals == ("10.0.0.5",)
 
 
@@ -158,3 +172,17 @@ def test_this_machine_without_an_openvz_kernel_is_refused_before_anything_runs()
         pytest.fail("this test expects a machine without an OpenVZ kernel")
     with pytest.raises(GuardError, match="not an OpenVZ host: /proc/vz does not exist"):
         Guard(LocalBackend(), CtidRange.parse("990000-990999")).preflight()
+
+
+def test_the_guard_lets_it_look_inside_only_the_containers_of_the_range(busy: Host) -> None:
+    """``vzctl exec`` runs inside the reserved range's containers only: an operator's
+    running container is listed with its status, and nothing is run inside it."""
+    create_ct(busy, 101)
+    start_ct(busy, 101)
+    since = len(busy.journal())
+    cts = local(busy, "b.inspect()['containers']".replace("b.", "LocalBackend(inside=range(990000, 991000))."))
+    seen = {c["ctid"]: c for c in cts}
+    assert seen[101]["status"]["running"] and seen[101]["interfaces"] is None
+    assert seen[990101]["interfaces"]["venet0"] == ["10.0.0.5"]
+    execs = [e["argv"][1:3] for e in busy.journal()[since:] if e["argv"][1:2] == ["exec"]]
+    assert execs == [["exec", "990101"]]

@@ -37,14 +37,22 @@ def test_the_real_host_backend_gives_the_simulated_runs_matrix(tmp_path: Path) -
     node.fs.write("/etc/vz/conf/101.conf", conf)
     start_ct(node, 101)
     a, b = tmp_path / "sim.json", tmp_path / "local.json"
-    sim = subprocess.run([*SIMVZ, "conformance", "--json", str(a)], cwd=ROOT, capture_output=True, text=True, check=False)
+    sim = subprocess.run(
+        [*SIMVZ, "conformance", "--json", str(a)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert sim.returncode == 0, sim.stdout[-3000:]
     real = subprocess.run(
         [*SIMVZ, "run", str(node.root), "--", *SIMVZ, "conformance", "--vz-host", "local", "--json", str(b)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert real.returncode == 0, real.stdout[-3000:] + real.stderr[-2000:]
-    cmp = subprocess.run([*SIMVZ, "conformance", "--compare", str(a), str(b)], cwd=ROOT, capture_output=True, text=True, check=False)
+    cmp = subprocess.run(
+        [*SIMVZ, "conformance", "--compare", str(a), str(b)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert cmp.returncode == 1, cmp.stdout + cmp.stderr
     differ = {s: y for _f, s, _x, y in differences(load(a), load(b))}
     assert differ == {name: "skipped" for name in sim_only_scenarios()}, cmp.stdout

@@ -20,7 +20,7 @@ from tests.backends.test_local import local
 from tests.conftest import create_ct, start_ct, vzctl
 
 TEST_MODULE = "from pytest_bdd import scenarios\n\nscenarios('features')\n"
-MUTATING_OK = {"status", "exec"}  # what may name a container outside the range
+READ_ONLY = {"status"}  # the one vzctl command that may name a container outside the range
 
 
 def project(tmp_path: Path, feature: str) -> Path:
@@ -35,7 +35,9 @@ def project(tmp_path: Path, feature: str) -> Path:
 def run_local(node: Host, proj: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """pytest --vz-host local in ``proj``, seeing ``node`` as this machine's host."""
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vz-host", "local", *args]
-    return subprocess.run(cmd, cwd=proj, env=shim.environ(node.root), capture_output=True, text=True, check=False)
+    return subprocess.run(
+        cmd, cwd=proj, env=shim.environ(node.root), capture_output=True, text=True, check=False
+    )
 
 
 def tree(node: Host) -> tuple[str, dict[str, object]]:
@@ -59,11 +61,11 @@ def tagged(node: Host, ctid: int) -> None:
 
 def touched(node: Host, ctid: int, since: int) -> list[list[str]]:
     """vzctl commands in the node's journal (from entry ``since``) that could change CT
-    ``ctid``."""
+    ``ctid``, or run anything inside it (``exec``)."""
     out = []
     for e in node.journal()[since:]:
         words = [a for a in e["argv"][1:] if a not in ("--quiet", "--verbose")]
-        if e["tool"] == "vzctl" and len(words) > 1 and words[1] == str(ctid) and words[0] not in MUTATING_OK:
+        if e["tool"] == "vzctl" and len(words) > 1 and words[1] == str(ctid) and words[0] not in READ_ONLY:
             out.append(e["argv"])
     return out
 
@@ -90,7 +92,9 @@ Feature: Guard
 """
 
 
-def test_a_scenario_failing_midway_is_still_cleaned_up_and_host_wide_changes_undone(node: Host, tmp_path: Path) -> None:
+def test_a_scenario_failing_midway_is_still_cleaned_up_and_host_wide_changes_undone(
+    node: Host, tmp_path: Path
+) -> None:
     before_net = SimBackend(node).inspect()["network"]
     outside = node.fs.read("/etc/vz/conf/101.conf")
     since = len(node.journal())
@@ -127,7 +131,9 @@ Feature: Guard
     assert cts == {101: True, 1234567: True}
 
 
-def test_the_run_refuses_to_start_when_the_range_is_taken_and_changes_nothing(node: Host, tmp_path: Path) -> None:
+def test_the_run_refuses_to_start_when_the_range_is_taken_and_changes_nothing(
+    node: Host, tmp_path: Path
+) -> None:
     create_ct(node, 990209)
     digest = tree(node)
     done = run_local(node, project(tmp_path, FAILS_MIDWAY))
@@ -142,7 +148,7 @@ def test_force_clean_destroys_exactly_the_containers_of_the_range(node: Host, tm
     start_ct(node, 990209)
     tagged(node, 991000)  # just past the range
     since = len(node.journal())
-    passing = "Feature: Guard\n  Scenario: Nothing\n    Given the host has a bridge \"vmbr0\"\n"
+    passing = 'Feature: Guard\n  Scenario: Nothing\n    Given the host has a bridge "vmbr0"\n'
     done = run_local(node, project(tmp_path, passing), "--vz-force-clean")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "simvz guard: vzctl stop 990209 --fast" in done.stdout
@@ -180,8 +186,13 @@ def test_the_dry_run_lists_what_would_be_touched_and_touches_nothing(node: Host,
     assert tree(node) == digest
 
 
-def test_a_scenario_needing_what_the_host_lacks_is_skipped_with_the_reason(node: Host, tmp_path: Path) -> None:
-    feature = 'Feature: Guard\n  Scenario: Bridged\n    Given the host has a bridge "eth10"\n    Then container 5 exists on the host\n'
+def test_a_scenario_needing_what_the_host_lacks_is_skipped_with_the_reason(
+    node: Host, tmp_path: Path
+) -> None:
+    feature = (
+        "Feature: Guard\n  Scenario: Bridged\n"
+        '    Given the host has a bridge "eth10"\n    Then container 5 exists on the host\n'
+    )
     done = run_local(node, project(tmp_path, feature), "-rs")
     assert done.returncode == 0
     assert "the host lacks what this scenario needs: the host has no bridge 'eth10'" in done.stdout

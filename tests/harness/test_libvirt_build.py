@@ -60,11 +60,11 @@ def test_find_accepts_a_meson_build_tree_and_an_install_prefix(prefix: Path, tmp
 
 
 def test_a_directory_without_a_usable_library_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    with pytest.raises(BuildError, match="no libvirt.so.0 in src/, lib/x86_64-linux-gnu/"):
+    with pytest.raises(BuildError, match=r"no libvirt\.so\.0 in src/, lib/x86_64-linux-gnu/"):
         LibvirtBuild.find(tmp_path)
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "libvirt.so.0").write_text("not an ELF file\n")
-    with pytest.raises(BuildError, match="libvirt cannot be loaded: .*libvirt.so.0"):
+    with pytest.raises(BuildError, match=r"libvirt cannot be loaded: .*libvirt\.so\.0"):
         LibvirtBuild.find(tmp_path).check()
 
 
@@ -80,9 +80,13 @@ def test_simvz_refuses_an_unusable_build_before_touching_the_host(
 
 
 def test_simvz_run_puts_the_builds_virsh_and_library_first(prefix: Path, sim_host: Host) -> None:
-    script = "command -v virsh; ldd \"$(command -v virsh)\" | grep 'libvirt.so.0 '; virsh -c openvz:///system list --all --name"
+    script = (
+        "command -v virsh; ldd \"$(command -v virsh)\" | grep 'libvirt.so.0 '; "
+        "virsh -c openvz:///system list --all --name"
+    )
+    run = ["run", "--libvirt-build", str(prefix), str(sim_host.root), "--", "sh", "-c", script]
     done = subprocess.run(
-        [sys.executable, "-m", "simvz.main", "run", "--libvirt-build", str(prefix), str(sim_host.root), "--", "sh", "-c", script],
+        [sys.executable, "-m", "simvz.main", *run],
         capture_output=True, text=True, check=False, cwd=ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
