@@ -180,7 +180,7 @@ def test_the_guard_lets_it_look_inside_only_the_containers_of_the_range(busy: Ho
     create_ct(busy, 101)
     start_ct(busy, 101)
     since = len(busy.journal())
-    cts = local(busy, "b.inspect()['containers']".replace("b.", "LocalBackend(inside=range(990000, 991000))."))
+    cts = local(busy, "LocalBackend(inside=range(990000, 991000)).inspect()['containers']")
     seen = {c["ctid"]: c for c in cts}
     assert seen[101]["status"]["running"] and seen[101]["interfaces"] is None
     assert seen[990101]["interfaces"]["venet0"] == ["10.0.0.5"]
