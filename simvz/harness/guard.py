@@ -264,9 +264,12 @@ class Guard:
         self.check(["vzctl", "destroy", str(ctid)])  # belt and braces: never outside
         words = self.host.run(["vzctl", "status", str(ctid)]).stdout.split()
         steps = []
-        if "suspended" in words and "running" in words:
-            steps.append(["vzctl", "chkpnt", str(ctid), "--resume"])
         if "running" in words:
+            # libvirt's virDomainSuspend freezes the CT (``vzctl chkpnt --suspend``) and
+            # ``vzctl status`` cannot tell a frozen CT from a running one; a frozen CT's
+            # tasks take no SIGKILL until thawed, so thaw first (refused, harmlessly,
+            # when it is not frozen).
+            steps.append(["vzctl", "chkpnt", str(ctid), "--resume"])
             steps.append(["vzctl", "stop", str(ctid), "--fast"])
         elif "mounted" in words:
             steps.append(["vzctl", "umount", str(ctid)])

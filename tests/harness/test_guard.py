@@ -250,3 +250,39 @@ def test_destroying_a_container_outside_the_range_is_refused_even_inside_the_gua
     with pytest.raises(GuardError, match="would touch container 101"):
         guard._teardown(101)
     assert vzctl(node, "status", "101").out == "CTID 101 exist mounted running\n"
+
+
+def test_cleanup_destroys_frozen_dumped_and_mounted_containers_of_the_range(tmp_path: Path) -> None:
+    """However a scenario leaves its containers (frozen by libvirt's suspend, dumped by
+    ``vzctl suspend``, only mounted, or just a private area), the range ends empty."""
+    from simvz.harness.guard import Guard
+
+    n = init_host(tmp_path / "n")
+    for ctid in (990001, 990002, 990003):
+        create_ct(n, ctid)
+        start_ct(n, ctid)
+    assert vzctl(n, "chkpnt", "990001", "--suspend").exit == 0  # what virDomainSuspend runs
+    assert vzctl(n, "suspend", "990002").exit == 0  # a dump file, container stopped
+    assert vzctl(n, "stop", "990003").exit == 0 and vzctl(n, "mount", "990003").exit == 0
+    SimBackend(n).prepare_private("/vz/private/990004", "centos-6-x86")
+    guard = Guard(SimBackend(n), CtidRange.parse("990000-990999"), real=False)
+    before = guard.snapshot()
+    done = guard.cleanup(before)
+    assert "vzctl chkpnt 990001 --resume" in done and "vzctl umount 990003" in done
+    assert "rm -rf /vz/private/990004" in done
+    assert guard.survey().in_range == [] and guard.survey().leftovers == []
+    assert not n.fs.exists("/vz/dump/Dump.990002")
+
+
+def test_a_host_change_the_cleanup_cannot_undo_fails_loudly_naming_it(tmp_path: Path) -> None:
+    """A port left on a bridge (here put there behind vzctl's back) is reported."""
+    from simvz.harness.guard import Guard
+
+    n = init_host(tmp_path / "n", bridges=["br5"])
+    guard = Guard(SimBackend(n), CtidRange.parse("990000-990999"), real=False)
+    before = guard.snapshot()
+    with n.locked() as h:
+        h.kernel.net.bridges["br5"].ports.append("eth2")
+        h.commit()
+    with pytest.raises(GuardError, match=r"not as before the scenario: ports of br5: before \[\], after \['eth2'\]"):
+        guard.cleanup(before)
