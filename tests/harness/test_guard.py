@@ -284,5 +284,6 @@ def test_a_host_change_the_cleanup_cannot_undo_fails_loudly_naming_it(tmp_path: 
     with n.locked() as h:
         h.kernel.net.bridges["br5"].ports.append("eth2")
         h.commit()
-    with pytest.raises(GuardError, match=r"not as before the scenario: ports of br5: before \[\], after \['eth2'\]"):
+    expected = r"not as before the scenario: ports of br5: before \[\], after \['eth2'\]"
+    with pytest.raises(GuardError, match=expected):
         guard.cleanup(before)
