@@ -19,7 +19,7 @@ from steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
 from steps.gaps import GAPS
 from steps.host import *  # noqa: F403
 from steps.network import *  # noqa: F403
-from steps.run import SETUP, RunSetup, needs_of, scenario_of
+from steps.run import SCENARIO_KEY, SETUP, RunSetup, needs_of, scenario_of
 from steps.world import Ids, World
 
 
@@ -146,6 +146,11 @@ def pytest_runtest_makereport(
     }
     report.user_properties.append(("simvz_matrix", row))
     return report
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """Remember which feature and scenario this test runs, for its matrix row."""
+    request.node.stash[SCENARIO_KEY] = (feature.name, scenario.name)
 
 
 def _why(report: pytest.TestReport) -> str:

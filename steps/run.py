@@ -136,16 +136,26 @@ _IDS = re.compile(r'(?:container |domain named "|vzctl \w+ )(\d+)')
 
 
 def _template_of(item: pytest.Item) -> Any:
-    from pytest_bdd.scenario import scenario_wrapper_template_registry
+    # pytest-bdd (7 to 9) keeps each generated test's scenario in this registry; it is
+    # how a scenario skipped before it runs (@sim_only on a real host) gets its row
+    import importlib
 
+    module = importlib.import_module("pytest_bdd.scenario")  # the module, not the decorator
+    registry = getattr(module, "scenario_wrapper_template_registry", {})
     obj = getattr(item, "obj", None)
-    return None if obj is None else scenario_wrapper_template_registry.get(obj)
+    return None if obj is None else registry.get(obj)
+
+
+SCENARIO_KEY = pytest.StashKey[tuple[str, str]]()
 
 
 def scenario_of(item: pytest.Item) -> tuple[str, str] | None:
-    """(feature, scenario) of a pytest-bdd test item, None for other tests."""
+    """(feature, scenario) of a pytest-bdd test item, None for other tests: from
+    pytest-bdd's registry, else from the public ``pytest_bdd_before_scenario`` hook."""
     template = _template_of(item)
-    return None if template is None else (template.feature.name, template.name)
+    if template is not None:
+        return template.feature.name, template.name
+    return item.stash.get(SCENARIO_KEY, None)
 
 
 def needs_of(items: list[pytest.Item]) -> tuple[dict[str, set[str]], set[int]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from simvz.backends.base import CommandResult, Driver, HostBackend
-from simvz.harness.guard import Guard
+from simvz.harness.guard import Guard, GuardError
 
 
 class GuardedBackend:
@@ -43,7 +43,7 @@ class GuardedBackend:
         """Only a private area of the range (``/vz/private/<id>``)."""
         tail = path.rstrip("/").rsplit("/", 1)[-1]
         if not (tail.isdigit() and int(tail) in self.guard.ids):
-            raise ValueError(f"refused: {path} is no private area of the reserved range {self.guard.ids}")
+            raise GuardError(f"refused: {path} is no private area of the reserved range {self.guard.ids}")
         self.inner.prepare_private(path, template)
 
     def list_dir(self, path: str) -> list[str]:

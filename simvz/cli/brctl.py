@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from simvz.cli import output
 from simvz.cli.ip import bridge_mac
 from simvz.cli.output import Console, Result
-from simvz.errors import NotEmulated, VzError
+from simvz.errors import NotEmulated
 
 if TYPE_CHECKING:
     from simvz.host import Host
@@ -22,13 +23,7 @@ HEADER = "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n"
 
 def main(host: Host, argv: list[str], stdin: bytes) -> Result:
     """Run ``brctl`` with ``argv`` (``argv[0]`` included) on ``host``."""
-    con = Console()
-    try:
-        code = _main(host, con, argv[1:])
-    except VzError as err:
-        con.write(2, "".join(f"{line}\n" for line in err.lines))
-        code = err.code
-    return con.result(code)
+    return output.run(lambda con: _main(host, con, argv[1:]))
 
 
 def _main(host: Host, con: Console, args: list[str]) -> int:

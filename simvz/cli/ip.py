@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from simvz.cli import output
 from simvz.cli.output import Console, Result
-from simvz.errors import NotEmulated, VzError
+from simvz.errors import NotEmulated
 
 if TYPE_CHECKING:
     from simvz.host import Host
@@ -38,13 +39,7 @@ class Link:
 
 def main(host: Host, argv: list[str], stdin: bytes) -> Result:
     """Run ``ip`` with ``argv`` (``argv[0]`` included) on ``host``."""
-    con = Console()
-    try:
-        code = _main(host, con, argv[1:])
-    except VzError as err:
-        con.write(2, "".join(f"{line}\n" for line in err.lines))
-        code = err.code
-    return con.result(code)
+    return output.run(lambda con: _main(host, con, argv[1:]))
 
 
 def _main(host: Host, con: Console, args: list[str]) -> int:

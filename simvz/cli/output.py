@@ -6,7 +6,10 @@ L <= verbose; negative levels go to stderr. ``--quiet`` silences the console.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from simvz.errors import VzError
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,27 @@ class Console:
         err = b"".join(b for fd, b in self.chunks if fd == 2)
         combined = b"".join(b for _fd, b in self.chunks)
         return Result(code, out, err, combined, refused=code != 0 and not self.keep_state)
+
+
+def run(body: Callable[[Console], int]) -> Result:
+    """A tool's run: ``body`` writes to a fresh console and returns the exit code; a
+    VzError it raises becomes its message and exit code here."""
+    con = Console()
+    try:
+        code = body(con)
+    except VzError as err:
+        render(con, err)
+        code = err.code
+        con.keep_state = con.keep_state or err.keep_state
+    return con.result(code)
+
+
+def render(con: Console, err: VzError) -> None:
+    """The one place a VzError becomes output."""
+    for line in err.lines:
+        if err.raw:
+            con.write(2, line + "\n")
+        elif err.stdout:
+            con.log(0, line)
+        else:
+            con.log(-1, line)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simvz import errors as E
-from simvz.cli import setopts
+from simvz.cli import output, setopts
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
 from simvz.cli.output import Console, Result
 from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
@@ -69,25 +69,7 @@ class Command:
 
 def main(host: Host, argv: list[str], stdin: bytes) -> Result:
     """Run vzctl with ``argv`` (``argv[0]`` included) on ``host``."""
-    con = Console()
-    try:
-        code = _main(host, con, argv, stdin)
-    except VzError as err:
-        _render(con, err)
-        code = err.code
-        con.keep_state = con.keep_state or err.keep_state
-    return con.result(code)
-
-
-def _render(con: Console, err: VzError) -> None:
-    """The one place a VzError becomes output."""
-    for line in err.lines:
-        if err.raw:
-            con.write(2, line + "\n")
-        elif err.stdout:
-            con.log(0, line)
-        else:
-            con.log(-1, line)
+    return output.run(lambda con: _main(host, con, argv, stdin))
 
 
 def usage_text(host: Host) -> str:

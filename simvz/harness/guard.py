@@ -197,11 +197,9 @@ class Guard:
     def check(self, argv: list[str]) -> None:
         """Refuse a command that could change a container outside the range."""
         tool = argv[0].rsplit("/", 1)[-1]
+        if tool == "vzmigrate" and not any(a.isdigit() and int(a) in self.ids for a in argv[1:]):
+            raise GuardError(f"refused: {' '.join(argv)} names no container of the reserved range {self.ids}")
         if tool != "vzctl":
-            if tool in ("vzmigrate",) and not any(a.isdigit() and int(a) in self.ids for a in argv[1:]):
-                raise GuardError(
-                    f"refused: {' '.join(argv)} names no container of the reserved range {self.ids}"
-                )
             return
         words = [a for a in argv[1:] if a not in VZCTL_GLOBAL_OPTS]
         if not words or words[0] in READ_ONLY_VZCTL:

@@ -287,3 +287,17 @@ def test_a_host_change_the_cleanup_cannot_undo_fails_loudly_naming_it(tmp_path: 
     expected = r"not as before the scenario: ports of br5: before \[\], after \['eth2'\]"
     with pytest.raises(GuardError, match=expected):
         guard.cleanup(before)
+
+
+def test_the_guarded_backend_refuses_migrations_and_private_areas_outside_the_range(node: Host) -> None:
+    from simvz.backends.guarded import GuardedBackend
+    from simvz.harness.guard import Guard
+
+    guard = Guard(SimBackend(node), CtidRange.parse("990000-990999"), real=False)
+    guarded = GuardedBackend(guard.host, guard)
+    with pytest.raises(GuardError, match="names no container of the reserved range"):
+        guarded.run(["vzmigrate", "otherhost", "101"])
+    with pytest.raises(GuardError, match="/vz/private/101 is no private area of the reserved range"):
+        guarded.prepare_private("/vz/private/101", "centos-6-x86")
+    assert guarded.run(["vzctl", "status", "101"]).stdout == "CTID 101 exist mounted running\n"
+    assert touched(node, 101, 0)[-1][1] == "start"  # the fixture's own start is the last
