@@ -62,6 +62,7 @@ class LocalBackend:
         # guard passes its reserved range, so an operator's container never runs a
         # command of ours. None: every container.
         self.inside = inside
+        self._vzctl_version: str | None = None
 
     # -- the contract ------------------------------------------------------------------
     def run(self, argv: list[str]) -> CommandResult:
@@ -107,10 +108,15 @@ class LocalBackend:
         return f"real OpenVZ host {os.uname().nodename} (kernel {kernel}, vzctl {self.vzctl_version()})"
 
     def vzctl_version(self) -> str:
-        """What ``vzctl --version`` says (``vzctl version 4.11.1``), the version alone."""
-        r = self.run(["vzctl", "--version"])
-        words = (r.stdout or r.stderr).split()
-        return words[2] if words[:2] == ["vzctl", "version"] and len(words) > 2 else "unknown"
+        """What ``vzctl --version`` says (``vzctl version 4.11.1``), the version alone;
+        asked once per backend (every inspection reports it)."""
+        if self._vzctl_version is None:
+            r = self.run(["vzctl", "--version"])
+            words = (r.stdout or r.stderr).split()
+            self._vzctl_version = (
+                words[2] if words[:2] == ["vzctl", "version"] and len(words) > 2 else "unknown"
+            )
+        return self._vzctl_version
 
     def prepare_private(self, path: str, template: str) -> None:
         """Unpack the template cache into ``path`` as vzctl's create does (owners kept)."""
