@@ -45,9 +45,12 @@ class HostError(Exception):
 def _find(tool: str) -> str:
     if tool in VZ_TOOLS:
         return VZ_TOOLS[tool]
-    for path in NET_TOOLS.get(tool, ()):
+    candidates = NET_TOOLS.get(tool, ())
+    for path in candidates:
         if os.access(path, os.X_OK):
             return path
+    if candidates:
+        return candidates[0]  # not installed: run() answers as a shell would
     raise ValueError(f"the real-host backend runs only {', '.join([*VZ_TOOLS, *NET_TOOLS])}, not {tool!r}")
 
 
@@ -69,6 +72,9 @@ class LocalBackend:
         """Run one of the host's tools by name (``vzctl``, ``vzlist``, ``ip``, ``brctl``)."""
         tool = argv[0].rsplit("/", 1)[-1]
         path = _find(tool)
+        if not os.access(path, os.X_OK):
+            # as a shell reports a missing command: exit 127
+            return CommandResult(tuple(argv), 127, "", f"{path}: No such file or directory\n")
         done = subprocess.run(
             [path, *argv[1:]], capture_output=True, stdin=subprocess.DEVNULL, check=False,
             timeout=TIMEOUT, env=_tool_env(),

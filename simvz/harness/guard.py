@@ -149,12 +149,12 @@ class Guard:
 
     def plan(self, needs: dict[str, set[str]], scenario_ids: set[int], force_clean: bool) -> list[str]:
         """What a run would touch, and what stops it (nothing is changed)."""
-        s = self.survey()
         lines = [f"host: {self.host.describe()}", f"reserved CT IDs: {self.ids}"]
         try:
             self._check_host(os.geteuid())
         except GuardError as err:
-            lines.append(f"refused: {err}")
+            return [*lines, f"refused: {err}"]  # nothing else of this machine matters
+        s = self.survey()
         ids = sorted(self.ids.host_id(i) for i in scenario_ids)
         lines.append(f"containers the scenarios create and destroy: {_ids(ids) or 'none'}")
         if s.in_range:

@@ -301,3 +301,16 @@ def test_the_guarded_backend_refuses_migrations_and_private_areas_outside_the_ra
         guarded.prepare_private("/vz/private/101", "centos-6-x86")
     assert guarded.run(["vzctl", "status", "101"]).stdout == "CTID 101 exist mounted running\n"
     assert touched(node, 101, 0)[-1][1] == "start"  # the fixture's own start is the last
+
+
+def test_a_dry_run_on_a_machine_without_openvz_says_it_would_be_refused(tmp_path: Path) -> None:
+    """No shim: this machine has no /proc/vz and no vzctl."""
+    proj = project(tmp_path, FAILS_MIDWAY)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vz-host", "local"]
+    done = subprocess.run(
+        [*cmd, "--vz-dry-run"],
+        cwd=proj, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "refused: this machine is not an OpenVZ host: /proc/vz does not exist" in done.stdout
+    assert "vzctl unknown" in done.stdout and "Traceback" not in done.stdout + done.stderr
