@@ -25,11 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def local(node: Host, expr: str) -> Any:
-    """``expr`` (on ``b = LocalBackend()``) evaluated in a process that sees ``node`` as
+    """``expr`` (``b = LocalBackend()``; ``Guard``, ``CtidRange`` imported) evaluated in a process that sees ``node`` as
     this machine's OpenVZ host; its value as JSON, or ``{"raised": [type, message]}``."""
     script = (
         "import json, sys\n"
         "from simvz.backends.local import LocalBackend\n"
+        "from simvz.harness.guard import CtidRange, Guard\n"
         "b = LocalBackend()\n"
         f"try:\n    out = {expr}\n"
         "except Exception as err:\n    out = {'raised': [type(err).__name__, str(err)]}\n"
