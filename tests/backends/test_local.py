@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def local(node: Host, expr: str) -> Any:
-    """``expr`` (``b = LocalBackend()``; ``Guard``, ``CtidRange`` imported) evaluated in a process that sees ``node`` as
-    this machine's OpenVZ host; its value as JSON, or ``{"raised": [type, message]}``."""
+    """``expr`` (``b = LocalBackend()``; ``Guard``, ``CtidRange`` imported) evaluated in
+    a process that sees ``node`` as this machine's OpenVZ host; its value as JSON, or
+    ``{"raised": [type, message]}``."""
     script = (
         "import json, sys\n"
         "from simvz.backends.local import LocalBackend\n"
