@@ -1,7 +1,7 @@
 """Entry point of the host's executables ``DIR/usr/sbin/{vzctl,vzlist,vzmigrate}``.
 
 They must work with an empty environment (libvirt runs ``vzctl --help`` with exactly
-``LC_ALL=C``, libvirt-openvz-host-interface.md), so the host directory comes from the
+``LC_ALL=C``, ``openvz_conf.c:openvzExtractVersionInfo``), so the host directory comes from the
 script's own path. Imports stay minimal here: start-up time is what a tool call costs.
 """
 

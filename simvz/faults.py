@@ -1,8 +1,8 @@
 """Arrange-only fault injection: a scenario's Given steps break the host on purpose.
 
 Faults are stored in ``<DIR>/.simvz/faults.json`` so that every process running a tool
-on the host sees them (design.md: "Given may arrange through a clearly named
-backdoor"). They are never a way to observe anything: Then steps look at the host only
+on the host sees them. They are a named back door for arranging what a real host cannot
+be made to do on demand (a failing template, a full disk). They are never a way to observe anything: Then steps look at the host only
 as an administrator would.
 """
 

@@ -1,6 +1,7 @@
 """``simvz init``: lay out a new simulated OpenVZ node under a directory.
 
-The layout is OpenVZ's own (vzctl-facts §0 compile-time paths, §4.1, §4.6, §6.1), so
+The layout is OpenVZ's own (paths of ``KV:configure.ac``, ``KV:etc/vz.conf.in``, the
+samples of ``KV:etc/conf/``, the kernel's /proc/vz files), so
 that the LD_PRELOAD shim only has to map ``/etc/vz``, ``/vz``, ``/proc/vz`` and
 ``/usr/sbin/vz*`` onto the host directory and nothing else.
 """
@@ -65,12 +66,12 @@ DIRS = (
 TOOLS = ("vzctl", "vzlist", "vzmigrate", "ip", "brctl")
 TEMPLATE_CACHE = "/vz/template/cache"
 
-# Nothing in vzctl reads /proc/vz/version (vzctl-facts §6.1 lists it as present only);
+# The kernel provides /proc/vz/version, but nothing in vzctl 4.11.1's source reads it;
 # an RHEL6-based OpenVZ kernel string, since the host has a vswap kernel by default.
 KERNEL_VERSION = "042stab120.11\n"
 
 # The node's own resolver config: `NAMESERVER=inherit` in vz.conf copies it into CTs
-# (vzctl-facts §4.1). TEST-NET-1 addresses (RFC 5737), never a real server.
+# (KV:etc/vz.conf.in). TEST-NET-1 addresses (RFC 5737), never a real server.
 HOST_RESOLV_CONF = "search simvz.test\nnameserver 192.0.2.53\n"
 
 _VERSION_RE = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
@@ -308,7 +309,7 @@ def tool_script(tool: str) -> str:
     package_parent = str(Path(simvz.__file__).resolve().parent.parent)
     # -I: ignore PYTHON* variables and the user site, so the tool behaves the same under
     # libvirt's `vzctl --help` call, whose environment is exactly LC_ALL=C
-    # (libvirt-openvz-host-interface.md); -S: no site module, since the tools need only
+    # (openvz_conf.c:openvzExtractVersionInfo); -S: no site module, since the tools need only
     # the standard library and the package directory, put on sys.path here. The flags
     # are one word because Linux passes a shebang's arguments as a single argument.
     return (

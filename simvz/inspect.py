@@ -1,6 +1,6 @@
 """``simvz inspect``: the host as its administrator sees it, as a dict and as text.
 
-Status follows vzctl's own rules (vzctl-facts §6.3): *exist* = config and private area
+Status follows vzctl's own rules (``KV:src/vzctl-actions.c:show_status``): *exist* = config and private area
 present, *suspended* = not running and ``<DUMPDIR>/Dump.<id>`` present. Config values
 are those of ``<id>.conf`` as vzctl parses them (rendered as vzctl would write them).
 
@@ -8,7 +8,7 @@ The node's network is what ``ip link``, ``brctl show``, ``ip route``, ``ip neigh
 proxy`` and ``virsh net-list`` show on the node, and per running container what ``ip
 addr`` shows inside it: venet0 with its IPs, veth ends (with their host peers and the
 bridge the peer is on, as ``/proc/vz/veth`` and ``brctl show`` pair them) and the host
-NICs moved in (vzctl-facts §7).
+NICs moved in (``KV:src/lib/net.c``, ``KV:src/lib/veth.c``).
 """
 
 from __future__ import annotations

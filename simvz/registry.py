@@ -1,5 +1,5 @@
 """The registry of simulated hosts: hostname -> host directory, so that ``vzmigrate DEST``
-finds DEST without a network (issue 3, item 7).
+finds DEST without a network.
 
 One JSON file shared by the hosts registered in it: ``$SIMVZ_REGISTRY``, else
 ``$XDG_RUNTIME_DIR/simvz/hosts.json``, else ``<tmpdir>/simvz-<uid>/hosts.json``. The tools

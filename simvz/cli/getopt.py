@@ -2,7 +2,8 @@
 ``--opt=value``, ``--`` ends options), with glibc's exact diagnostics.
 
 vzctl prints these messages with ``argv[0]`` as invoked, then exits 20 or 21
-depending on the command (vzctl-facts §1.1).
+depending on the command (``KV:src/vzctl-actions.c:parse_opt`` and the
+per-command parsers there).
 """
 
 from __future__ import annotations

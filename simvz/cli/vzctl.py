@@ -138,7 +138,7 @@ def _lookup(word: str) -> Command:
 
 
 def _resolve(host: Host, con: Console, prog: str, word: str, rest: list[str]) -> Call:
-    """CT ID or name (``KV:src/vzctl.c:main``; vzctl-facts §1.2)."""
+    """CT ID or name (``KV:src/vzctl.c:main``)."""
     if not rest:
         raise UsageError("CT ID missing", code=E.INVALID_PARAMETER_VALUE)
     arg = rest[0]
@@ -196,7 +196,8 @@ def _run_action(call: Call, command: Command, stdin: bytes) -> int:
 
 def _no_kernel_ok(call: Call) -> bool:
     """Without /proc/vz vzctl assumes an upstream kernel it was built without
-    (vzctl-transcripts.md, no-kernel mode); only ``set --save --force`` goes on."""
+    (``KV:src/lib/env.c:vz_open``; the recorded ``nk_*`` cases in
+    corpus/vzctl-4.11.1/transcripts.jsonl); only ``set --save --force`` goes on."""
     call.con.info("Directory /proc/vz not found, assuming non-OpenVZ kernel")
     call.con.error("No suitable kernel support compiled in")
     flags = call.opts.get("flags", set())

@@ -1,4 +1,4 @@
-"""``vzctl create`` on simfs (``KV:src/lib/create.c``; vzctl-facts §1.4 create)."""
+"""``vzctl create`` on simfs (``KV:src/lib/create.c``)."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def _clean_destroyed(call: Call) -> None:
 def _stored(
     call: Call, req: setopts.Request, ps: ParamSet, tmpl: str, sample: str | None
 ) -> list[tuple[str, str]]:
-    """Keys create writes after the copied sample (vzctl-facts §1.4 create)."""
+    """Keys create writes after the copied sample (``KV:src/lib/create.c:vps_create``)."""
     out: list[tuple[str, str]] = []
     if req.ip_add:
         out.append(("IP_ADDRESS", " ".join(req.ip_add)))

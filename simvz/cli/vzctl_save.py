@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def ordered(stored: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Generated lines in vzctl's key-table order (vzctl-facts §4.3 item 7)."""
+    """Generated lines in vzctl's key-table order (``KV:src/lib/config.c:store`` walks ``config[]``)."""
     return sorted(stored, key=lambda kv: P.ORDER.get(kv[0], len(P.ORDER)))
 
 

@@ -57,7 +57,7 @@ def run(call: Call) -> int:
 
 
 def _check(call: Call, req: setopts.Request, save_flag: bool) -> None:
-    """Up-front refusals (vzctl-facts §1.4 set, ``check_set_opt``)."""
+    """Up-front refusals (``KV:src/vzctl-actions.c:check_set_opt``)."""
     if "reset_ub" in req.flags and len(req.seen) > 1:
         raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --reset_ub is exclusive")
     needs_save = [
@@ -123,7 +123,7 @@ def _config_changes(call: Call, req: setopts.Request) -> dict[str, str]:
     old = call.cps or ParamSet()
     out: dict[str, str] = {}
     if call.cps is not None and call.cps.str("VE_LAYOUT"):
-        # vzctl stores the layout it detected on every save (vzctl-transcripts.md)
+        # vzctl writes the layout again on every save (KV:src/lib/config.c:store_ve_layout)
         out["VE_LAYOUT"] = call.cps.str("VE_LAYOUT") or ""
     _apply_sample(call, req, out)
     for key, value in req.keys.items():

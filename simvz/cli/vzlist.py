@@ -1,5 +1,5 @@
 """``vzlist`` 4.11.1: argv, what it collects from the node, and its output
-(``KV:src/vzlist.c``; vzctl-facts §5; the recorded runs in corpus/vzctl-4.11.1 win).
+(``KV:src/vzlist.c``; the recorded runs in corpus/vzctl-4.11.1 win).
 
 vzlist reads what a real one reads: ``/etc/vz/conf/<N>.conf`` (only VE_ROOT, VE_PRIVATE
 and DUMPDIR come from vz.conf, everything else from the CT's own file), the running set,

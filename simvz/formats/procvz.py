@@ -1,4 +1,4 @@
-"""Render the OpenVZ kernel's /proc files (vzctl-facts §6.2; formats from the OpenVZ
+"""Render the OpenVZ kernel's /proc files (formats from the OpenVZ
 kernel's ``kernel/ve/vecalls.c``, ``drivers/net/venet_core.c``, ``kernel/bc/proc.c``).
 
 libvirt's driver reads ``/proc/vz/vestat`` directly (``openvzGetProcessInfo``), so

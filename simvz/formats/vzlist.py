@@ -1,6 +1,6 @@
 """vzlist's field table and output formats (``KV:src/vzlist.c``, ``KV:include/vzlist.h``):
 the table as ``-L`` lists it, each field's header and printf rule, JSON values, sort
-order, and the C quirks that show in the output (vzctl-facts §5.2, §5.3, §5.6).
+order, and the C quirks that show in the output.
 
 vzlist prints a row into a 4 KiB buffer: each field at its printf width, a field that is
 not the last one (unless ``-t``) cut to that width, fields joined by one space, trailing

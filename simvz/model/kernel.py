@@ -2,7 +2,8 @@
 the host directory so that every process sees one host.
 
 Config lives in files and is never mirrored here: this is only running/mounted state,
-venet IPs, quota usage, devices and counters (design.md, "the files are the state").
+venet IPs, quota usage, devices and counters. The files are the state: other programs, libvirt's driver among
+them, edit the configs.
 """
 
 from __future__ import annotations

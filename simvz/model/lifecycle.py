@@ -69,7 +69,7 @@ def is_running(ctx: Ctx) -> bool:
 
 
 def quota_enabled(ctx: Ctx) -> bool:
-    """DISK_QUOTA not ``no`` (vzctl-facts §8.1)."""
+    """DISK_QUOTA not ``no`` (``KV:src/lib/quota.c:vps_quotaon``)."""
     return ctx.ps.flag("DISK_QUOTA") is not False
 
 

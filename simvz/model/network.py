@@ -1,5 +1,5 @@
 """A container's network on the node: venet IPs with their host routes and proxy-ARP
-entries, veth pairs on bridges, and host NICs moved in (vzctl-facts §7).
+entries, veth pairs on bridges, and host NICs moved in (``KV:src/lib/net.c``, ``KV:src/lib/veth.c``).
 
 The kernel keeps one hash of the venet IPs of all *running* containers: adding an IP
 already in it fails with EADDRINUSE (exit 78), whoever holds it; config files are never
@@ -235,7 +235,7 @@ def start(ctx: Ctx) -> None:
 
 
 def start_veths(ctx: Ctx) -> None:
-    """veth devices come last in vps_start (vzctl-facts §1.4 start 7)."""
+    """veth devices come last at start (``KV:src/lib/res.c:vps_setup_res``)."""
     veth_add(ctx, N.parse_conf(ctx.ps.str("NETIF") or ""))
 
 
@@ -271,7 +271,7 @@ def apply_inside(ctx: Ctx) -> None:
 
 
 def _host_resolv(host: Host) -> tuple[list[str], list[str]]:
-    """``inherit`` copies the node's own /etc/resolv.conf (vzctl-facts §7.4)."""
+    """``inherit`` copies the node's own /etc/resolv.conf (``KV:src/lib/vps_configure.c:read_resolv_conf``)."""
     ns: list[str] = []
     search: list[str] = []
     for line in (host.fs.read("/etc/resolv.conf") or "").splitlines():

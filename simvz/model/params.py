@@ -2,7 +2,7 @@
 
 On an OpenVZ host the files are the state, so a :class:`ParamSet` is always read
 fresh from ``vz.conf`` and ``<CTID>.conf``; nothing here is cached between commands.
-The table order is the order vzctl appends new keys on save (vzctl-facts §4.3).
+The table order is the order vzctl appends new keys on save (``KV:src/lib/config.c:store``).
 """
 
 from __future__ import annotations

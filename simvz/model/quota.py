@@ -1,5 +1,5 @@
 """simfs first-level disk quota, as vzquota and the OpenVZ kernel keep it
-(vzctl-facts §8.1; ``kolyshkin/vzquota:man/vzquota.8``; kernel ``fs/vzdquot.c``).
+(``KV:src/lib/quota.c``; ``kolyshkin/vzquota:man/vzquota.8``; kernel ``fs/vzdquot.c``).
 
 Usage is in 1 KiB blocks and inodes. Past the soft limit a grace timer starts
 (QUOTATIME, default 259200 s); once it expires the soft limit acts as the hard one.

@@ -1,5 +1,5 @@
-"""``vzmigrate`` of vzctl 4.11.1 (``KV:bin/vzmigrate.in``, ``KV:man/vzmigrate.8.in``;
-vzctl-facts §9) between simulated nodes.
+"""``vzmigrate`` of vzctl 4.11.1 (``KV:bin/vzmigrate.in``, ``KV:man/vzmigrate.8.in``)
+between simulated nodes.
 
 The script's steps, messages, ``-v`` debug lines, exit codes and undo chain are kept in
 its order. Where it runs a command over ssh, the destination node's own tool runs
