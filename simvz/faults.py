@@ -2,8 +2,8 @@
 
 Faults are stored in ``<DIR>/.simvz/faults.json`` so that every process running a tool
 on the host sees them. They are a named back door for arranging what a real host cannot
-be made to do on demand (a failing template, a full disk). They are never a way to observe anything: Then steps look at the host only
-as an administrator would.
+be made to do on demand (a broken template, a full disk), and never a way to observe
+anything: Then steps look at the host only as an administrator would.
 """
 
 from __future__ import annotations

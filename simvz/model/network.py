@@ -271,7 +271,8 @@ def apply_inside(ctx: Ctx) -> None:
 
 
 def _host_resolv(host: Host) -> tuple[list[str], list[str]]:
-    """``inherit`` copies the node's own /etc/resolv.conf (``KV:src/lib/vps_configure.c:read_resolv_conf``)."""
+    """``inherit`` copies the node's own /etc/resolv.conf
+    (``KV:src/lib/vps_configure.c:read_resolv_conf``)."""
     ns: list[str] = []
     search: list[str] = []
     for line in (host.fs.read("/etc/resolv.conf") or "").splitlines():
