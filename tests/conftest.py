@@ -12,7 +12,7 @@ from simvz.cli.output import Result
 from simvz.host import Host
 from simvz.hostinit import init_host
 
-# vz.conf's DEF_OSTEMPLATE in vzctl 4.11.1 (vzctl-facts §4.1); simvz init ships it.
+# vz.conf's DEF_OSTEMPLATE in vzctl 4.11.1 (KV:etc/vz.conf.in); simvz init ships it.
 DEFAULT_TEMPLATE = "centos-6-x86"
 
 

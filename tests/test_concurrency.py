@@ -1,10 +1,11 @@
-"""Concurrent ``vzctl set ... --save`` processes never lose an update (issue 2, "Must show").
+"""Concurrent ``vzctl set ... --save`` processes never lose an update.
 
 Real vzctl serialises commands on one container with the per-CT lock file and fails the
-loser with exit 9 (``Container already locked``, vzctl-facts §6.4, ``KV:src/lib/lock.c``);
+loser with exit 9 (``Container already locked``, ``KV:src/lib/lock.c``);
 a caller then retries, as libvirt's users do. Each config is rewritten through a temp
-file and rename (§4.3), so whatever the interleaving, every update must be in the file
-afterwards. The tools are the host's own executables, run with an empty environment.
+file and rename (``KV:src/lib/config.c:write_conf``), so whatever the interleaving, every
+update must be in the file afterwards. The tools are the host's own executables, run
+with an empty environment.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from simvz.formats import vzconf
 from simvz.host import Host
 from tests.conftest import create_ct, make_host, vzctl
 
-LOCKED = 9  # VZ_LOCKED (vzctl-facts §2.1)
+LOCKED = 9  # VZ_LOCKED (KV:include/vzerror.h)
 MAX_ATTEMPTS = 50
 
 # Fifty options of `vzctl set`, each writing a different single-valued config key
-# (vzctl-facts §1.4 set table; UBC list as in simvz/cli/setopts.py).
+# (KV:src/vzctl-actions.c:set_opt; UBC list as in simvz/cli/setopts.py).
 UBC = (
     *("kmemsize", "lockedpages", "privvmpages", "shmpages", "numproc", "physpages", "vmguarpages"),
     *("oomguarpages", "numtcpsock", "numflock", "numpty", "numsiginfo", "tcpsndbuf", "tcprcvbuf"),
@@ -91,7 +92,7 @@ def _serial(tmp: Path, runs: list[tuple[int, str, str]]) -> dict[str, str]:
 
 def _each_alone(tmp: Path, runs: list[tuple[int, str, str]]) -> dict[int, dict[str, str]]:
     """Each update applied alone to a freshly created config (created configs do not
-    depend on the CT ID: VE_ROOT/VE_PRIVATE keep ``$VEID``, vzctl-facts §1.4 create)."""
+    depend on the CT ID: VE_ROOT/VE_PRIVATE keep ``$VEID``, ``KV:src/lib/config.c:store_fs``)."""
     ref = make_host(tmp / "reference")
     create_ct(ref, 101)
     conf = ref.root / "etc/vz/conf/101.conf"
@@ -160,8 +161,9 @@ def _no_leftovers(host: Host) -> None:
 
 @pytest.mark.slow
 def test_fifty_concurrent_sets_on_one_container(tmp_path: Path) -> None:
-    """vzctl-facts §6.4 and §4.3: 50 processes each saving a different key of CT 101;
-    afterwards 101.conf holds all 50 updates, exactly as if they had run one by one."""
+    """``KV:src/lib/lock.c`` and ``KV:src/lib/config.c:write_conf``: 50 processes each
+    saving a different key of CT 101; afterwards 101.conf holds all 50 updates, exactly
+    as if they had run one by one."""
     host = make_host(tmp_path / "node")
     create_ct(host, 101)
     runs = [(101, opt, value) for opt, value in OPTIONS]
@@ -173,8 +175,9 @@ def test_fifty_concurrent_sets_on_one_container(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_fifty_concurrent_sets_across_containers(tmp_path: Path) -> None:
-    """vzctl-facts §6.4 and §4.3: one process per container, 50 containers at once;
-    every container's config holds its update and nothing of another's."""
+    """``KV:src/lib/lock.c`` and ``KV:src/lib/config.c:write_conf``: one process per
+    container, 50 containers at once; every container's config holds its update and
+    nothing of another's."""
     host = make_host(tmp_path / "node")
     runs = [(1000 + i, opt, value) for i, (opt, value) in enumerate(OPTIONS)]
     for veid, _opt, _value in runs:
@@ -190,7 +193,7 @@ def test_fifty_concurrent_sets_across_containers(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_locked_container_refuses_every_writer_until_released(tmp_path: Path) -> None:
-    """vzctl-facts §6.4 (``KV:src/lib/lock.c``): while a live process holds
+    """``KV:src/lib/lock.c:vps_lock``: while a live process holds
     ``/vz/lock/101.lck`` every ``set`` exits 9 naming the holder and saves nothing; once
     the holder is gone the retries all land."""
     host = make_host(tmp_path / "node")

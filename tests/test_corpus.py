@@ -1,5 +1,5 @@
 """The 2008 thread corpus (corpus/thread/): its index is complete and consistent, every XML file
-parses, and the items issue 5 asks for are there. Reads nothing outside the repository."""
+parses, and the items the scenarios need are there. Reads nothing outside the repository."""
 
 from __future__ import annotations
 

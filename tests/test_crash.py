@@ -1,7 +1,7 @@
 """vzctl killed with SIGKILL while saving a config leaves the old or the new file, one
-vzctl can still parse (issue 2, "Must show"; vzctl-facts §4.3: vzctl writes
-``<CTID>.conf`` through a temp file and ``rename()``; §6.4: the lock of a dead vzctl is
-stale and the next command removes it).
+vzctl can still parse (``KV:src/lib/config.c:write_conf``: vzctl writes ``<CTID>.conf``
+through a temp file and ``rename()``; ``KV:src/lib/lock.c:vps_lock``: the lock of a dead
+vzctl is stale and the next command removes it).
 
 Deterministic, without sleeps: the command runs in a child Python process (the host's
 own ``vzctl`` entry point) that first wraps the file primitives ``simvz.storage`` uses,
@@ -95,7 +95,7 @@ KILL_POINTS = {
 }
 SAVES = {
     # option, value, vzlist field, field before, field after: a key replaced in place
-    # (ve-vswap-256m has CPUUNITS="1000") and a key appended (vzctl-facts §4.3)
+    # (ve-vswap-256m has CPUUNITS="1000") and a key appended (KV:src/lib/config.c:vps_merge_conf)
     "replace": ("--cpuunits", "2500", "cpuunits", "1000", "2500"),
     "append": ("--description", "crashed", "description", "-", "crashed"),
 }
@@ -127,9 +127,9 @@ def _expected_new(tmp: Path, option: str, value: str) -> bytes:
 def test_sigkill_while_saving_leaves_old_or_new_config(
     ct101: Host, tmp_path: Path, point: str, save: str
 ) -> None:
-    """vzctl-facts §4.3 (temp file + rename) and §6.4 (stale lock): after the kill the
-    config is byte for byte the old or the new one, vzlist reads it, and the next vzctl
-    removes the dead process's lock and saves normally."""
+    """``KV:src/lib/config.c:write_conf`` (temp file + rename) and ``vps_lock`` (stale
+    lock): after the kill the config is byte for byte the old or the new one, vzlist
+    reads it, and the next vzctl removes the dead process's lock and saves normally."""
     host = ct101
     option, value, field, shown_old, shown_new = SAVES[save]
     conf = host.root / "etc/vz/conf/101.conf"

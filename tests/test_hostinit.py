@@ -1,4 +1,5 @@
-"""``simvz init``: OpenVZ's layout (vzctl-facts §0, §4.1, §4.6, §6.1) under a directory."""
+"""``simvz init``: OpenVZ's layout (``KV:configure.ac``, ``KV:etc/vz.conf.in``,
+``KV:etc/conf/``) under a directory."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from simvz.host import Host, TemplateInfo
 from simvz.hostinit import DEFAULT_TEMPLATES, init_host
 from simvz.model import params
 
-# Keys of KV:etc/vz.conf.in (vzctl 4.11.1) in their shipped order (vzctl-facts §4.1).
+# Keys of KV:etc/vz.conf.in (vzctl 4.11.1) in their shipped order.
 SHIPPED_VZ_CONF_KEYS = [
     "VIRTUOZZO",
     "LOCKDIR",
@@ -86,7 +87,7 @@ def test_layout_exists(host: Host) -> None:
 
 
 def test_proc_shows_only_ve0_running(host: Host) -> None:
-    # vecalls.c: veinfo lists VE0 first; no CT runs on a new host (vzctl-facts §6.2).
+    # vecalls.c: veinfo lists VE0 first; no CT runs on a new host.
     veinfo = host.fs.read("/proc/vz/veinfo") or ""
     assert veinfo.splitlines() == [f"{0:>10} {0:>5} {120:>5}"]
     assert (host.fs.read("/proc/vz/veip") or "").splitlines() == ["Version: 2.5"]
@@ -126,7 +127,7 @@ def test_vswap_1g_is_a_symlink_to_1024m(host: Host) -> None:
 
 
 def test_sample_values_as_shipped(host: Host) -> None:
-    # vzctl-facts §4.6 table.
+    # As shipped in KV:etc/conf/ (ve-vswap-512m.conf-sample, 0.conf).
     v = entries(host.fs.read("/etc/vz/conf/ve-vswap-512m.conf-sample") or "")
     assert v == {
         "PHYSPAGES": "0:512M",

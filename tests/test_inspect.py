@@ -1,6 +1,6 @@
 """``simvz inspect``: the node's network as its administrator sees it (``ip link``,
 ``brctl show``, ``ip route``, ``ip neigh show proxy``, ``virsh net-list``) and, per running
-container, what ``ip addr`` shows inside it (vzctl-facts §7; issue 3 item 6)."""
+container, what ``ip addr`` shows inside it."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def thread_node(tmp_path: Path) -> Host:
 
 
 def test_a_fresh_node_shows_its_uplink_free_nics_bridges_and_the_default_network(tmp_path: Path) -> None:
-    """A typical OpenVZ node (issue 3 item 1): eth0 the uplink with the default route,
+    """A typical OpenVZ node: eth0 the uplink with the default route,
     eth1/eth2 free, vmbr0 (vznetaddbr's default bridge, ``KV:bin/vznetaddbr.in``) and
     libvirt's ``default`` network on virbr0 with NAT; nothing proxied yet."""
     data = inspect.inspect(make_host(tmp_path / "node"))
@@ -71,7 +71,7 @@ def test_a_fresh_node_shows_its_uplink_free_nics_bridges_and_the_default_network
 
 
 def test_init_options_show_up_as_nics_bridges_and_networks(tmp_path: Path) -> None:
-    """``simvz init --nic --bridge NAME=PORTS --network NAME=BRIDGE[,nat]`` (issue 3 item 1)."""
+    """``simvz init --nic --bridge NAME=PORTS --network NAME=BRIDGE[,nat]``."""
     host = init_host(tmp_path / "node", nics=["eth3"], bridges=["vmbr1=eth3"], networks=["isolated=virbr9"])
     data = inspect.inspect(host)
     assert nic(data, "eth3")["owner"] is None
@@ -87,7 +87,7 @@ def test_the_thread_node_as_json(tmp_path: Path) -> None:
     """Routed IP: host route ``2.2.2.2 dev venet0`` and proxy-ARP entries on the node's
     addressed devices (``KV:scripts/vps-net_add.in``, ``vps-functions.in:vzgetnetdev``,
     NEIGHBOUR_DEVS unset = all). veth: the host end on vmbr0 (vznetaddbr's default).
-    Passthrough: eth1 in CT 102 rather than on the host (vzctl-facts §7.1-§7.3)."""
+    Passthrough: eth1 in CT 102 rather than on the host (``KV:src/lib/hooks_vz.c:vz_netdev_ctl``)."""
     data = inspect.inspect(thread_node(tmp_path))
     net = data["network"]
     assert "2.2.2.2 dev venet0 scope link" in net["routes"]
@@ -128,7 +128,7 @@ def test_the_thread_node_as_text_through_the_command(tmp_path: Path) -> None:
 
 def test_a_stopped_node_has_nothing_left_over(tmp_path: Path) -> None:
     """On stop the kernel drops the CT's IPs, its veths vanish with it and its NICs come
-    back (vzctl-facts §7.1-§7.3); ``vps-net_del`` removes routes and proxy-ARP entries."""
+    back; ``vps-net_del`` removes routes and proxy-ARP entries."""
     host = thread_node(tmp_path)
     for veid in ("150", "105", "102"):
         ok(host, "stop", veid)

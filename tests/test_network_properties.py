@@ -1,6 +1,6 @@
 """Random sequences of network ``vzctl set`` / ``start`` / ``stop`` commands on three
 containers sharing a small pool of IPs, NICs and veth names keep the node's network
-consistent (issue 3, "Must show"; vzctl-facts §7), as an administrator sees it in
+consistent, as an administrator sees it in
 ``/proc/vz/{veinfo,veip,veth}`` and the node's ``ip route`` / ``ip neigh show proxy`` /
 ``brctl show`` / ``ip link`` (``simvz inspect``):
 
@@ -94,7 +94,7 @@ def commands(seed: int) -> list[Command]:
 
 
 # Configs saved while stopped that clash once the CTs run (config files are never
-# cross-checked, vzctl-facts §7.1): one IP, one NIC and one veth host name in two CTs each.
+# cross-checked): one IP, one NIC and one veth host name in two CTs each.
 SHARED: list[Command] = [
     ("set", "101", "--ipadd", "10.0.0.1", "--netif_add", "eth0", "--save"),
     ("set", "102", "--ipadd", "10.0.0.1", "--netdev_add", "eth1", "--save"),
@@ -306,7 +306,7 @@ def node_copies() -> Iterator[Path]:
 def test_network_commands_keep_the_node_consistent(
     template: dict[str, Path], node_copies: Path, base: str, seed: int
 ) -> None:
-    """vzctl-facts §7.1-§7.3 as invariants over random command sequences (module docstring)."""
+    """The module docstring's invariants over random command sequences."""
     root = Path(tempfile.mkdtemp(dir=node_copies))
     shutil.copytree(template[base], root / "node", symlinks=True)
     walk = Walk(Host(root / "node"))

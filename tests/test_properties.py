@@ -1,9 +1,10 @@
 """Property: whatever argv vzctl or vzlist get, the simulated tools answer like the real
 ones -- an exit code of vzctl's table, never a Python traceback -- and a refused command
-leaves the host exactly as it was (issue 2, "Bad input" and "Must show").
+leaves the host exactly as it was (the project's rule for bad input).
 
 Argv is drawn from a vocabulary of real commands, options, CT IDs and values, bad ones
-included (vzctl-facts §1.1 global syntax, §1.2 IDs, §1.4 options, §1.5 values), plus bytes
+included (global syntax and IDs ``KV:src/vzctl.c:main``, options ``KV:src/vzctl-actions.c``,
+values ``KV:src/lib/config.c``), plus bytes
 that are not UTF-8. Each example runs a short sequence of commands on a fresh copy of a
 node holding two created containers, so later commands meet states earlier ones made.
 """
@@ -27,7 +28,7 @@ from simvz.cli.output import Result
 from simvz.host import Host
 from tests.conftest import create_ct, make_host, start_ct, vzctl
 
-# Exit codes vzctl 4.11.1 can return (vzctl-facts §2.1, KV:include/vzerror.h).
+# Exit codes vzctl 4.11.1 can return (KV:include/vzerror.h).
 VZCTL_CODES = frozenset(
     {0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22, 23, 24, 27, 28, 29}
     | {31, 32, 33, 34, 35, 36, 40, 41, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55}
@@ -41,7 +42,7 @@ VZCTL_CODES = frozenset(
 # vzlist returns 0, or 1 for any error (KV:src/vzlist.c: every failure path exits 1).
 VZLIST_CODES = frozenset({0, 1})
 # exec2 and runscript return the exit status of what ran inside the CT
-# (vzctl-facts §1.4 exec/exec2/runscript), so any status is vzctl's answer there.
+# (KV:src/vzctl-actions.c:run_action, KV:src/lib/exec.c), so any status is vzctl's answer there.
 PASS_THROUGH = frozenset({"exec2", "runscript"})
 
 # Files whose content is a function of time, not of state: the simulated clock advances
@@ -93,7 +94,7 @@ VALUES: tuple[str | bytes, ...] = (
 )
 # Whole command lines run inside a CT. Writes only ever succeed or fail before writing,
 # so a non-zero status never hides a change made inside the CT: the exit status of
-# exec/exec2 is the CT command's, not a vzctl refusal (vzctl-facts §1.4 exec).
+# exec/exec2 is the CT command's, not a vzctl refusal (KV:src/lib/exec.c).
 EXEC_SCRIPTS: tuple[tuple[str, ...], ...] = (
     ("df",),
     ("df", "-i"),
@@ -140,7 +141,7 @@ def vzctl_argv(draw: st.DrawFn) -> list[str | bytes]:
 
 @st.composite
 def vzlist_argv(draw: st.DrawFn) -> list[str | bytes]:
-    """``vzlist`` with its options (vzctl-facts §5.1), fields, patterns and IDs."""
+    """``vzlist`` with its options (``KV:src/vzlist.c``), fields, patterns and IDs."""
     words = st.sampled_from(
         (
             *("-a", "-S", "-H", "-t", "-j", "-1", "-L", "-n", "--all", "--json", "--list", "--foo"),
@@ -158,7 +159,7 @@ def vzlist_argv(draw: st.DrawFn) -> list[str | bytes]:
 
 def _base(root: Path, state: str) -> None:
     """CT 101 ``web`` and CT 102 created with the same IP (they conflict only when both
-    run, vzctl-facts §7.1), 101 with a quota 20 MiB can exceed; CT 101 then in
+    run, ``KV:src/lib/hooks_vz.c:vz_ip_ctl``), 101 with a quota 20 MiB can exceed; CT 101 then in
     ``state``; a host script for runscript."""
     host = make_host(root)
     # centos-6-x86 unpacks to 313514 KiB: 20 MiB more passes the hard limit
@@ -327,9 +328,9 @@ def _check(host: Host, tool: str, argv: list[str | bytes]) -> Result:
 def test_random_argv_never_crashes_and_refusals_change_nothing(
     bases: dict[str, Path], state: str, runs: list[tuple[str, list[str | bytes]]]
 ) -> None:
-    """vzctl-facts §1.1-§1.5 and §2: every answer is a vzctl exit code (§2.1) or, for
-    vzlist, 0/1; a non-zero exit leaves every file, link and dir under DIR as it was
-    (issue 2, "Bad input": "the host exactly as before")."""
+    """Every answer is a vzctl exit code (``KV:include/vzerror.h``) or, for vzlist, 0/1;
+    a non-zero exit leaves every file, link and dir under DIR as it was (the project's
+    rule for bad input: the host exactly as before)."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
         shutil.copytree(bases[state], root, symlinks=True)
@@ -370,9 +371,10 @@ KNOWN_BAD: list[tuple[str, list[str | bytes]]] = [
 def test_known_bad_input_is_refused_and_changes_nothing(
     bases: dict[str, Path], state: str, argv: list[str | bytes]
 ) -> None:
-    """vzctl-facts §1.2 (bad IDs and names), §1.5 (bad values), §1.4 create/set/start/
-    destroy/umount/suspend refusals, §7.1 (IP in use): a non-zero vzctl code, the host
-    unchanged but for what the vzctl source itself leaves behind."""
+    """Bad IDs and names (``KV:src/vzctl.c:main``), bad values (``KV:src/lib/config.c``),
+    create/set/start/destroy/umount/suspend refusals, an IP in use (``vz_ip_ctl``): a
+    non-zero vzctl code, the host unchanged but for what the vzctl source itself leaves
+    behind."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
         shutil.copytree(bases[state], root, symlinks=True)
@@ -381,7 +383,8 @@ def test_known_bad_input_is_refused_and_changes_nothing(
 
 
 def test_non_utf8_value_is_stored_as_given(bases: dict[str, Path]) -> None:
-    """vzctl-facts §4.2/§4.3: vzctl copies value bytes into the config as they are."""
+    """``KV:src/lib/util.c:parse_line``, ``vps_save_config``: vzctl copies value bytes into
+    the config as they are."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
         shutil.copytree(bases["stopped"], root, symlinks=True)

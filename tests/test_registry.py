@@ -1,5 +1,5 @@
-"""The host registry that lets ``vzmigrate DEST`` find DEST without a network (issue 3,
-item 7; simvz/registry.py)."""
+"""The host registry that lets ``vzmigrate DEST`` find DEST without a network
+(simvz/registry.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Container networking on the simulated node as vzctl 4.11.1 and its scripts do it
-(issue 3 items 2-5; vzctl-facts §7): routed venet IPs, bridged veth pairs, host NICs
-passed through, and what a container sees inside.
+(``KV:src/lib/net.c``, ``KV:src/lib/veth.c``, ``KV:scripts/``): routed venet IPs, bridged
+veth pairs, host NICs passed through, and what a container sees inside.
 
 Everything is observed the way an administrator observes it: vzctl's exit code and
 messages, ``/proc/vz/{veip,veinfo,veth}``, the node's ``ip route`` / ``ip neigh show
@@ -161,7 +161,7 @@ def mount_point(veid: int) -> set[str]:
 
 
 def vzctl_mac(devname: str, veid: int, hwid: str) -> str:
-    """vzctl's generated MAC, written from vzctl-facts §7.2's description of
+    """vzctl's generated MAC, written from
     ``KV:src/lib/veth.c:generate_mac`` (independently of the simulator's code)."""
     data = f"{devname}:{veid}:{hwid} ".encode()
     m = 0xFFFFFFFF
@@ -194,7 +194,7 @@ def set_vz_conf(host: Host, key: str, value: str) -> None:
     p.write_text(text)
 
 
-# == venet (issue 3 item 2; vzctl-facts §7.1) ===================================================
+# == venet (KV:src/lib/hooks_vz.c:vz_ip_ctl, KV:scripts/vps-net_add.in) ==============================
 
 
 def test_thread_ipadd_2_2_2_2_then_start(node: Host) -> None:
@@ -251,7 +251,7 @@ def test_a_duplicate_ip_fails_the_second_start_with_78_and_leaves_the_node_as_be
 
 
 def test_config_files_are_never_cross_checked(node: Host) -> None:
-    """vzctl never compares configs: two stopped CTs may hold one IP (vzctl-facts §7.1)."""
+    """vzctl never compares configs: two stopped CTs may hold one IP (``KV:src/lib/hooks_vz.c:vz_ip_ctl``)."""
     for veid in ("101", "102"):
         create_ct(node, int(veid))
         ok(node, "set", veid, "--ipadd", "10.0.0.1", "--save")
@@ -344,7 +344,7 @@ def test_ipadd_again_of_an_address_added_live_but_not_saved_is_in_use(node: Host
 
     Where vzctl 4.11.1 would leave this half-done state behind, the simulated node is
     rolled back instead: a refused command leaves the node exactly as it was (the
-    project's rule for bad input, issue 3: no half-added routes, no orphan veth)."""
+    project's rule for bad input: no half-added routes, no orphan veth)."""
     create_ct(node, 101)
     start_ct(node, 101)
     ok(node, "set", "101", "--ipadd", "10.0.0.2")
@@ -370,7 +370,7 @@ def test_masks_are_kept_in_the_config_but_never_reach_the_kernel(node: Host) -> 
 def test_ipv6_with_ipv6_yes(node: Host) -> None:
     """vz.conf ships ``IPV6="yes"`` (``KV:etc/vz.conf.in``): an IPv6 address is mapped,
     routed with ``ip route add IP dev venet0`` (``vzaddrouting6``) and shown in veinfo
-    uncompressed, right-aligned in 39 columns (``veaddr_print``; vzctl-facts §6.2)."""
+    uncompressed, right-aligned in 39 columns (``veaddr_print``)."""
     create_ct(node, 101)
     ok(node, "set", "101", "--ipadd", "2001:db8::5", "--ipadd", "10.0.0.5", "--save")
     start_ct(node, 101)
@@ -421,7 +421,7 @@ def test_a_start_failing_after_its_ips_were_routed_leaves_no_route(node: Host) -
 
     Where vzctl 4.11.1 would leave this half-done state behind, the simulated node is
     rolled back instead: a refused command leaves the node exactly as it was (the
-    project's rule for bad input, issue 3: no half-added routes, no orphan veth)."""
+    project's rule for bad input: no half-added routes, no orphan veth)."""
     create_ct(node, 101)
     ok(node, "set", "101", "--ipadd", "10.0.0.9", "--netdev_add", "eth9", "--save")
     r = vzctl(node, "start", "101")
@@ -441,7 +441,7 @@ def test_a_live_set_failing_in_a_later_group_undoes_the_earlier_groups(node: Hos
 
     Where vzctl 4.11.1 would leave this half-done state behind, the simulated node is
     rolled back instead: a refused command leaves the node exactly as it was (the
-    project's rule for bad input, issue 3: no half-added routes, no orphan veth)."""
+    project's rule for bad input: no half-added routes, no orphan veth)."""
     create_ct(node, 101)
     start_ct(node, 101)
     r = vzctl(node, "set", "101", "--ipadd", "10.0.0.7", "--netdev_add", "eth9", "--save")
@@ -452,7 +452,7 @@ def test_a_live_set_failing_in_a_later_group_undoes_the_earlier_groups(node: Hos
     assert conf_value(node, 101, "IP_ADDRESS") is None
 
 
-# == veth (issue 3 item 3; vzctl-facts §7.2) ====================================================
+# == veth (KV:src/lib/veth.c, KV:bin/vznetaddbr.in) ==================================================
 
 
 def test_thread_netif_add_eth15_then_start_and_stop(node: Host) -> None:
@@ -460,7 +460,7 @@ def test_thread_netif_add_eth15_then_start_and_stop(node: Host) -> None:
     NETIF stored in ``store_netif``'s field order; at start the pair is created
     (``Configure veth devices: node_eth15 ``, ``KV:src/lib/veth.c:veth_ctl``), vznetcfg
     execs vznetaddbr which prints its line and puts the host end on vmbr0, its default
-    (``KV:bin/vznetaddbr.in``); the pair vanishes with the CT (vzctl-facts §7.2)."""
+    (``KV:bin/vznetaddbr.in``); the pair vanishes with the CT."""
     create_ct(node, 105)
     ok(node, "set", "105", "--netif_add", THREAD_NETIF, "--save")
     assert (
@@ -498,8 +498,7 @@ def test_netif_add_positional_defaults(
     node: Host, spec: str, mac: str, host_ifname: str, host_mac: str, bridge: str
 ) -> None:
     """``KV:src/lib/config.c:parse_netif_str_cmd``, ``generate_veth_name`` and
-    ``KV:src/lib/veth.c:generate_mac`` (OUI 00:18:51, hash over the node's first MAC;
-    vzctl-facts §7.2)."""
+    ``KV:src/lib/veth.c:generate_mac`` (OUI 00:18:51, hash over the node's first MAC)."""
     create_ct(node, 101)
     ok(node, "set", "101", "--netif_add", spec, "--save")
     ifname = spec.split(",")[0]
@@ -618,7 +617,7 @@ def test_the_first_veth_added_live_fails_in_vznetaddbr(node: Host) -> None:
 
     Where vzctl 4.11.1 would leave this half-done state behind, the simulated node is
     rolled back instead: a refused command leaves the node exactly as it was (the
-    project's rule for bad input, issue 3: no half-added routes, no orphan veth)."""
+    project's rule for bad input: no half-added routes, no orphan veth)."""
     create_ct(node, 101)
     start_ct(node, 101)
     r = vzctl(node, "set", "101", "--netif_add", "eth0", "--save")
@@ -716,13 +715,13 @@ def test_a_host_ifname_taken_by_another_running_ct_fails_the_start_with_130(node
     assert [row[4] for row in veth_rows(node)] == ["101"]
 
 
-# == NIC passthrough (issue 3 item 4; vzctl-facts §7.3) =========================================
+# == NIC passthrough (KV:src/lib/net.c:vps_set_netdev) ===============================================
 
 
 def test_thread_netdev_add_eth1_moves_it_in_and_stop_brings_it_back(node: Host) -> None:
     """``--netdev_add eth1 --save`` on a stopped CT is only saved (NETDEV); at start
     ``VZCTL_VE_NETDEV`` moves it into the CT, gone from the node; at stop the kernel moves
-    it back (``ve_mapped_devs_cleanup``; vzctl-facts §7.3)."""
+    it back (``ve_mapped_devs_cleanup``)."""
     create_ct(node, 102)
     ok(node, "set", "102", "--netdev_add", "eth1", "--save")
     assert conf_value(node, 102, "NETDEV") == "eth1"
@@ -789,7 +788,7 @@ def test_netdev_add_and_del_live(node: Host) -> None:
 
 def test_a_nic_moved_in_leaves_its_bridge_for_good(tmp_path: Path) -> None:
     """Moving a device to another namespace unregisters it from the old one, which takes
-    it off its bridge; coming back it is a plain device again (vzctl-facts §7.3)."""
+    it off its bridge; coming back it is a plain device again."""
     node = init_host(tmp_path / "node", bridges=["vmbr1=eth2"])
     create_ct(node, 101)
     ok(node, "set", "101", "--netdev_add", "eth2", "--save")
@@ -811,7 +810,8 @@ def test_netdev_del_of_a_nic_the_ct_lacks_fails_with_104(node: Host) -> None:
 
 
 def test_netdev_add_on_a_stopped_ct_without_save_is_refused_with_31(node: Host) -> None:
-    """A stopped CT without --save: vzctl tries to apply and fails (vzctl-facts §7.3)."""
+    """A stopped CT without --save: vzctl tries to apply and fails
+    (``KV:src/lib/net.c:vps_set_netdev``)."""
     create_ct(node, 101)
     before = snapshot(node.root)
     r = vzctl(node, "set", "101", "--netdev_add", "eth1")
@@ -819,7 +819,7 @@ def test_netdev_add_on_a_stopped_ct_without_save_is_refused_with_31(node: Host) 
     assert changed(before, snapshot(node.root)) == []
 
 
-# == inside the container (issue 3 item 5; vzctl-facts §7.4) ====================================
+# == inside the container (KV:src/lib/vps_configure.c, KV:etc/dists/) ================================
 
 
 def test_ip_addr_inside_lists_venet_veth_and_nics_moved_in(node: Host) -> None:
@@ -848,7 +848,7 @@ def test_ip_addr_inside_lists_venet_veth_and_nics_moved_in(node: Host) -> None:
 
 def test_hostname_nameserver_and_searchdomain_are_written_inside_at_start(node: Host) -> None:
     """HOSTNAME, NAMESERVER and SEARCHDOMAIN are applied by the distribution scripts at
-    every start (``KV:src/lib/vps_configure.c:vps_dns_configure``; vzctl-facts §7.4)."""
+    every start (``KV:src/lib/vps_configure.c:vps_dns_configure``)."""
     create_ct(node, 101)
     ok(
         node,

@@ -27,7 +27,7 @@ def node(tmp_path: Path) -> Host:
 
 @pytest.mark.parametrize("name", ["../../../etc/passwd", "/etc/hostname", "../../../../../../vz/x"])
 def test_template_names_with_path_tricks_are_not_found(node: Host, name: str) -> None:
-    """The cache lookup is ``<TEMPLATE>/cache/<name>.tar...`` (vzctl-facts §1.4 create 7):
+    """The cache lookup is ``<TEMPLATE>/cache/<name>.tar...`` (``KV:src/lib/create.c:fs_create``):
     nothing outside the node can match it, and the refusal changes nothing."""
     before = _snapshot(node.root)
     r = node.run("vzctl", ["vzctl", "create", "102", "--ostemplate", name])

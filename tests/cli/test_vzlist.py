@@ -1,5 +1,5 @@
-"""vzlist 4.11.1 as ``KV:src/vzlist.c`` behaves (vzctl-facts §5, §6.3; the recorded runs in
-corpus/vzctl-4.11.1 win over the notes). Each test names the part of the source it encodes."""
+"""vzlist 4.11.1 as ``KV:src/vzlist.c`` behaves (the recorded runs in corpus/vzctl-4.11.1
+win over our reading of the source). Each test names the part of the source it encodes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""vzmigrate 4.11.1 between two simulated nodes (issue 3, item 7; vzctl-facts §9). Each
+"""vzmigrate 4.11.1 between two simulated nodes. Each
 test names the step of ``KV:bin/vzmigrate.in`` (kolyshkin/vzctl, tag vzctl-4.11.1) it
 encodes and checks both nodes as their administrators would: vzctl status, vzlist, the
 config files, /proc/vz, and the destination's journal."""

@@ -1,6 +1,6 @@
 """Contract: every recorded vzctl 4.11.1 run, replayed on a simulated host, gives the
-same exit code, stdout, stderr and config files (vzctl-transcripts.md; the recording
-wins over our notes)."""
+same exit code, stdout, stderr and config files (corpus/vzctl-4.11.1/transcripts.jsonl;
+the recording wins over our notes)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Contract: every recorded vzlist 4.11.1 run (corpus/vzctl-4.11.1/transcripts.jsonl, tool
 ``vzlist``), replayed on a simulated host set up like the recording host, gives the same
 exit code, stdout and stderr, and leaves the config files as they were
-(vzctl-transcripts.md; the recording wins over vzctl-facts.md §5)."""
+(the recording wins over our reading of ``KV:src/vzlist.c``)."""
 
 from __future__ import annotations
 

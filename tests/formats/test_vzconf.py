@@ -1,4 +1,4 @@
-"""The config file format (vzctl-facts §4.2 parser, §4.3 rewrite; ``KV:src/lib/util.c:parse_line``,
+"""The config file format (parser ``KV:src/lib/util.c:parse_line``, rewrite
 ``KV:src/lib/config.c:vps_save_config``)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The libvirt runner: the real libvirt.so OpenVZ driver, in a child process with the
-shim, sees the simulated node (libvirt-openvz-host-interface.md)."""
+shim, sees the simulated node (``simvz/harness/preload.c``)."""
 
 from __future__ import annotations
 

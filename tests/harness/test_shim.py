@@ -1,6 +1,6 @@
 """The preload shim: only the OpenVZ paths are redirected, by whole components, after
 lexical normalisation; everything else stays the real machine's
-(libvirt-openvz-host-interface.md, "Path redirection with LD_PRELOAD")."""
+(``simvz/harness/preload.c``)."""
 
 from __future__ import annotations
 

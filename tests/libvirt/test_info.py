@@ -124,8 +124,8 @@ def test_xml_memtune_from_barrier_limit_pairs(sim_host: Host, connect: Connect) 
     "ignored by openvzLoadDomains) and the XML has no <memtune> at all, PRIVVMPAGES included",
 )
 def test_xml_memtune_when_vzctl_wrote_a_single_value(sim_host: Host, connect: Connect) -> None:
-    """vzctl saves a UBC whose barrier equals its limit as one number (vzctl-facts §1.5,
-    ``KV:src/lib/util.c:ubcstr``); it means barrier:limit all the same."""
+    """vzctl saves a UBC whose barrier equals its limit as one number
+    (``KV:src/lib/util.c:ubcstr``); it means barrier:limit all the same."""
     create_ct(sim_host, 101, uuid=UUID_209)
     assert (
         vzctl(sim_host, "set", "101", "--privvmpages", "65536:69632", "--vmguarpages", "32768", "--save").exit
@@ -145,7 +145,7 @@ def test_xml_memtune_when_vzctl_wrote_a_single_value(sim_host: Host, connect: Co
     "a CT made by plain 'vzctl create' has no <filesystem> at all",
 )
 def test_xml_of_a_vzctl_ct_with_the_samples_quota(ct101: Host, connect: Connect) -> None:
-    """``DISKSPACE="2G:2.2G"`` is 2097152:2306867 1K blocks to vzctl (vzctl-facts §1.5)."""
+    """``DISKSPACE="2G:2.2G"`` is 2097152:2306867 1K blocks to vzctl (``KV:src/lib/config.c:parse_dq``)."""
     xml = connect().dom("101", "XMLDesc", 0)
     assert "<filesystem type='template'>\n      <source name='centos-6-x86'/>" in xml
     assert f"<space_hard_limit unit='bytes'>{2306867 * 1024}</space_hard_limit>" in xml

@@ -1,7 +1,7 @@
 """Interface stats family (``openvz_driver.c:openvzDomainInterfaceStats``): the domain's
 interface is found by its host device or MAC, and its counters are read from
 ``/proc/net/dev`` (``virNetDevTapInterfaceStats``). That file is the machine's: the shim
-does not redirect it (libvirt-openvz-host-interface.md), so the counters exist for devices
+does not redirect it (``simvz/harness/preload.c``), so the counters exist for devices
 the machine has, and not for the veth pairs the simulated node keeps in ``/proc/vz/veth``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The key table and value rules (vzctl-facts §1.5, §4.2, §4.5; ``KV:src/lib/config.c``)."""
+"""The key table and value rules (``KV:src/lib/config.c``, ``KV:src/lib/util.c:parse_line``)."""
 
 from __future__ import annotations
 
