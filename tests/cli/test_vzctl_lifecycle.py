@@ -1,8 +1,7 @@
 """vzctl 4.11.1 container lifecycle on a simulated node, beyond the recorded transcripts:
 create, start/stop/restart/status, mount/umount, destroy, suspend/resume, exec with the
-simfs quota, global flags, names and the per-CT lock. Each test names the section of
-vzctl-facts.md or the vzctl source file (kolyshkin/vzctl, tag vzctl-4.11.1) it encodes;
-where the two differ, the source decides.
+simfs quota, global flags, names and the per-CT lock. Each test names the vzctl source
+file or function (kolyshkin/vzctl, tag vzctl-4.11.1) it encodes.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ def refused(r: Result, code: int, err: str, out: str = "") -> None:
 
 
 def status(host: Host, ct: str = "101") -> str:
-    """The line ``vzctl status`` prints on stdout (vzctl-facts §1.4 status); stderr may
+    """The line ``vzctl status`` prints on stdout (``KV:src/vzctl-actions.c:show_status``); stderr may
     carry the ``stat(VE_ROOT)`` complaint, which the tests about VE_ROOT check."""
     r = vzctl(host, "status", ct)
     assert r.exit == 0, r
@@ -92,7 +91,7 @@ def running(web: Host) -> Host:
 
 
 def test_create_prints_its_four_lines_and_appends_the_unexpanded_paths(host: Host) -> None:
-    """vzctl-facts §1.4 create (steps 2, 10, 11; "Keys written"), §3: the sample copied
+    """``KV:src/lib/create.c:vps_create``, ``KV:src/lib/config.c:store``: the sample copied
     verbatim, then VE_ROOT/VE_PRIVATE unexpanded, VE_LAYOUT, OSTEMPLATE, ORIGIN_SAMPLE."""
     ok(vzctl(host, "create", "101", "--ostemplate", "centos-6-x86"), CREATED)
     assert conf(host) == SAMPLE.read_text() + (
@@ -106,15 +105,16 @@ def test_create_prints_its_four_lines_and_appends_the_unexpanded_paths(host: Hos
 
 
 def test_create_without_ostemplate_uses_def_ostemplate(host: Host) -> None:
-    """vzctl-facts §1.4 create step 7: ``DEF_OSTEMPLATE`` of vz.conf (centos-6-x86)."""
+    """``KV:src/lib/create.c:vps_create``: ``DEF_OSTEMPLATE`` of vz.conf (centos-6-x86)."""
     ok(vzctl(host, "create", "101"), CREATED)
     assert 'OSTEMPLATE="centos-6-x86"\n' in conf(host)
 
 
 def test_create_with_options_names_first_and_keys_in_table_order(host: Host) -> None:
-    """vzctl-facts §1.4 create step 6 (``Name web assigned`` before anything else) and
-    "Keys written" (IP_ADDRESS, HOSTNAME, DESCRIPTION, VE_ROOT, VE_PRIVATE, VE_LAYOUT,
-    OSTEMPLATE, ORIGIN_SAMPLE, NAME); a --diskspace replaces the sample's line in place (§4.3)."""
+    """``KV:src/lib/create.c:vps_create`` (``Name web assigned`` before anything else) and
+    the key table order ``KV:src/lib/config.c:store`` writes (IP_ADDRESS, HOSTNAME,
+    DESCRIPTION, VE_ROOT, VE_PRIVATE, VE_LAYOUT, OSTEMPLATE, ORIGIN_SAMPLE, NAME); a
+    --diskspace replaces the sample's line in place (``vps_merge_conf``)."""
     r = vzctl(
         host,
         *("create", "101", "--ostemplate", "centos-6-x86", "--name", "web", "--hostname", "web.example"),
@@ -138,7 +138,7 @@ def test_create_with_options_names_first_and_keys_in_table_order(host: Host) -> 
 
 
 def test_create_unpacks_the_template_into_the_private_area(ct101: Host) -> None:
-    """vzctl-facts §1.4 create step 8 (``KV:scripts/vps-create.in`` untars the cache)."""
+    """``KV:scripts/vps-create.in`` untars the cache."""
     private = ct101.root / "vz/private/101"
     assert (private / "sbin/init").is_file() and (private / "bin/sh").is_file()
     assert (private / "etc/issue").read_text() == "centos-6-x86 (simvz template)\n"
@@ -149,7 +149,7 @@ def test_create_leaves_the_mount_point_that_postcreate_mounted(host: Host) -> No
     """``KV:src/lib/create.c:vps_postcreate``: "Performing postcreate actions" is printed
     only after ``fsmount()``, whose first step is ``make_dir(fs->root)``
     (``KV:src/lib/fs.c:fsmount``); vzctl never removes it. So VE_ROOT exists after create
-    and ``status`` has no ``stat(/vz/root/101)`` complaint (vzctl-facts §1.4 status)."""
+    and ``status`` has no ``stat(/vz/root/101)`` complaint (``KV:src/lib/fs_simfs.c:vps_is_mounted``)."""
     r = vzctl(host, "create", "101", "--ostemplate", "centos-6-x86")
     ok(r, CREATED)
     assert (host.root / "vz/root/101").is_dir()
@@ -158,7 +158,7 @@ def test_create_leaves_the_mount_point_that_postcreate_mounted(host: Host) -> No
 
 
 def test_create_refuses_a_private_area_in_use(host: Host) -> None:
-    """vzctl-facts §1.4 create step 4, exit 44; the copied sample is removed again
+    """``KV:src/lib/create.c:vps_create``, exit 44; the copied sample is removed again
     (``KV:src/lib/create.c``: ``err_cfg`` unlinks it)."""
     (host.root / "vz/private/101/etc").mkdir(parents=True)
     r = vzctl(host, "create", "101", "--ostemplate", "centos-6-x86")
@@ -169,7 +169,7 @@ def test_create_refuses_a_private_area_in_use(host: Host) -> None:
 
 
 def test_create_without_any_os_template(host: Host) -> None:
-    """vzctl-facts §1.4 create step 7: no --ostemplate, OSTEMPLATE or DEF_OSTEMPLATE, exit 29."""
+    """``KV:src/lib/create.c:vps_create``: no --ostemplate, OSTEMPLATE or DEF_OSTEMPLATE, exit 29."""
     vz_conf = host.root / "etc/vz/vz.conf"
     vz_conf.write_text(
         "".join(line for line in vz_conf.read_text().splitlines(True) if "DEF_OSTEMPLATE" not in line)
@@ -181,7 +181,7 @@ def test_create_without_any_os_template(host: Host) -> None:
 
 
 def test_create_with_an_unknown_template(host: Host) -> None:
-    """vzctl-facts §1.4 create step 7 and ``KV:src/lib/create.c:fs_create``, exit 91
+    """``KV:src/lib/create.c:fs_create``, exit 91
     (vztmpl-dl's own complaint first, as recorded in the transcripts)."""
     r = vzctl(host, "create", "101", "--ostemplate", "nosuch")
     refused(
@@ -196,7 +196,7 @@ def test_create_with_an_unknown_template(host: Host) -> None:
 
 
 def test_create_with_a_missing_sample_or_over_an_existing_config(ct101: Host) -> None:
-    """vzctl-facts §1.4 create step 1: both refusals exit 82."""
+    """``KV:src/lib/create.c:vps_create``: both refusals exit 82."""
     refused(
         vzctl(ct101, "create", "102", "--config", "nosuch"),
         82,
@@ -212,7 +212,7 @@ def test_create_with_a_missing_sample_or_over_an_existing_config(ct101: Host) ->
 
 
 def test_create_with_a_name_in_use(web: Host) -> None:
-    """vzctl-facts §2.2 "Name already used", ``KV:src/lib/config.c:set_name``: exit 131."""
+    """``KV:src/lib/config.c:set_name``: exit 131."""
     r = vzctl(web, "create", "102", "--ostemplate", "centos-6-x86", "--name", "web")
     refused(
         r,
@@ -223,7 +223,7 @@ def test_create_with_a_name_in_use(web: Host) -> None:
 
 
 def test_create_of_ct0_is_refused(host: Host) -> None:
-    """vzctl-facts §1.2 item 5: only ``set`` on CT 0, exit 21."""
+    """``KV:src/vzctl.c:main``: only ``set`` on CT 0, exit 21."""
     refused(vzctl(host, "create", "0"), 21, "Only set actions are allowed for CT0\n")
 
 
@@ -246,7 +246,7 @@ def test_broken_template_fails_at_start_with_47(host: Host) -> None:
 
 
 def test_create_after_destroy_removes_the_destroyed_files(ct101: Host) -> None:
-    """vzctl-facts §1.4 create step 10 and destroy: ``*.destroyed`` removed at re-create."""
+    """``KV:src/lib/util.c:move_config``: ``*.destroyed`` removed at re-create."""
     ok(vzctl(ct101, "destroy", "101"))
     assert (ct101.root / "etc/vz/conf/101.conf.destroyed").is_file()
     ok(vzctl(ct101, "create", "101", "--ostemplate", "centos-6-x86"), CREATED)
@@ -261,8 +261,8 @@ def _veinfo_row(host: Host, veid: int) -> str | None:
 
 
 def test_start_prints_and_the_kernel_shows_the_ct(web: Host) -> None:
-    """vzctl-facts §1.4 start (typical output), §3, §6.2 (``%10u %5u %5u`` then `` %15s``
-    per venet IP in /proc/vz/veinfo; one vestat row per running CT), §6.3."""
+    """``KV:src/lib/env.c:vps_start_custom``; the kernel's ``kernel/ve/vecalls.c`` (``%10u %5u
+    %5u`` then `` %15s`` per venet IP in /proc/vz/veinfo; one vestat row per running CT)."""
     ok(vzctl(web, "start", "101"), STARTED)
     assert status(web) == "CTID 101 exist mounted running\n"
     row = _veinfo_row(web, 101)
@@ -274,7 +274,7 @@ def test_start_prints_and_the_kernel_shows_the_ct(web: Host) -> None:
 
 
 def test_stop_prints_and_the_kernel_forgets_the_ct(running: Host) -> None:
-    """vzctl-facts §1.4 stop, §3, §6.2: the CT leaves veinfo, vestat and veip."""
+    """``KV:src/lib/env.c:vps_stop``: the CT leaves veinfo, vestat and veip."""
     ok(vzctl(running, "stop", "101"), STOPPED)
     assert status(running) == "CTID 101 exist unmounted down\n"
     assert _veinfo_row(running, 101) is None
@@ -283,46 +283,46 @@ def test_stop_prints_and_the_kernel_forgets_the_ct(running: Host) -> None:
 
 
 def test_stop_fast_kills(running: Host) -> None:
-    """vzctl-facts §1.4 stop: ``--fast`` prints ``Killing container ...`` instead."""
+    """``KV:src/lib/env.c:env_stop``: ``--fast`` prints ``Killing container ...`` instead."""
     ok(vzctl(running, "stop", "101", "--fast"), STOPPED.replace("Stopping", "Killing"))
 
 
 def test_stop_skip_umount_leaves_it_mounted(running: Host) -> None:
-    """vzctl-facts §1.4 stop: ``--skip-umount``."""
+    """``KV:src/lib/env.c:vps_stop``: ``--skip-umount``."""
     ok(vzctl(running, "stop", "101", "--skip-umount"), "Stopping container ...\nContainer was stopped\n")
     assert status(running) == "CTID 101 exist mounted down\n"
 
 
 def test_stop_of_a_stopped_ct_is_not_an_error(web: Host) -> None:
-    """vzctl-facts §1.4 stop, §2.2: stderr message, exit 0."""
+    """``KV:src/lib/env.c:vps_stop``: stderr message, exit 0."""
     refused(vzctl(web, "stop", "101"), 0, "Unable to stop: container is not running\n")
 
 
 def test_start_of_a_running_ct(running: Host) -> None:
-    """vzctl-facts §1.4 start step 3: exit 32."""
+    """``KV:src/vzctl-actions.c:start``: exit 32."""
     refused(vzctl(running, "start", "101"), 32, "Container is already running\n")
 
 
 def test_restart_stops_then_starts(running: Host) -> None:
-    """vzctl-facts §1.4 restart, §3."""
+    """``KV:src/vzctl-actions.c:restart``."""
     ok(vzctl(running, "restart", "101"), "Restarting container\n" + STOPPED + STARTED)
     assert status(running) == "CTID 101 exist mounted running\n"
 
 
 def test_restart_of_a_stopped_ct_is_a_start(web: Host) -> None:
-    """vzctl-facts §1.4 restart: restart of a stopped CT = start."""
+    """``KV:src/vzctl-actions.c:restart``: restart of a stopped CT = start."""
     ok(vzctl(web, "restart", "101"), "Restarting container\n" + STARTED)
 
 
 def test_start_disabled_needs_force(web: Host) -> None:
-    """vzctl-facts §1.4 start step 1: DISABLED=yes, exit 105; ``--force`` starts it."""
+    """``KV:src/vzctl-actions.c:start``: DISABLED=yes, exit 105; ``--force`` starts it."""
     ok(vzctl(web, "set", "101", "--disabled", "yes", "--save"))
     refused(vzctl(web, "start", "101"), 105, "Container start disabled\n")
     ok(vzctl(web, "start", "101", "--force"), STARTED)
 
 
 def test_start_with_an_ip_in_use_fails_78_and_leaves_the_ct_down(running: Host) -> None:
-    """vzctl-facts §7.1 and §1.4 start step 10; exact order from the source: the ioctl
+    """An IP in use, in the source's exact order: the ioctl
     error is logged where it happens (``KV:src/lib/hooks_vz.c:vz_ip_ctl``), then
     ``vps_start_custom`` logs "Container start failed", kills the VE it had created
     (``env_stop(M_KILL)``: "Killing container ...", "Container was stopped",
@@ -349,7 +349,7 @@ def test_start_with_an_ip_in_use_fails_78_and_leaves_the_ct_down(running: Host) 
 
 
 def test_mount_and_umount(web: Host) -> None:
-    """vzctl-facts §1.4 mount/umount and §2.2: already mounted is exit 0 with a stderr
+    """``KV:src/lib/fs.c:vps_mount``/``vps_umount``: already mounted is exit 0 with a stderr
     message; umount of an unmounted CT is 40."""
     ok(vzctl(web, "mount", "101"), "Container is mounted\n")
     assert status(web) == "CTID 101 exist mounted down\n"
@@ -360,12 +360,12 @@ def test_mount_and_umount(web: Host) -> None:
 
 
 def test_umount_of_a_running_ct(running: Host) -> None:
-    """vzctl-facts §1.4 umount: exit 32."""
+    """``KV:src/lib/fs.c:vps_umount``: exit 32."""
     refused(vzctl(running, "umount", "101"), 32, "Container is running -- stop it first\n")
 
 
 def test_start_of_a_mounted_ct_remounts(web: Host) -> None:
-    """vzctl-facts §1.4 start step 6."""
+    """``KV:src/lib/env.c:vps_start_custom``: a mounted CT is unmounted, then mounted again."""
     ok(vzctl(web, "mount", "101"))
     ok(vzctl(web, "start", "101"), STARTED)
 
@@ -374,7 +374,7 @@ def test_start_of_a_mounted_ct_remounts(web: Host) -> None:
 
 
 def test_destroy_removes_private_area_and_names_and_renames_the_config(web: Host) -> None:
-    """vzctl-facts §1.4 destroy (``KV:src/lib/destroy.c``), §3, §4.7."""
+    """``KV:src/lib/destroy.c:vps_destroy``; names: ``KV:src/vzctl-actions.c:destroy``."""
     text = conf(web)
     r = vzctl(web, "destroy", "101")
     ok(r, "Destroying container private area: /vz/private/101\nContainer private area was destroyed\n")
@@ -383,7 +383,7 @@ def test_destroy_removes_private_area_and_names_and_renames_the_config(web: Host
     assert not (web.root / "vz/private/101").exists()
     assert not (web.root / "vz/root/101").exists()
     assert os.listdir(web.root / "etc/vz/names") == []
-    # VE_ROOT is gone with the config: status complains about it (vzctl-facts §1.4 status)
+    # VE_ROOT is gone with the config: status complains about it (KV:src/lib/fs_simfs.c:vps_is_mounted)
     refused(
         vzctl(web, "status", "101"),
         0,
@@ -407,13 +407,13 @@ def test_destroy_warns_when_the_mount_point_is_missing(running: Host) -> None:
 
 
 def test_delete_is_destroy(ct101: Host) -> None:
-    """vzctl-facts §1.1: ``destroy|delete``."""
+    """``KV:src/vzctl.c:main``: ``destroy|delete``."""
     ok(vzctl(ct101, "delete", "101"))
     assert status(ct101) == "CTID 101 deleted unmounted down\n"
 
 
 def test_destroy_refuses_running_and_mounted_cts_on_stdout(web: Host) -> None:
-    """vzctl-facts §1.4 destroy: running 32, mounted 41, both messages on stdout."""
+    """``KV:src/lib/destroy.c:vps_destroy``: running 32, mounted 41, both messages on stdout."""
     ok(vzctl(web, "mount", "101"))
     refused(vzctl(web, "destroy", "101"), 41, "", "Container is currently mounted (umount first)\n")
     ok(vzctl(web, "umount", "101"))
@@ -423,7 +423,7 @@ def test_destroy_refuses_running_and_mounted_cts_on_stdout(web: Host) -> None:
 
 
 def test_destroy_of_an_unknown_ct(host: Host) -> None:
-    """vzctl-facts §2.2: exit 14."""
+    """``KV:src/vzctl.c:main``: exit 14."""
     refused(vzctl(host, "destroy", "101"), 14, "Container config file does not exist\n")
 
 
@@ -437,7 +437,7 @@ RESTORED_TAIL = "\tundump...\n\tresume...\nContainer start in progress...\nResto
 
 
 def test_suspend_and_resume(running: Host) -> None:
-    """vzctl-facts §1.4 suspend/resume and status: ``suspended`` while the dump file
+    """``KV:src/lib/cpt.c``, ``KV:src/vzctl-actions.c:show_status``: ``suspended`` while the dump file
     exists; restore deletes it (``KV:src/lib/hooks_vz.c:vz_restore``)."""
     dump = running.root / "vz/dump/Dump.101"
     ok(vzctl(running, "suspend", "101"), SUSPENDED)
@@ -451,14 +451,14 @@ def test_suspend_and_resume(running: Host) -> None:
 
 
 def test_chkpnt_and_restore_are_aliases(running: Host) -> None:
-    """vzctl-facts §1.1: ``suspend|chkpnt``, ``resume|restore``."""
+    """``KV:src/vzctl.c:main``: ``suspend|chkpnt``, ``resume|restore``."""
     ok(vzctl(running, "chkpnt", "101"), SUSPENDED)
     ok(vzctl(running, "restore", "101"))
     assert status(running) == "CTID 101 exist mounted running\n"
 
 
 def test_start_of_a_suspended_ct_restores_it(running: Host) -> None:
-    """vzctl-facts §1.4 start step 4 (``KV:src/vzctl-actions.c:try_restore``)."""
+    """``KV:src/vzctl-actions.c:try_restore``."""
     ok(vzctl(running, "suspend", "101"))
     r = vzctl(running, "start", "101")
     ok(
@@ -501,8 +501,8 @@ def fc5(host: Host) -> Host:
 
 
 def test_df_shows_the_soft_limits_and_usage_as_in_the_thread(fc5: Host) -> None:
-    """vzctl-facts §8.1 and issue 2 item 5: simfs statfs reports the *soft* limits, the
-    thread's numbers: ``simfs 1048576 96424 952152 10% /``, ``simfs 200000 6813 193187 4% /``."""
+    """simfs statfs reports the *soft* limits (simvz/model/quota.py), the thread's
+    numbers: ``simfs 1048576 96424 952152 10% /``, ``simfs 200000 6813 193187 4% /``."""
     assert df(fc5) == [
         "Filesystem 1K-blocks Used Available Use% Mounted on",
         "simfs 1048576 96424 952152 10% /",
@@ -514,7 +514,7 @@ def test_df_shows_the_soft_limits_and_usage_as_in_the_thread(fc5: Host) -> None:
 
 
 def test_exec2_returns_the_commands_status_and_exec_maps_failure_to_8(fc5: Host) -> None:
-    """vzctl-facts §1.4 exec/exec2: exec2 returns the status, exec any failure as 8."""
+    """``KV:src/vzctl-actions.c:run_action``: exec2 returns the status, exec any failure as 8."""
     assert vzctl(fc5, "exec2", "101", "exit", "3").exit == 3
     assert vzctl(fc5, "exec2", "101", "false").exit == 1
     assert vzctl(fc5, "exec", "101", "false").exit == 8
@@ -527,20 +527,20 @@ def test_exec_without_a_command(fc5: Host) -> None:
 
 
 def test_exec_on_a_stopped_ct(ct101: Host) -> None:
-    """vzctl-facts §2.2: exec 8, exec2 31, both ``Container is not running``."""
+    """``KV:src/lib/exec.c:vps_exec``: exec 8, exec2 31, both ``Container is not running``."""
     refused(vzctl(ct101, "exec", "101", "df"), 8, "Container is not running\n")
     refused(vzctl(ct101, "exec2", "101", "df"), 31, "Container is not running\n")
 
 
 def test_a_write_inside_is_charged_to_the_quota(fc5: Host) -> None:
-    """vzctl-facts §8.1: writes inside the CT consume the first-level quota."""
+    """Writes inside the CT consume the first-level quota (vzquota(8))."""
     ok(vzctl(fc5, "exec", "101", "dd", "if=/dev/zero", "of=/data", "bs=1M", "count=10"))
     assert df(fc5)[1] == "simfs 1048576 106664 941912 11% /"
     assert df(fc5, "-i")[1] == "simfs 200000 6814 193186 4% /"
 
 
 def test_a_write_past_the_hard_limit_fails_inside(host: Host) -> None:
-    """vzctl-facts §8.1 and issue 2 item 5: the hard limit is never exceeded; the
+    """vzquota(8): the hard limit is never exceeded; the
     writer gets EDQUOT ("Disk quota exceeded"), exec returns 8, usage unchanged."""
     create_ct(host, 101, "fedora-core-5-i386", ("--diskspace", "100000:110000"))
     start_ct(host, 101)
@@ -550,7 +550,7 @@ def test_a_write_past_the_hard_limit_fails_inside(host: Host) -> None:
 
 
 def test_a_huge_write_fails_on_the_quota_not_on_host_memory(fc5: Host) -> None:
-    """vzctl-facts §8.1: a 4 GiB dd in a CT with a 1.1 GiB hard limit fails with
+    """vzquota(8): a 4 GiB dd in a CT with a 1.1 GiB hard limit fails with
     EDQUOT; the simulated node must refuse it without needing 4 GiB itself (run through
     the host's own vzctl under a 1 GiB address-space limit)."""
 
@@ -580,8 +580,8 @@ def test_a_huge_write_fails_on_the_quota_not_on_host_memory(fc5: Host) -> None:
 
 
 def test_raising_the_quota_of_a_running_ct_takes_effect_at_once(fc5: Host) -> None:
-    """vzctl-facts §8.1: DISKSPACE/DISKINODES changes on a running simfs CT apply
-    immediately (``vzquota setlimit``), with or without --save."""
+    """DISKSPACE/DISKINODES changes on a running simfs CT apply immediately (``vzquota
+    setlimit``, ``KV:src/lib/quota.c:vps_set_quota``), with or without --save."""
     ok(vzctl(fc5, "set", "101", "--diskspace", "2097152:2200000", "--save"))
     assert df(fc5)[1] == "simfs 2097152 96424 2000728 5% /"
     assert 'DISKSPACE="2097152:2200000"\n' in conf(fc5)
@@ -590,7 +590,7 @@ def test_raising_the_quota_of_a_running_ct_takes_effect_at_once(fc5: Host) -> No
 
 
 def test_over_the_soft_limit_writes_pass_until_the_grace_time_ends(host: Host) -> None:
-    """vzctl-facts §8.1 (QUOTATIME is the grace for blocks and inodes) and vzquota(8):
+    """``KV:src/lib/quota.c:quota_set`` (QUOTATIME is the grace for blocks and inodes) and vzquota(8):
     past the soft limit writes still succeed until the grace period has run out, then
     the soft limit acts as the hard one; going back under it resets the timer. The
     simulated clock advances one second per command."""
@@ -613,7 +613,8 @@ def test_over_the_soft_limit_writes_pass_until_the_grace_time_ends(host: Host) -
 
 
 def _quota_usage(host: Host, veid: int = 101) -> int:
-    """1K-blocks in use, as the host's /proc/vz/vzquota shows it (vzctl-facts §6.2)."""
+    """1K-blocks in use, as the host's /proc/vz/vzquota shows it (read by
+    ``KV:src/vzlist.c:get_run_quota_stat``)."""
     lines = proc(host, "vzquota").splitlines()
     at = lines.index(next(line for line in lines if line.startswith(f"{veid}: ")))
     blocks = lines[at + 1].split()
@@ -625,7 +626,7 @@ def _quota_usage(host: Host, veid: int = 101) -> int:
 
 
 def test_help_prints_the_usage_on_stdout(host: Host) -> None:
-    """vzctl-facts §1.1: ``--help`` in the command position, stdout, exit 0."""
+    """``KV:src/vzctl.c:main``: ``--help`` in the command position, stdout, exit 0."""
     r = ok(vzctl(host, "--help"))
     assert r.out.startswith(
         "vzctl version 4.11.1\n"
@@ -637,14 +638,14 @@ def test_help_prints_the_usage_on_stdout(host: Host) -> None:
 
 
 def test_no_command_prints_the_usage_on_stderr(host: Host) -> None:
-    """vzctl-facts §1.1: no command, usage on stderr, exit 20."""
+    """``KV:src/vzctl.c:main``: no command, usage on stderr, exit 20."""
     r = vzctl(host)
     assert (r.exit, r.out) == (20, "")
     assert r.err == ok(vzctl(host, "--help")).out
 
 
 def test_version(host: Host) -> None:
-    """vzctl-facts §3: ``vzctl version 4.11.1`` on stdout."""
+    """``KV:src/vzctl.c:version``: ``vzctl version 4.11.1`` on stdout."""
     ok(vzctl(host, "--version"), "vzctl version 4.11.1\n")
 
 
@@ -667,7 +668,8 @@ def test_quiet_silences_vzctl_messages_but_not_status(web: Host) -> None:
 
 
 def test_verbose_is_only_a_global_flag(running: Host) -> None:
-    """vzctl-facts §1.1 and the transcripts: flags after the command are options."""
+    """``KV:src/vzctl.c:main`` and the recorded ``global_opt_after_command``: flags after
+    the command are options."""
     ok(vzctl(running, "--verbose", "status", "101"), "CTID 101 exist mounted running\n")
     refused(vzctl(running, "status", "101", "--verbose"), 20, "Invalid options: --verbose \n")
 
@@ -676,7 +678,7 @@ def test_verbose_is_only_a_global_flag(running: Host) -> None:
 
 
 def test_every_command_takes_the_name(web: Host) -> None:
-    """vzctl-facts §1.2 and §4.7: a name resolves through /etc/vz/names/<name>."""
+    """``KV:src/lib/config.c:get_veid_by_name``: a name resolves through /etc/vz/names/<name>."""
     ok(vzctl(web, "start", "web"), STARTED)
     ok(vzctl(web, "set", "web", "--cpus", "2", "--save"))
     assert 'CPUS="2"\n' in conf(web)
@@ -684,12 +686,12 @@ def test_every_command_takes_the_name(web: Host) -> None:
 
 
 def test_an_unknown_name_is_a_bad_ct_id(web: Host) -> None:
-    """vzctl-facts §1.2 items 2-3: exit 21."""
+    """``KV:src/vzctl.c:main``, ``get_veid_by_name``: exit 21."""
     refused(vzctl(web, "start", "nosuch"), 21, "Bad CT ID nosuch\n")
 
 
 def test_a_name_the_config_does_not_carry(web: Host) -> None:
-    """vzctl-facts §1.2 item 4: the link resolves, but NAME= differs: exit 21."""
+    """``KV:src/vzctl.c:main``: the link resolves, but NAME= differs: exit 21."""
     os.symlink("/etc/vz/conf/101.conf", web.root / "etc/vz/names/alias")
     refused(vzctl(web, "start", "alias"), 21, "Unable to find container by name alias\n")
 
@@ -718,8 +720,8 @@ def _dead_pid() -> int:
 
 
 def test_a_lock_held_by_a_live_process(web: Host) -> None:
-    """vzctl-facts §1.3 item 5 and §6.4: exit 9 naming the holder; the lock file is left
-    alone and nothing happens to the CT."""
+    """``KV:src/vzctl-actions.c:run_action``, ``KV:src/lib/lock.c:vps_lock``: exit 9
+    naming the holder; the lock file is left alone and nothing happens to the CT."""
     holder = os.getppid()
     lock = web.root / "vz/lock/101.lck"
     lock.write_text(f"{holder}\n\n")
@@ -733,7 +735,7 @@ def test_a_lock_held_by_a_live_process(web: Host) -> None:
 
 
 def test_status_and_exec_do_not_lock(running: Host) -> None:
-    """vzctl-facts §1.3 item 5: no lock for status and exec*."""
+    """``KV:src/vzctl-actions.c:run_action``: no lock for status and exec*."""
     (running.root / "vz/lock/101.lck").write_text(f"{os.getppid()}\n\n")
     assert status(running) == "CTID 101 exist mounted running\n"
     ok(vzctl(running, "exec", "101", "hostname"))
@@ -741,7 +743,7 @@ def test_status_and_exec_do_not_lock(running: Host) -> None:
 
 
 def test_skiplock_ignores_the_lock(web: Host) -> None:
-    """vzctl-facts §1.1: ``--skiplock`` takes no lock (vzmigrate's way)."""
+    """``KV:src/vzctl.c:main``: ``--skiplock`` takes no lock (vzmigrate's way)."""
     lock = web.root / "vz/lock/101.lck"
     lock.write_text(f"{os.getppid()}\n\n")
     ok(vzctl(web, "--skiplock", "start", "101"), STARTED)
@@ -749,7 +751,7 @@ def test_skiplock_ignores_the_lock(web: Host) -> None:
 
 
 def test_a_stale_lock_is_removed(web: Host) -> None:
-    """vzctl-facts §6.4: a dead holder's lock is removed with a message, then taken;
+    """``KV:src/lib/lock.c:vps_lock``: a dead holder's lock is removed with a message, then taken;
     released at exit."""
     lock = web.root / "vz/lock/101.lck"
     lock.write_text(f"{_dead_pid()}\n\n")
@@ -768,7 +770,7 @@ def test_a_lock_without_a_pid_is_removed_silently(web: Host) -> None:
 
 
 def test_the_lock_is_released_after_every_command(web: Host) -> None:
-    """vzctl-facts §6.4: unlinked at exit, success or failure."""
+    """``KV:src/lib/lock.c:vps_unlock`` from ``run_action``: unlinked at exit, success or failure."""
     ok(vzctl(web, "start", "101"))
     assert vzctl(web, "start", "101").exit == 32
     ok(vzctl(web, "stop", "101"))
