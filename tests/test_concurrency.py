@@ -71,7 +71,8 @@ def test_fifty_distinct_options() -> None:
 
 
 def _keys(host: Host, veid: int) -> dict[str, str]:
-    """KEY -> value of ``<veid>.conf`` as vzctl parses it (first assignment wins, §4.2)."""
+    """KEY -> value of ``<veid>.conf`` as vzctl parses it (first assignment wins,
+    ``KV:src/lib/config.c:vps_parse_config``)."""
     text = (host.root / f"etc/vz/conf/{veid}.conf").read_text()
     out: dict[str, str] = {}
     for e in vzconf.parse(text):
@@ -153,7 +154,7 @@ def _run_all(host: Host, runs: list[tuple[int, str, str]]) -> None:
 
 
 def _no_leftovers(host: Host) -> None:
-    """No lock file stays behind (§6.4: unlinked at exit), no temp file of a rewrite."""
+    """No lock file stays behind (``vps_unlock``: unlinked at exit), no temp file of a rewrite."""
     assert os.listdir(host.root / "vz/lock") == []
     stray = [n for n in os.listdir(host.root / "etc/vz/conf") if n.startswith(".") or "tmp" in n]
     assert stray == []

@@ -144,7 +144,7 @@ def test_sigkill_while_saving_leaves_old_or_new_config(
     r = vzlist(host, "-a", "-H", "-o", f"ctid,{field}")
     assert r.exit == 0 and r.err == "", r
     assert r.out.split() == ["101", shown_old if survived == "old" else shown_new]
-    # the killed vzctl never released its lock; the next command takes it over (§6.4)
+    # the killed vzctl never released its lock; the next command takes it over (KV:src/lib/lock.c:vps_lock)
     after = vzctl(host, "set", "101", option, value, "--save")
     assert after.exit == 0, after
     assert after.out == (

@@ -197,7 +197,8 @@ def _run_action(call: Call, command: Command, stdin: bytes) -> int:
 def _no_kernel_ok(call: Call) -> bool:
     """Without /proc/vz vzctl assumes an upstream kernel it was built without
     (``KV:src/lib/env.c:vz_open``; the recorded ``nk_*`` cases in
-    corpus/vzctl-4.11.1/transcripts.jsonl); only ``set --save --force`` goes on."""
+    corpus/vzctl-4.11.1/transcripts.jsonl); only ``set --save --force`` goes on
+    (``KV:src/vzctl-actions.c:run_action``)."""
     call.con.info("Directory /proc/vz not found, assuming non-OpenVZ kernel")
     call.con.error("No suitable kernel support compiled in")
     flags = call.opts.get("flags", set())

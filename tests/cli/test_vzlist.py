@@ -108,14 +108,14 @@ HDR = "      CTID      NPROC STATUS    IP_ADDR         HOSTNAME"
 
 
 def test_default_lists_running_only_and_says_not_found_with_exit_0(node: Host) -> None:
-    # §5.5 / collect(): no CT found is not an error without IDs (bug #2149).
+    # collect(): no CT found is not an error without IDs (bug #2149).
     ct(node, 101)
     r = run(node)
     assert (r.exit, r.out, r.err) == (0, "", "Container(s) not found\n")
 
 
 def test_all_lists_stopped_cts_and_hides_those_without_private(node: Host) -> None:
-    # get_mounted_status(): a stopped CT whose VE_PRIVATE is missing is hidden (§5.4).
+    # get_mounted_status(): a stopped CT whose VE_PRIVATE is missing is hidden.
     ct(node, 101, 'HOSTNAME="a.example.com"\nIP_ADDRESS="10.1.1.1/24 10.1.1.2"\n')
     ct(node, 102, private=False)
     r = run(node, "-a")
@@ -274,7 +274,7 @@ def test_one_and_name_options(node: Host) -> None:
     ]
 
 
-# -- rendering (KV:src/vzlist.c print_* functions, §5.2/§5.3) -------------------------------------
+# -- rendering (KV:src/vzlist.c print_* functions) --------------------------------------------------
 
 
 def test_trimming_of_non_last_fields(node: Host) -> None:

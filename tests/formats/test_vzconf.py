@@ -17,7 +17,7 @@ def test_quoted_value_runs_to_the_last_quote_and_drops_a_trailing_comment() -> N
 
 
 def test_unquoted_value_is_the_raw_rest_of_the_line() -> None:
-    """§4.2.5: ``NAMESERVER=inherit # Copy...`` keeps the comment in the value."""
+    """``KV:src/lib/util.c:parse_line``: ``NAMESERVER=inherit # Copy...`` keeps the comment in the value."""
     assert vzconf.parse("NAMESERVER=inherit # copy\n") == [Entry(1, "NAMESERVER", "inherit # copy")]
 
 
@@ -46,7 +46,8 @@ def test_crlf_line_is_trimmed_like_whitespace() -> None:
 
 
 def test_merge_replaces_first_exact_key_line_only() -> None:
-    """§4.3.3: later duplicates stay; an indented key is not matched, so a line is appended."""
+    """``KV:src/lib/config.c:find_conf_line``: later duplicates stay; an indented key is not
+    matched, so a line is appended."""
     text = 'HOSTNAME=a\nHOSTNAME="b"\n  ONBOOT="yes"\n#UUID: x\n'
     out = vzconf.merge(text, [("HOSTNAME", "c"), ("ONBOOT", "no")])
     assert out == 'HOSTNAME="c"\nHOSTNAME="b"\n  ONBOOT="yes"\n#UUID: x\nONBOOT="no"\n'

@@ -47,7 +47,8 @@ def test_invalid_value_is_skipped_with_a_warning() -> None:
     ],
 )
 def test_size_suffixes(text: str, divisor: int, expected: tuple[int, int]) -> None:
-    """§1.5: K/M/G/T powers of 1024, P is a page, fractions allowed with a suffix."""
+    """``KV:src/lib/config.c:parse_ul_sfx``, ``get_mul``: K/M/G/T powers of 1024, P is a
+    page, fractions allowed with a suffix."""
     assert V.parse_pair(text, divisor, True) == expected
 
 
@@ -76,7 +77,7 @@ def test_ubc_written_once_when_barrier_equals_limit() -> None:
     ],
 )
 def test_veid_substitution(path: str, expected: str) -> None:
-    """§4.4: first occurrence only, trailing slashes stripped."""
+    """``KV:src/lib/util.c:subst_VEID``: first occurrence only, trailing slashes stripped."""
     assert P.subst_veid(path, 101) == expected
 
 
