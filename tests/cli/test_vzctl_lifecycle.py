@@ -650,7 +650,7 @@ def test_version(host: Host) -> None:
 
 
 def test_version_of_a_node_with_another_vzctl(tmp_path: Path) -> None:
-    """Issue 2 item 2: ``--vzctl-version`` sets what the tools report, usage header included."""
+    """``simvz init --vzctl-version`` sets what the tools report, usage header included."""
     node = make_host(tmp_path / "old", vzctl_version="4.0.0")
     ok(vzctl(node, "--version"), "vzctl version 4.0.0\n")
     assert ok(vzctl(node, "--help")).out.startswith("vzctl version 4.0.0\n")

@@ -1,6 +1,6 @@
 """Contract: every recorded vzctl 4.11.1 run, replayed on a simulated host, gives the
 same exit code, stdout, stderr and config files (corpus/vzctl-4.11.1/transcripts.jsonl;
-the recording wins over our notes)."""
+the recording wins over our reading of the source)."""
 
 from __future__ import annotations
 
