@@ -22,6 +22,7 @@ from typing import Any
 from simvz.cli.output import Result
 from simvz.formats import procvz
 from simvz.model.kernel import Kernel
+from simvz.model.ubc import NODE_RAM_PAGES
 from simvz.storage import Storage
 
 STATE_DIR = ".simvz"
@@ -139,11 +140,24 @@ class Host:
         self.fs.write("/proc/vz/veth", procvz.veth(k))
         self.fs.write("/proc/vz/vestat", procvz.vestat(k))
         self.fs.write("/proc/vz/vzquota", procvz.vzquota(k, container.private_paths(self)))
-        self.fs.write("/proc/user_beancounters", procvz.user_beancounters(k, container.ubc_limits(self)))
+        bcs = procvz.beancounters(k, container.ubc_limits(self), NODE_RAM_PAGES)
+        self.fs.write("/proc/user_beancounters", procvz.user_beancounters(bcs))
+        self._render_bc(bcs)
         if self.settings.vswap:
             self.fs.write("/proc/vz/vswap", "")
         else:
             self.fs.remove("/proc/vz/vswap")
+
+    def _render_bc(self, bcs: list[procvz.Beancounter]) -> None:
+        """``/proc/bc/resources`` and a ``/proc/bc/<id>/resources`` per beancounter
+        (kernel/bc/proc.c); the directory of a gone beancounter goes with it."""
+        self.fs.write("/proc/bc/resources", procvz.bc_resources(bcs))
+        ids = {str(bc.uid) for bc in bcs}
+        for name in self.fs.listdir("/proc/bc"):
+            if name.isdigit() and name not in ids:
+                self.fs.rmtree(f"/proc/bc/{name}")
+        for bc in bcs:
+            self.fs.write(f"/proc/bc/{bc.uid}/resources", procvz.bc_id_resources(bc))
 
     @contextmanager
     def locked(self, exclusive: bool = True) -> Iterator[Host]:

@@ -12,11 +12,11 @@ from simvz.cli.vzctl import Call
 from simvz.cli.vzctl_save import rendered, save
 from simvz.errors import VzError
 from simvz.model import container as C
-from simvz.model import envflags, network
+from simvz.model import envflags, network, ubc
 from simvz.model import lifecycle as L
 from simvz.model import netif as N
 from simvz.model import quota as Q
-from simvz.model.params import UBC, ParamSet
+from simvz.model.params import ParamSet
 
 FAILED_APPLY = "Error: failed to apply some parameters, not saving configuration file!"
 QUOTA_KEYS = ("DISKSPACE", "DISKINODES", "QUOTATIME")
@@ -97,10 +97,9 @@ def _dist_warning(call: Call, req: setopts.Request) -> None:
 
 def _stopped_unsaved(call: Call, req: setopts.Request) -> int:
     """Applying to a stopped CT: the first resource group vzctl tries fails."""
-    merged = call.ps
     if "reset_ub" in req.flags:
         raise VzError(E.VE_NOT_RUNNING, "Container is not running")
-    if any(merged.pair(k) for k in UBC) or any(k in UBC for k in req.keys):
+    if _calc_ub(call, req):
         raise VzError(E.VE_NOT_RUNNING, "Unable to apply UBC parameters: container is not running")
     if req.ip_add or req.ip_del or "ipdel_all" in req.flags:
         raise VzError(E.VE_NOT_RUNNING, "Unable to apply network parameters: container is not running")
@@ -225,11 +224,25 @@ def _set_name(call: Call, new: str | None, old: str | None) -> None:
     call.con.info(f"Name {new} assigned")
 
 
+def _calc_ub(call: Call, req: setopts.Request) -> dict[str, tuple[int, int]]:
+    """The UBC pairs ``set`` hands to ``vps_set_ublimit``: the command line's, plus the
+    vswap defaults for what neither it nor the config sets (``KV:src/vzctl-actions.c:set``
+    calls ``fill_vswap_ub(&g_p->res.ub, &calc_ub)``). So on a vswap CT whose config lacks
+    e.g. LOCKEDPAGES even ``--hostname`` applies UBC parameters."""
+    cmd = {k: v for k, v in req.keys.items() if k in ubc.KERNEL_RESOURCES and isinstance(v, tuple)}
+    ps = call.ps
+    cfg = {k: p for k in ubc.KERNEL_RESOURCES if (p := ps.pair(k)) is not None}
+    ovc = req.keys.get("VM_OVERCOMMIT", ps.get("VM_OVERCOMMIT"))
+    return {**cmd, **ubc.fill_vswap(cfg, cmd, ovc if isinstance(ovc, float) else None)}
+
+
 def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:
     """Apply to a running CT in ``vps_setup_res`` order (``KV:src/lib/res.c``): UBC, IPs
     (delete, then add), NICs, CPU, hostname/DNS, quota limits, veth devices."""
     ctx = call.ctx()
-    if any(k in UBC for k in req.keys):
+    calc = _calc_ub(call, req)
+    if calc:
+        ctx.kct.ubc.update({k: list(v) for k, v in calc.items()})
         call.con.info("UB limits were set successfully")
     network.del_ips(ctx, req.ip_del + _readded(call, req), every="ipdel_all" in req.flags)
     network.add_ips(ctx, req.ip_add)

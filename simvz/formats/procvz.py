@@ -1,31 +1,52 @@
-"""Render the OpenVZ kernel's /proc files (formats from the OpenVZ
-kernel's ``kernel/ve/vecalls.c``, ``drivers/net/venet_core.c``, ``kernel/bc/proc.c``).
+"""Render the OpenVZ kernel's /proc files as a 2.6.32 042stab (RHEL6 OpenVZ, x86_64)
+kernel writes them. Every format below is the kernel's own, cited by file and function
+of that kernel's source (``OpenVZ/vzkernel`` branch 2.6.32 / 042stab): numbers print
+with ``%lu``/``%u`` in the widths given there, BITS_PER_LONG == 64.
 
-libvirt's driver reads ``/proc/vz/vestat`` directly (``openvzGetProcessInfo``), so
-these files exist as real files under the host directory, rewritten after every
-command that changes kernel state.
+libvirt's driver reads ``/proc/vz/vestat`` directly (``openvzGetProcessInfo``), vzlist
+reads ``/proc/bc/resources`` (or ``/proc/user_beancounters``), ``/proc/vz/veinfo`` and
+``/proc/vz/vzquota``, so these files exist as real files under the host directory,
+rewritten after every command that changes kernel state. This module only renders;
+the limits come from :mod:`simvz.model.ubc`.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 
 from simvz.model.kernel import Ct, Kernel
+from simvz.model.ubc import UB_RESOURCES_COMPAT, UB_RNAMES, Pair, beancounter_limits
 
-HZ = 100  # jiffies per second on RHEL5/6 OpenVZ kernels
+HZ = 100  # jiffies per second the node's CPU accounting is kept in
+HOST_NPROC = 120  # processes of the host itself (VE0)
+
+# kernel/bc/proc.c: head_fmt, res_fmt ("%10s  %-12s %20s ..." for 64-bit longs)
+_UB_WIDTHS = (20, 20, 20, 20, 20)
 
 
 def _venet_ip(ip: str) -> str:
-    # veinfo prints IPv6 in the uncompressed %x:%x:... form, IPv4 dotted.
+    """``drivers/net/venetdev.c:veaddr_seq_print``: `` %15s`` per IPv4, `` %39s`` per
+    IPv6 address (``veaddr_print``: IPv6 as eight ``%x`` groups, uncompressed)."""
     addr = ipaddress.ip_address(ip.split("/")[0])
     if addr.version == 4:
         return f" {addr!s:>15}"
-    groups = addr.exploded.split(":")
-    return " " + f"{':'.join(format(int(g, 16), 'x') for g in groups):>39}"
+    return f" {_ipv6_text(ip):>39}"
 
 
-def veinfo(kernel: Kernel, host_nproc: int = 120) -> str:
-    """``/proc/vz/veinfo``: VE0 first, then running CTs; IPs newest first."""
+def _ipv6_text(ip: str) -> str:
+    addr = ipaddress.ip_address(ip.split("/")[0])
+    return ":".join(format(int(g, 16), "x") for g in addr.exploded.split(":"))
+
+
+def _ip_text(ip: str) -> str:
+    addr = ipaddress.ip_address(ip.split("/")[0])
+    return str(addr) if addr.version == 4 else _ipv6_text(ip)
+
+
+def veinfo(kernel: Kernel, host_nproc: int = HOST_NPROC) -> str:
+    """``/proc/vz/veinfo`` (``kernel/ve/vecalls.c:veinfo_seq_show``): ``%10u %5u %5u``
+    (VE ID, class, process count) and the venet addresses; VE0 first, then running CTs."""
     lines = [f"{0:>10} {0:>5} {host_nproc:>5}\n"]
     for veid in kernel.running():
         ct = kernel.cts[veid]
@@ -35,33 +56,30 @@ def veinfo(kernel: Kernel, host_nproc: int = 120) -> str:
 
 
 def veip(kernel: Kernel) -> str:
-    """``/proc/vz/veip``: one line per venet IP of every running CT."""
+    """``/proc/vz/veip`` (``drivers/net/venetdev.c:veip_seq_show``): ``Version: 2.5``,
+    then ``%39s %10u`` per venet address; the second column is the address's target
+    VE, 0 for an address a CT owns itself."""
     lines = ["Version: 2.5\n"]
     for veid in kernel.running():
         for ip in kernel.cts[veid].ips:
-            lines.append(f"{_venet_ip(ip).strip():>39} {0:>10}\n")
+            lines.append(f"{_ip_text(ip):>39} {0:>10}\n")
     return "".join(lines)
 
 
+# kernel/ve/vecalls.c: VESTAT_LINE_WIDTH (12 * 21), VESTAT_HEAD_FMT, VESTAT_LINE_FMT
+VESTAT_LINE_WIDTH = 12 * 21
 _VESTAT_COLS = (
-    "VEID",
-    "user",
-    "nice",
-    "system",
-    "uptime",
-    "idle",
-    "strv",
-    "uptime",
-    "used",
-    "maxlat",
-    "totlat",
-    "numsched",
-)
+    "VEID", "user", "nice", "system", "uptime", "idle",
+    "strv", "uptime", "used", "maxlat", "totlat", "numsched",
+)  # fmt: skip
 
 
 def vestat(kernel: Kernel) -> str:
-    """``/proc/vz/vestat``: CPU accounting of running CTs (VE0 not listed)."""
-    lines = [f"{'Version: 2.2':<20}\n", "".join(f"{c:>20}" for c in _VESTAT_COLS) + "\n"]
+    """``/proc/vz/vestat`` (``kernel/ve/vecalls.c:vestat_seq_show``): the version padded
+    to ``VESTAT_LINE_WIDTH - 1``, the column heads, one line per running CT (VE0 has
+    none). Columns are ``%20`` wide, separated by one space: 251 characters a line."""
+    lines = [f"{'Version: 2.2':<{VESTAT_LINE_WIDTH - 1}}\n"]
+    lines.append(" ".join(f"{c:>20}" for c in _VESTAT_COLS) + "\n")
     for veid in kernel.running():
         lines.append(_vestat_row(veid, kernel.cts[veid], kernel.clock))
     return "".join(lines)
@@ -70,38 +88,114 @@ def vestat(kernel: Kernel) -> str:
 def _vestat_row(veid: int, ct: Ct, clock: int) -> str:
     up = max(0, clock - ct.started_at) * HZ
     user, system = ct.cpu_ticks * 3 // 4, ct.cpu_ticks // 4
-    cycles = up * 10_000_000
-    cols = (user, 0, system, up, cycles, 0, cycles, ct.cpu_ticks * 10_000_000, 0, 0, 0)
-    return f"{veid:>20}" + "".join(f"{c:>20}" for c in cols) + "\n"
+    uptime_ns = up * (10**9 // HZ)  # ve_get_uptime: nanoseconds
+    used_ns = ct.cpu_ticks * (10**9 // HZ)
+    cols = (veid, user, 0, system, up, uptime_ns, 0, uptime_ns, used_ns, 0, 0, 0)
+    return " ".join(f"{c:>20}" for c in cols) + "\n"
 
 
-def user_beancounters(kernel: Kernel, limits: dict[int, dict[str, tuple[int, int]]]) -> str:
-    """``/proc/user_beancounters``: held/maxheld/barrier/limit/failcnt per running CT."""
-    head = f"{'uid':>10}  {'resource':<12}" + "".join(
-        f" {h:>20}" for h in ("held", "maxheld", "barrier", "limit", "failcnt")
-    )
-    lines = ["Version: 2.5\n", head + "\n"]
-    for veid in kernel.running():
-        ct = kernel.cts[veid]
-        for i, (name, (barrier, limit)) in enumerate(limits.get(veid, {}).items()):
-            held = ct.nproc if name == "numproc" else 0
-            uid = f"{veid:>10}:" if i == 0 else " " * 11
-            lines.append(
-                f"{uid} {name:<12}" + "".join(f" {v:>20}" for v in (held, held, barrier, limit, 0)) + "\n"
-            )
-    return "".join(lines)
+# -- beancounters ------------------------------------------------------------------------
+
+
+def _ub_header() -> str:
+    """``kernel/bc/proc.c:ub_show_header``."""
+    heads = ("held", "maxheld", "barrier", "limit", "failcnt")
+    return "Version: 2.5\n" + f"{'uid':>10}  {'resource':<12}" + "".join(f" {h:>20}" for h in heads) + "\n"
+
+
+def _ub_row(uid: str, name: str, values: tuple[int, int, int, int, int]) -> str:
+    """``kernel/bc/proc.c:ub_show_res`` / ``ub_show_dummy``: res_fmt."""
+    cols = "".join(f" {v:>{w}}" for v, w in zip(values, _UB_WIDTHS, strict=True))
+    return f"{uid:>10}  {name:<12}{cols}\n"
+
+
+class Beancounter:
+    """One beancounter as the kernel keeps it: limits and held values by resource."""
+
+    def __init__(self, uid: int, limits: Mapping[str, Pair], held: Mapping[str, int]) -> None:
+        self.uid = uid
+        self.limits = limits
+        self.held = held
+
+    def values(self, name: str) -> tuple[int, int, int, int, int]:
+        """held, maxheld, barrier, limit, failcnt of one resource."""
+        held = self.held.get(name, 0)
+        barrier, limit = self.limits[name]
+        return held, held, barrier, limit, 0
+
+    def compat_rows(self) -> str:
+        """``kernel/bc/proc.c:ub_show``: the first UB_RESOURCES_COMPAT resources, the
+        ``dummy`` ones with held and maxheld 0; the uid on the first row only."""
+        out = []
+        for i, name in enumerate(UB_RNAMES[:UB_RESOURCES_COMPAT]):
+            uid = f"{self.uid}:" if i == 0 else ""
+            held, maxheld, barrier, limit, fail = self.values(name)
+            if name == "dummy":
+                held = maxheld = 0
+            out.append(_ub_row(uid, name, (held, maxheld, barrier, limit, fail)))
+        return "".join(out)
+
+    def resource_rows(self, show_uid: bool) -> str:
+        """``kernel/bc/proc.c:__show_resources``: the compat resources without the
+        dummies, then the newer ones (swappages)."""
+        names = [n for n in UB_RNAMES[:UB_RESOURCES_COMPAT] if n != "dummy"]
+        names += list(UB_RNAMES[UB_RESOURCES_COMPAT:])
+        out = []
+        for i, name in enumerate(names):
+            uid = f"{self.uid}:" if show_uid and i == 0 else ""
+            out.append(_ub_row(uid, name, self.values(name)))
+        return "".join(out)
+
+
+def beancounters(
+    kernel: Kernel, given: Mapping[int, Mapping[str, Pair]], totalram: int, host_nproc: int = HOST_NPROC
+) -> list[Beancounter]:
+    """Every top beancounter in the kernel's list order: ``get_beancounter_byuid`` adds
+    a new one at the head (``list_add_rcu``) and the host's, created at boot, is last
+    (``kernel/bc/beancounter.c``). A stopped CT's beancounter is gone."""
+    started = sorted(kernel.running(), key=lambda v: (kernel.cts[v].started_at, v), reverse=True)
+    out = []
+    for veid in started:
+        held = {"numproc": kernel.cts[veid].nproc}
+        out.append(Beancounter(veid, beancounter_limits(given.get(veid, {}), totalram), held))
+    out.append(Beancounter(0, beancounter_limits({}, totalram), {"numproc": host_nproc}))
+    return out
+
+
+def user_beancounters(bcs: list[Beancounter]) -> str:
+    """``/proc/user_beancounters`` (``kernel/bc/proc.c:ub_seq_ops``)."""
+    return _ub_header() + "".join(bc.compat_rows() for bc in bcs)
+
+
+def bc_resources(bcs: list[Beancounter]) -> str:
+    """``/proc/bc/resources`` (``kernel/bc/proc.c:res_seq_ops``: the same header, then
+    ``res_show`` per beancounter, with swappages)."""
+    return _ub_header() + "".join(bc.resource_rows(True) for bc in bcs)
+
+
+def bc_id_resources(bc: Beancounter) -> str:
+    """``/proc/bc/<id>/resources`` (``kernel/bc/proc.c:bc_resources_show``): no header,
+    no uid."""
+    return bc.resource_rows(False)
+
+
+# -- quota -------------------------------------------------------------------------------
 
 
 def vzquota(kernel: Kernel, privates: dict[int, str]) -> str:
-    """``/proc/vz/vzquota``: usage and limits of every active simfs quota."""
-    lines: list[str] = []
+    """``/proc/vz/vzquota`` (``fs/quota/vzdquota/vzdq_mgmt.c:vzquota_read_proc``): the
+    header (``print_proc_header``), then per active quota ``%u: %s`` (id and the
+    quota root, ``print_proc_master_id``) and two ``%11s%15Lu%15Lu%15Lu%11u%11u``
+    lines: usage, soft and hard limit, the time the grace period ends, the grace
+    period (``print_proc_stat``)."""
+    lines = [f"{'qid: path':<11}{'usage':>15}{'softlimit':>15}{'hardlimit':>15}{'time':>11}{'expire':>11}\n"]
     for veid, ct in sorted(kernel.cts.items()):
         q = ct.quota
         if q is None or not q.on:
             continue
         lines.append(f"{veid}: {privates.get(veid, '')}\n")
-        lines.append(f"  {'1k-blocks':<12}{q.bused:>14}{q.bsoft:>14}{q.bhard:>14}{0:>10}{q.btime:>12}\n")
-        lines.append(f"  {'inodes':<12}{q.iused:>14}{q.isoft:>14}{q.ihard:>14}{0:>10}{q.itime:>12}\n")
+        lines.append(f"{'1k-blocks':>11}{q.bused:>15}{q.bsoft:>15}{q.bhard:>15}{q.btime:>11}{q.grace:>11}\n")
+        lines.append(f"{'inodes':>11}{q.iused:>15}{q.isoft:>15}{q.ihard:>15}{q.itime:>11}{q.grace:>11}\n")
     return "".join(lines)
 
 

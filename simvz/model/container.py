@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from simvz.formats.values import LONG_MAX, big_int
+from simvz.formats.values import big_int
 from simvz.model import params
 from simvz.model.params import ParamSet
 
@@ -113,9 +113,13 @@ def private_paths(host: Host) -> dict[int, str]:
 
 
 def ubc_limits(host: Host) -> dict[int, dict[str, tuple[int, int]]]:
-    """Barrier/limit of every UBC of each running CT, as the kernel applied them."""
+    """Barrier/limit of every beancounter of each running CT, as start and live ``set``
+    gave them to the kernel (a CT started before that was recorded: its config)."""
     out: dict[int, dict[str, tuple[int, int]]] = {}
     for veid in host.kernel.running():
-        ps = effective(host, veid)
-        out[veid] = {k.lower(): ps.pair(k) or (LONG_MAX, LONG_MAX) for k in params.UBC}
+        given = host.kernel.cts[veid].ubc
+        if not given:
+            ps = effective(host, veid)
+            given = {k: list(p) for k in params.UBC if (p := ps.pair(k)) is not None}
+        out[veid] = {k.lower(): (v[0], v[1]) for k, v in given.items() if k != "AVNUMPROC"}
     return out

@@ -45,6 +45,8 @@ class Ct:
     nproc: int = 0
     started_at: int = 0
     cpu_ticks: int = 0
+    # beancounter barrier:limit pairs given to setublimit, by vzctl's upper-case name
+    ubc: dict[str, list[int]] = field(default_factory=dict)
     quota: Quota | None = None
     files: dict[str, str] = field(default_factory=dict)  # sizes written inside, by path
 

@@ -180,6 +180,7 @@ def _run(ctx: Ctx, was_mounted: bool = False) -> None:
     k.running = True
     k.started_at = ctx.host.kernel.clock
     k.nproc = 12
+    apply_ubc(ctx)
     try:
         network.add_ips(ctx, ctx.ps.list("IP_ADDRESS"))
         network.start(ctx)
@@ -199,6 +200,17 @@ def _run(ctx: Ctx, was_mounted: bool = False) -> None:
         ctx.log(-1, 'Container start failed (try to check kernel messages, e.g. "dmesg | tail")')
         _stop_failed(ctx, was_mounted, err)
         raise
+
+
+def apply_ubc(ctx: Ctx) -> None:
+    """The beancounter limits start gives the kernel: the config's, plus the vswap
+    defaults of ``vzctl src/lib/ub.c:fill_vswap_ub`` (see :mod:`simvz.model.ubc`)."""
+    from simvz.model import ubc
+
+    pairs = {k: p for k in ubc.KERNEL_RESOURCES if (p := ctx.ps.pair(k)) is not None}
+    ovc = ctx.ps.get("VM_OVERCOMMIT")
+    applied = ubc.applied(pairs, ovc if isinstance(ovc, float) else None)
+    ctx.kct.ubc = {k: list(v) for k, v in applied.items()}
 
 
 class BadInit(VzError):
@@ -356,6 +368,7 @@ def resume(ctx: Ctx, dumpfile: str | None = None, frozen: bool = False) -> None:
     ctx.log(0, "\tundump...")
     k = ctx.kct
     k.running, k.started_at, k.nproc, k.frozen = True, ctx.host.kernel.clock, 12, frozen
+    apply_ubc(ctx)
     from simvz.model import network
 
     lines = text.splitlines()
