@@ -18,6 +18,14 @@
  * libvirt.so (glibc 2.36) imports access, opendir, fopen64, open64, rename, unlink,
  * execv and execve on these paths; Python and tools also use open, openat, stat,
  * lstat, fstatat and friends: every name and its 64-bit twin is defined here.
+ *
+ * glibc calls itself internally without going through the symbol table: execvp and
+ * friends reach the kernel through an internal execve, posix_spawnp searches PATH
+ * itself, realpath and scandir use internal lstat/readlink/opendir. Those are
+ * therefore reimplemented here on top of the wrapped calls rather than forwarded.
+ * system() and popen() spawn /bin/sh internally; the shell inherits LD_PRELOAD and its
+ * own exec goes through execve below. Static binaries, setuid programs (the loader
+ * drops LD_PRELOAD) and direct system calls are out of reach (README, "The shim").
  */
 #define _GNU_SOURCE
 #define _LARGEFILE64_SOURCE
@@ -30,15 +38,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <utime.h>
 
 #define BUF (PATH_MAX * 2)
 
+/* Every path an OpenVZ node has: the kernel's files (/proc/vz, /proc/bc,
+ * /proc/user_beancounters), vzctl's configuration, containers and quota files, and the
+ * node's tools. */
 static const char *const prefixes[] = {
-    "/proc/vz", "/etc/vz", "/vz", "/usr/sbin/vzctl", "/usr/sbin/vzlist",
-    "/usr/sbin/vzmigrate", "/usr/sbin/ip", "/usr/sbin/brctl", "/usr/local/etc/conf", NULL,
+    "/proc/vz", "/proc/bc", "/proc/user_beancounters", "/etc/vz", "/vz", "/var/lib/vz",
+    "/var/vzquota", "/usr/sbin/vzctl", "/usr/sbin/vzlist", "/usr/sbin/vzmigrate",
+    "/usr/sbin/ip", "/usr/sbin/brctl", "/usr/local/etc/conf", NULL,
 };
 
 /* Lexical normalisation of an absolute path into out; 0 on success. */
@@ -450,3 +468,347 @@ int execv(const char *path, char *const argv[])
 {
     return execve(path, argv, environ);
 }
+
+int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    char b[BUF];
+    REAL(int, execveat, int, const char *, char *const[], char *const[], int);
+
+    if (path[0] == '/' && !(flags & AT_EMPTY_PATH))
+        return execve(path, argv, envp); /* an absolute path ignores dirfd */
+    return real_execveat(dirfd, map(path, b), argv, envp, flags);
+}
+
+/* A script without #! is run by /bin/sh, as glibc's execvp does (posix/execvpe.c). */
+static int exec_script(const char *path, char *const argv[], char *const envp[])
+{
+    size_t n = 0;
+    char **sh;
+
+    while (argv[n])
+        n++;
+    sh = calloc(n + 2, sizeof(char *));
+    if (sh == NULL)
+        return -1;
+    sh[0] = (char *)"/bin/sh";
+    sh[1] = (char *)path;
+    memcpy(sh + 2, argv + 1, (n > 0 ? n - 1 : 0) * sizeof(char *));
+    execve("/bin/sh", sh, envp);
+    free(sh);
+    return -1;
+}
+
+/* execvpe's PATH search (glibc posix/execvpe.c), each candidate through execve above so
+ * that /usr/sbin/vzctl on PATH is the node's. */
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    const char *path = getenv("PATH");
+    const char *p;
+    int eacces = 0;
+
+    if (*file == '\0') {
+        errno = ENOENT;
+        return -1;
+    }
+    if (strchr(file, '/')) {
+        execve(file, argv, envp);
+        if (errno == ENOEXEC)
+            exec_script(file, argv, envp);
+        return -1;
+    }
+    if (path == NULL)
+        path = "/bin:/usr/bin";
+    for (p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        char cand[BUF];
+        int len = (int)(end - p);
+
+        if (snprintf(cand, sizeof(cand), "%.*s%s%s", len, p, len ? "/" : "", file) < (int)sizeof(cand)) {
+            execve(cand, argv, envp);
+            if (errno == ENOEXEC) {
+                exec_script(cand, argv, envp);
+                return -1;
+            }
+            if (errno == EACCES)
+                eacces = 1;
+            else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV &&
+                     errno != ETIMEDOUT)
+                return -1;
+        }
+        if (*end == '\0')
+            break;
+        p = end;
+    }
+    errno = eacces ? EACCES : ENOENT;
+    return -1;
+}
+
+int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+/* execl, execle, execlp: the argument list as an array (at most 4096 arguments). */
+#define MAX_LIST_ARGS 4096
+static int collect(const char *arg0, va_list ap, char **argv, char ***envp)
+{
+    int n = 0;
+
+    argv[n] = (char *)arg0;
+    while (argv[n] != NULL) {
+        if (++n >= MAX_LIST_ARGS) {
+            errno = E2BIG;
+            return -1;
+        }
+        argv[n] = va_arg(ap, char *);
+    }
+    if (envp)
+        *envp = va_arg(ap, char **);
+    return 0;
+}
+
+int execl(const char *path, const char *arg, ...)
+{
+    char *argv[MAX_LIST_ARGS];
+    va_list ap;
+    int r;
+
+    va_start(ap, arg);
+    r = collect(arg, ap, argv, NULL);
+    va_end(ap);
+    return r < 0 ? -1 : execve(path, argv, environ);
+}
+
+int execle(const char *path, const char *arg, ...)
+{
+    char *argv[MAX_LIST_ARGS];
+    char **envp = NULL;
+    va_list ap;
+    int r;
+
+    va_start(ap, arg);
+    r = collect(arg, ap, argv, &envp);
+    va_end(ap);
+    return r < 0 ? -1 : execve(path, argv, envp);
+}
+
+int execlp(const char *file, const char *arg, ...)
+{
+    char *argv[MAX_LIST_ARGS];
+    va_list ap;
+    int r;
+
+    va_start(ap, arg);
+    r = collect(arg, ap, argv, NULL);
+    va_end(ap);
+    return r < 0 ? -1 : execvpe(file, argv, environ);
+}
+
+/* posix_spawn: the path mapped and, for a node tool, SIMVZ_ARGV0 added as execve does.
+ * Python's os.posix_spawn and many daemons use it directly. */
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    char b[BUF];
+    const char *mapped = map(path, b);
+    char **owned = NULL;
+    char *const *env = envp;
+    int r;
+    REAL(int, posix_spawn, pid_t *, const char *, const posix_spawn_file_actions_t *,
+         const posix_spawnattr_t *, char *const[], char *const[]);
+
+    if (argv[0] != NULL && is_node_tool(mapped)) {
+        char **e = env_with_argv0(envp, argv[0], &owned);
+        if (e)
+            env = e;
+    }
+    r = real_posix_spawn(pid, mapped, fa, attr, argv, env);
+    if (owned) {
+        size_t n = 0;
+
+        while (owned[n])
+            n++;
+        free(owned[n - 1]); /* the SIMVZ_ARGV0 entry; the rest belongs to envp */
+        free(owned);
+    }
+    return r;
+}
+
+/* posix_spawnp: glibc searches PATH with an internal exec; search it here instead, by
+ * the mapped path of each candidate, and spawn the first executable one. */
+int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    const char *path = getenv("PATH");
+    const char *p;
+    REAL(int, posix_spawnp, pid_t *, const char *, const posix_spawn_file_actions_t *,
+         const posix_spawnattr_t *, char *const[], char *const[]);
+    REAL(int, access, const char *, int);
+
+    if (*file == '\0' || strchr(file, '/'))
+        return posix_spawn(pid, file, fa, attr, argv, envp);
+    if (path == NULL)
+        path = "/bin:/usr/bin";
+    for (p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        char cand[BUF], b[BUF];
+        int len = (int)(end - p);
+
+        if (snprintf(cand, sizeof(cand), "%.*s%s%s", len, p, len ? "/" : "", file) < (int)sizeof(cand) &&
+            real_access(map(cand, b), X_OK) == 0)
+            return posix_spawn(pid, cand, fa, attr, argv, envp);
+        if (*end == '\0')
+            break;
+        p = end;
+    }
+    return real_posix_spawnp(pid, file, fa, attr, argv, envp);
+}
+
+/* -- more path calls ------------------------------------------------------------------ */
+
+/* A real path under $SIMVZ_ROOT that is a node path, back in the node's terms, in place
+ * (realpath, getcwd): the program must never learn where the node lives. */
+static char *unmap_inplace(char *p)
+{
+    const char *root = getenv("SIMVZ_ROOT");
+    size_t n;
+
+    if (p == NULL || root == NULL || root[0] != '/')
+        return p;
+    n = strlen(root);
+    if (strncmp(p, root, n) == 0 && p[n] == '/' && under_prefix(p + n))
+        memmove(p, p + n, strlen(p + n) + 1);
+    return p;
+}
+
+char *realpath(const char *path, char *resolved)
+{
+    char b[BUF];
+    REAL(char *, realpath, const char *, char *);
+    return unmap_inplace(real_realpath(map(path, b), resolved));
+}
+
+char *canonicalize_file_name(const char *path)
+{
+    char b[BUF];
+    REAL(char *, canonicalize_file_name, const char *);
+    return unmap_inplace(real_canonicalize_file_name(map(path, b)));
+}
+
+char *getcwd(char *buf, size_t size)
+{
+    REAL(char *, getcwd, char *, size_t);
+    return unmap_inplace(real_getcwd(buf, size));
+}
+
+PATH_ONLY(chdir)
+
+#define SCANDIR_LIKE(name, ent)                                                       \
+    int name(const char *path, struct ent ***list, int (*sel)(const struct ent *),   \
+             int (*cmp)(const struct ent **, const struct ent **))                    \
+    {                                                                                 \
+        char b[BUF];                                                                  \
+        REAL(int, name, const char *, struct ent ***, int (*)(const struct ent *),    \
+             int (*)(const struct ent **, const struct ent **));                      \
+        return real_##name(map(path, b), list, sel, cmp);                             \
+    }
+SCANDIR_LIKE(scandir, dirent)
+SCANDIR_LIKE(scandir64, dirent64)
+
+ssize_t readlinkat(int dirfd, const char *path, char *out, size_t size)
+{
+    char b[BUF];
+    REAL(ssize_t, readlinkat, int, const char *, char *, size_t);
+    return real_readlinkat(dirfd, map(path, b), out, size);
+}
+
+int linkat(int fd1, const char *from, int fd2, const char *to, int flags)
+{
+    char b1[BUF], b2[BUF];
+    REAL(int, linkat, int, const char *, int, const char *, int);
+    return real_linkat(fd1, map(from, b1), fd2, map(to, b2), flags);
+}
+
+int symlinkat(const char *target, int dirfd, const char *path)
+{
+    char b[BUF];
+    REAL(int, symlinkat, const char *, int, const char *);
+    return real_symlinkat(target, dirfd, map(path, b));
+}
+
+int mkfifo(const char *path, mode_t mode)
+{
+    char b[BUF];
+    REAL(int, mkfifo, const char *, mode_t);
+    return real_mkfifo(map(path, b), mode);
+}
+
+int utime(const char *path, const struct utimbuf *times)
+{
+    char b[BUF];
+    REAL(int, utime, const char *, const struct utimbuf *);
+    return real_utime(map(path, b), times);
+}
+
+#define UTIMES_LIKE(name)                                             \
+    int name(const char *path, const struct timeval tv[2])            \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, const char *, const struct timeval *);        \
+        return real_##name(map(path, b), tv);                         \
+    }
+UTIMES_LIKE(utimes)
+UTIMES_LIKE(lutimes)
+
+#define STATFS_LIKE(name, type)                                       \
+    int name(const char *path, struct type *st)                       \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, const char *, struct type *);                 \
+        return real_##name(map(path, b), st);                         \
+    }
+STATFS_LIKE(statfs, statfs)
+STATFS_LIKE(statfs64, statfs64)
+STATFS_LIKE(statvfs, statvfs)
+STATFS_LIKE(statvfs64, statvfs64)
+
+/* Extended attributes: ls -l asks for ACLs and SELinux labels on every name it lists. */
+#define GETXATTR_LIKE(name)                                                    \
+    ssize_t name(const char *path, const char *attr, void *value, size_t size) \
+    {                                                                          \
+        char b[BUF];                                                           \
+        REAL(ssize_t, name, const char *, const char *, void *, size_t);       \
+        return real_##name(map(path, b), attr, value, size);                   \
+    }
+GETXATTR_LIKE(getxattr)
+GETXATTR_LIKE(lgetxattr)
+
+#define LISTXATTR_LIKE(name)                                          \
+    ssize_t name(const char *path, char *list, size_t size)           \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(ssize_t, name, const char *, char *, size_t);            \
+        return real_##name(map(path, b), list, size);                 \
+    }
+LISTXATTR_LIKE(listxattr)
+LISTXATTR_LIKE(llistxattr)
+
+#define SETXATTR_LIKE(name)                                                                 \
+    int name(const char *path, const char *attr, const void *value, size_t size, int flags) \
+    {                                                                                       \
+        char b[BUF];                                                                        \
+        REAL(int, name, const char *, const char *, const void *, size_t, int);             \
+        return real_##name(map(path, b), attr, value, size, flags);                         \
+    }
+SETXATTR_LIKE(setxattr)
+SETXATTR_LIKE(lsetxattr)
+
+#define REMOVEXATTR_LIKE(name)                                        \
+    int name(const char *path, const char *attr)                      \
+    {                                                                 \
+        char b[BUF];                                                  \
+        REAL(int, name, const char *, const char *);                  \
+        return real_##name(map(path, b), attr);                       \
+    }
+REMOVEXATTR_LIKE(removexattr)
+REMOVEXATTR_LIKE(lremovexattr)
