@@ -109,7 +109,8 @@ PROGRAMS = {
                           "subprocess.run(['/usr/sbin/vzlist', '-H', '-o', 'ctid'], check=True); "
                           "print(open('/proc/vz/vestat').readline().rstrip())"],
     "python-posix_spawn": [sys.executable, "-c", "import os; "
-                           "pid = os.posix_spawn('/usr/sbin/vzlist', ['vzlist', '-H', '-o', 'ctid'], os.environ); "
+                           "argv = ['vzlist', '-H', '-o', 'ctid']; "
+                           "pid = os.posix_spawn('/usr/sbin/vzlist', argv, os.environ); "
                            "os.waitpid(pid, 0); print(open('/proc/bc/resources').readline().rstrip())"],
 }  # fmt: skip
 FIRST_LINES = {
