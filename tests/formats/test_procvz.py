@@ -25,11 +25,33 @@ UB_VERSION = "Version: 2.5\n"
 UB_HEAD_FMT = "%10s  %-12s %20s %20s %20s %20s %20s\n"
 UB_RES_FMT = "%10s  %-12s %20lu %20lu %20lu %20lu %20lu\n"
 # kernel/bc/beancounter.c: ub_rnames; include/bc/beancounter.h: UB_RESOURCES_COMPAT 24
-UB_RNAMES = (
-    "kmemsize lockedpages privvmpages shmpages dummy numproc physpages vmguarpages oomguarpages "
-    "numtcpsock numflock numpty numsiginfo tcpsndbuf tcprcvbuf othersockbuf dgramrcvbuf numothersock "
-    "dcachesize numfile dummy dummy dummy numiptent swappages"
-).split()
+UB_RNAMES = [
+    "kmemsize",
+    "lockedpages",
+    "privvmpages",
+    "shmpages",
+    "dummy",
+    "numproc",
+    "physpages",
+    "vmguarpages",
+    "oomguarpages",
+    "numtcpsock",
+    "numflock",
+    "numpty",
+    "numsiginfo",
+    "tcpsndbuf",
+    "tcprcvbuf",
+    "othersockbuf",
+    "dgramrcvbuf",
+    "numothersock",
+    "dcachesize",
+    "numfile",
+    "dummy",
+    "dummy",
+    "dummy",
+    "numiptent",
+    "swappages",
+]
 COMPAT = 24
 # kernel/ve/vecalls.c: VESTAT_LINE_WIDTH, VESTAT_HEAD_FMT, VESTAT_LINE_FMT; vestat_seq_show
 VESTAT_LINE_WIDTH = 12 * 21
@@ -121,7 +143,9 @@ def test_user_beancounters_format() -> None:
     the host's (0:) last; no swappages, no avnumproc."""
     lines = _golden_lines("user_beancounters")
     assert lines[0] == UB_VERSION
-    assert lines[1] == printf(UB_HEAD_FMT, "uid", "resource", "held", "maxheld", "barrier", "limit", "failcnt")
+    assert lines[1] == printf(
+        UB_HEAD_FMT, "uid", "resource", "held", "maxheld", "barrier", "limit", "failcnt"
+    )
     rows = _ub_rows(lines[2:])
     blocks = _blocks(rows)
     assert list(blocks) == ["102:", "101:", "0:"]
@@ -149,7 +173,20 @@ def test_bc_id_resources_format(name: str) -> None:
 def test_vestat_format() -> None:
     lines = _golden_lines("vestat")
     assert lines[0] == printf(VESTAT_VERSION_FMT, VESTAT_LINE_WIDTH - 1, "Version: 2.2")
-    heads = "VEID user nice system uptime idle strv uptime used maxlat totlat numsched".split()
+    heads = [
+        "VEID",
+        "user",
+        "nice",
+        "system",
+        "uptime",
+        "idle",
+        "strv",
+        "uptime",
+        "used",
+        "maxlat",
+        "totlat",
+        "numsched",
+    ]
     assert lines[1] == printf(VESTAT_HEAD_FMT, *heads)
     assert [line.split()[0] for line in lines[2:]] == ["101", "102"]
     for line in lines[2:]:
@@ -172,13 +209,19 @@ def test_veip_format() -> None:
     for line in lines[1:]:
         ip, veid = line.split()
         assert line == printf(VEIP_FMT, ip, int(veid))
-    assert sorted(line.split()[0] for line in lines[1:]) == ["10.0.0.101", "10.0.0.102", "2001:db8:0:0:0:0:0:102"]
+    assert sorted(line.split()[0] for line in lines[1:]) == [
+        "10.0.0.101",
+        "10.0.0.102",
+        "2001:db8:0:0:0:0:0:102",
+    ]
 
 
 def test_vzquota_format() -> None:
     """Mounted containers have an active quota; the stopped 104 has none."""
     lines = _golden_lines("vzquota")
-    assert lines[0] == printf(VZQUOTA_HEAD_FMT, "qid: path", "usage", "softlimit", "hardlimit", "time", "expire")
+    assert lines[0] == printf(
+        VZQUOTA_HEAD_FMT, "qid: path", "usage", "softlimit", "hardlimit", "time", "expire"
+    )
     ids = []
     for i in range(1, len(lines), 3):
         qid, path = lines[i].rstrip("\n").split(": ")
