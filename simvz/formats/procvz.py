@@ -1,6 +1,7 @@
 """Render the OpenVZ kernel's /proc files as a 2.6.32 042stab (RHEL6 OpenVZ, x86_64)
 kernel writes them. Every format below is the kernel's own, cited by file and function
-of that kernel's source (``OpenVZ/vzkernel`` branch 2.6.32 / 042stab): numbers print
+of that kernel's source (2.6.32-042stab113.5, as mirrored in the GitHub repository
+``seyko2/openvz_rhel6_kernel_mirror``): numbers print
 with ``%lu``/``%u`` in the widths given there, BITS_PER_LONG == 64.
 
 libvirt's driver reads ``/proc/vz/vestat`` directly (``openvzGetProcessInfo``), vzlist

@@ -6,7 +6,7 @@ the config nor the command line sets them (``vzctl src/lib/ub.c:fill_vswap_ub``,
 by ``src/lib/env.c:vps_start_custom`` with the config as both arguments and by
 ``src/vzctl-actions.c:set`` with the config and the command line). Resources vzctl does
 not pass keep the kernel's own defaults (``kernel/bc/beancounter.c:
-init_beancounter_nolimits`` of the RHEL6 OpenVZ kernel).
+init_beancounter_nolimits`` of the RHEL6 OpenVZ kernel 2.6.32-042stab113.5).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ them, for a node with running, mounted and stopped containers.
 
 The goldens (tests/golden/proc/) are regenerated with ``SIMVZ_REGENERATE=1``; every line
 of each is then checked against the kernel's own format string, held here as data with
-the file and function it comes from (OpenVZ's vzkernel, branch 2.6.32-042stab), rendered
+the file and function it comes from (the RHEL6 OpenVZ kernel 2.6.32-042stab113.5, GitHub
+mirror seyko2/openvz_rhel6_kernel_mirror), rendered
 as C's printf would with the values read back from the line."""
 
 from __future__ import annotations
