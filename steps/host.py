@@ -89,12 +89,28 @@ def container_state(world: World, ctid: int, state: str) -> None:
     assert state in _status(world, ctid), _status(world, ctid)
 
 
-@then(parsers.parse('the config of container {ctid:d} has {key} "{value}"'))
-def config_has(world: World, ctid: int, key: str, value: str) -> None:
+@then(parsers.re(r'the config of container (?P<ctid>\d+) has (?P<key>[A-Z][A-Z0-9_]*) "(?P<value>[^"]*)"$'))
+def config_has(world: World, ctid: str, key: str, value: str) -> None:
     """The value vzctl would read for KEY in ``/etc/vz/conf/<ctid>.conf`` (first line)."""
+    found = _config_values(world, int(ctid), key)
+    assert found[:1] == [world.ids.text(value)], f"{key} in {world.ids.ct(int(ctid))}.conf: {found}"
+
+
+@then(
+    parsers.re(
+        r'the config of container (?P<ctid>\d+) has (?P<key>[A-Z][A-Z0-9_]*) containing "(?P<text>[^"]*)"$'
+    )
+)
+def config_contains(world: World, ctid: str, key: str, text: str) -> None:
+    """KEY's value in ``/etc/vz/conf/<ctid>.conf`` contains the text (a NETIF entry among
+    several, one address of IP_ADDRESS)."""
+    found = _config_values(world, int(ctid), key)
+    assert found and world.ids.text(text) in found[0], f"{key} in {world.ids.ct(int(ctid))}.conf: {found}"
+
+
+def _config_values(world: World, ctid: int, key: str) -> list[str]:
     text = world.host.read(f"/etc/vz/conf/{world.ids.ct(ctid)}.conf") or ""
-    found = re.findall(rf'^{re.escape(key)}="?([^"\n]*)"?', text, re.M)
-    assert found[:1] == [world.ids.text(value)], f"{key} in {world.ids.ct(ctid)}.conf: {found}"
+    return re.findall(rf'^{re.escape(key)}="?([^"\n]*)"?', text, re.M)
 
 
 @then(parsers.parse('"{command}" inside container {ctid:d} shows "{text}"'))

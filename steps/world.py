@@ -47,6 +47,8 @@ class DomainDraft:
     uuid: str
     devices: list[str] = field(default_factory=list)
     whole: str | None = None  # a complete <domain> taken as is
+    vcpus: int = 1
+    memory_kib: int = 262144
 
     def xml(self) -> str:
         """The domain XML to define."""
@@ -54,7 +56,7 @@ class DomainDraft:
             return self.whole
         return (
             f"<domain type='openvz'><name>{self.name}</name><uuid>{self.uuid}</uuid>"
-            "<memory unit='KiB'>262144</memory><vcpu>1</vcpu>"
+            f"<memory unit='KiB'>{self.memory_kib}</memory><vcpu>{self.vcpus}</vcpu>"
             "<os><type>exe</type><init>/sbin/init</init></os>"
             f"<devices>{''.join(self.devices)}</devices></domain>"
         )
@@ -126,6 +128,9 @@ class World:
     draft: DomainDraft | None = None
     error: Exception | None = None
     value: Any = None
+    # argv of each host command the last When call ran (the node's journal); None when
+    # the host keeps no journal (a real host)
+    commands: list[list[str]] | None = None
 
     @property
     def driver(self) -> Driver:
@@ -149,3 +154,11 @@ class World:
             self.value = fn(*args)
         except LibvirtError as err:
             self.error = err
+        finally:
+            self.commands = self._commands_of_last_call()
+
+    def _commands_of_last_call(self) -> list[list[str]] | None:
+        journal = getattr(self._driver, "journal_of_last", None)
+        if journal is None or getattr(self._driver, "host", None) is None:
+            return None
+        return [list(entry["argv"]) for entry in journal()]
