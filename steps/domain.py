@@ -109,6 +109,18 @@ def whole_domain(world: World, item: str) -> None:
     world.draft = DomainDraft(name, "", whole=text)
 
 
+@given("the thread's summary domain as Evgeniy wrote it in M10")
+def summary_domain(world: World) -> None:
+    """Corpus item 55: the summary domain as written, ``//for ...`` annotations and all."""
+    whole_domain(world, "55")
+
+
+@given("the thread's summary domain as corrected in M11")
+def corrected_summary_domain(world: World) -> None:
+    """Corpus item 70: the summary with the corrections of the last message."""
+    whole_domain(world, "70")
+
+
 @given(parsers.parse('the domain XML "{xml}"'))
 def literal_domain(world: World, xml: str) -> None:
     """A domain written in the scenario (hostile or malformed input)."""
@@ -177,6 +189,12 @@ def set_memtune(world: World, which: str, name: str, mib: int) -> None:
     minimum guarantee, in KiB as libvirt takes them."""
     params = {_MEMTUNE[which]: mib * 1024}
     world.attempt(world.driver.dom, world.ids.name(name), "setMemoryParameters", params, 0)
+
+
+@when(parsers.parse('domain "{name}" gets this device while running:'))
+def update_device_docstring(world: World, name: str, docstring: str) -> None:
+    """``virDomainUpdateDeviceFlags`` on the live domain, the device written below."""
+    update_device(world, name, docstring)
 
 
 @when(parsers.parse('domain "{name}" gets the device "{xml}" while running'))

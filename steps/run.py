@@ -126,13 +126,13 @@ SETUP = pytest.StashKey[RunSetup]()
 
 # What the scenarios need from a host, by step text (the dry run's list).
 _NEEDS = (
-    ("template", re.compile(r'unpacked from template "([^"]+)"')),
+    ("template", re.compile(r'(?:unpacked|created) from template "([^"]+)"')),
     ("template", re.compile(r'the host has the OS template "([^"]+)"')),
     ("template", re.compile(r'vzctl create \d+ .*--ostemplate ([^\s"]+)')),
     ("bridge", re.compile(r'the host has a bridge "([^"]+)"')),
     ("nic", re.compile(r'the host has a spare NIC "([^"]+)"')),
 )
-_IDS = re.compile(r'(?:container |domain named "|vzctl \w+ )(\d+)')
+_IDS = re.compile(r'(?:container |domain named "|domain |vzctl \w+ )(\d+)')
 
 
 def _template_of(item: pytest.Item) -> Any:
@@ -154,7 +154,10 @@ def scenario_of(item: pytest.Item) -> tuple[str, str] | None:
     pytest-bdd's registry, else from the public ``pytest_bdd_before_scenario`` hook."""
     template = _template_of(item)
     if template is not None:
-        return template.feature.name, template.name
+        # a Scenario Outline's row is named with its example's values filled in
+        callspec = getattr(item, "callspec", None)
+        example = callspec.params.get("_pytest_bdd_example") if callspec is not None else None
+        return template.feature.name, template.render(example).name if example else template.name
     return item.stash.get(SCENARIO_KEY, None)
 
 

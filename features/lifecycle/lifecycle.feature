@@ -1,12 +1,11 @@
 Feature: Lifecycle
-  A defined container is started, stopped, rebooted, suspended, resumed and undefined
-  through libvirt's domain calls, each reaching vzctl (thread M1: "the OpenVZ driver turns
-  the XML into vzctl calls").
+  "The OpenVZ driver turns the XML into vzctl calls" (M1): a defined container is
+  started, shut down, destroyed, rebooted, suspended, resumed, marked to start at boot
+  and undefined through libvirt's domain calls, each reaching vzctl. The summary (M10)
+  names the container by its ID, so the domain and the container are one.
 
   Background:
-    Given a private area for container 209 unpacked from template "fedora-core-5-i386"
-    And a domain named "209"
-    And its devices include corpus item "32" with "/some/path" as "/vz/private/209"
+    Given the thread's domain 209 with its root in a private area unpacked from template "fedora-core-5-i386"
     And the domain is defined
 
   @corpus:67
@@ -20,18 +19,16 @@ Feature: Lifecycle
     And libvirt lists domain "209" as shut off
 
   @corpus:67
-  Scenario: Destroy stops a running container at once
+  Scenario Outline: <call> leaves a running container <state>
     Given domain "209" is started
-    When domain "209" is destroyed
+    When domain "209" is <done>
     Then the call succeeds
-    And container 209 is down
+    And container 209 is <state>
 
-  @corpus:67
-  Scenario: Reboot keeps the container running
-    Given domain "209" is started
-    When domain "209" is rebooted
-    Then the call succeeds
-    And container 209 is running
+    Examples:
+      | call    | done      | state   |
+      | Destroy | destroyed | down    |
+      | Reboot  | rebooted  | running |
 
   @corpus:67
   Scenario: Suspend and resume

@@ -1,15 +1,21 @@
 Feature: Bridged interfaces
-  A container's veth joins a host bridge: <interface type='bridge'> with <source bridge>
-  and the container-side MAC (M6, M10); vzctl's --netif_add takes the host-side name and
-  MAC optionally (M6).
+  A container's veth can join a bridge of the host (Evgeniy, M6). vzctl's --netif_add
+  takes the container-side name and MAC and, optionally, the host-side name and MAC (M3);
+  in the domain XML it is libvirt's <interface type='bridge'> with the host bridge as
+  <source bridge> and the container-side MAC, the form of the summary (M10) that Daniel
+  Berrange approved (M11: "This is good.").
 
   @corpus:58
   Scenario: The bridged interface puts the container's veth on bridge eth10 with its MAC
     Given the host has a bridge "eth10"
-    And a private area for container 209 unpacked from template "fedora-core-5-i386"
-    And a domain named "209"
-    And its devices include corpus item "32" with "/some/path" as "/vz/private/209"
-    And its devices include corpus item "58" with " //for bridge" as ""
+    And the thread's domain 209 with its root in a private area unpacked from template "fedora-core-5-i386"
+    And its devices include:
+      """
+      <interface type='bridge'>
+        <source bridge='eth10'/>
+        <mac address='00:16:3e:5d:c7:9e'/>
+      </interface>
+      """
     And the domain is defined
     When domain "209" is started
     Then the call succeeds

@@ -1,7 +1,9 @@
 Feature: Routed interfaces
-  Routed IPs are per container through venet (vzctl set 150 --ipadd 2.2.2.2 --save, M3);
-  they go on the generic <interface type='ethernet'> with <ip address=.../> elements; a new
-  type='route' was rejected (M9-M11).
+  Routed IPs belong to one container and go through its venet adapter to the host, which
+  routes them (Evgeniy, M1 and M3: vzctl set 150 --ipadd 2.2.2.2 --save). Daniel Veillard's
+  idea of routing through libvirt networks was not the same thing (M2, M3). Daniel
+  Berrange put them on the generic <interface type='ethernet'> with <ip address=.../>
+  elements (M5, M11); the summary's new type='route' was rejected.
 
   @corpus:18 @corpus:19 @corpus:20 @corpus:05
   Scenario: vzctl's --ipadd gives container 150 a routed IP
@@ -14,10 +16,15 @@ Feature: Routed interfaces
 
   @corpus:69 @corpus:66 @corpus:37 @corpus:09 @corpus:21
   Scenario: The routed example gives the container both IPs, routed on the host
-    Given a private area for container 209 unpacked from template "fedora-core-5-i386"
-    And a domain named "209"
-    And its devices include corpus item "32" with "/some/path" as "/vz/private/209"
-    And its devices include corpus item "69"
+    Given the thread's domain 209 with its root in a private area unpacked from template "fedora-core-5-i386"
+    And its devices include:
+      """
+      <interface type='ethernet'>
+        <mac address='00:16:3e:34:21:9e'/>
+        <ip address="192.168.122.1" />
+        <ip address="192.168.122.15" />
+      </interface>
+      """
     And the domain is defined
     When domain "209" is started
     Then the call succeeds

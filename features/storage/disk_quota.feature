@@ -1,14 +1,24 @@
 Feature: Disk quota
-  diskspace and diskinodes are the container's disk quota on its root (M3-M5); the thread
-  put <quota type="size"/> and <quota type="inodes"/> inside the filesystem (M6-M10);
-  later libvirt has space_hard_limit/space_soft_limit. Inside, df shows the quota (M3).
-  The quota can be changed on a running container (M3).
+  diskspace and diskinodes are the container's disk and inode quota on its root, and df
+  inside the container shows them (Evgeniy, M4). Daniel Berrange called this quota
+  management, not a disk (M5), and proposed <quota type="size"/> and <quota
+  type="inodes"/>, which Evgeniy put inside the filesystem (M6); later libvirt has
+  space_hard_limit/space_soft_limit and no inode limit. The quota can be changed while
+  the container runs (M4); how that is asked of libvirt was left open.
 
   @corpus:71 @corpus:25 @corpus:04 @corpus:34 @gap:ostemplate-pointer
   Scenario: The space limits of the template filesystem set DISKSPACE
     Given the host has the OS template "fedora-core-5-i386"
     And a domain named "209"
-    And its devices include corpus item "71"
+    And its devices include:
+      """
+      <filesystem type='template'>
+        <source name='fedora-core-5-i386'/>
+        <target dir='/'/>
+        <space_hard_limit unit='bytes'>1073741824</space_hard_limit>
+        <space_soft_limit unit='bytes'>1073741824</space_soft_limit>
+      </filesystem>
+      """
     When the domain is defined
     Then the call succeeds
     And the config of container 209 has DISKSPACE "1048576:1048576"
@@ -17,7 +27,15 @@ Feature: Disk quota
   Scenario: The inodes quota sets DISKINODES to 200000 and df -i inside shows it
     Given the host has the OS template "fedora-core-5-i386"
     And a domain named "209"
-    And its devices include corpus item "68"
+    And its devices include:
+      """
+      <filesystem type="template">
+        <source name="fedora-core-5-i386" />
+        <target dir="/"/>
+        <quota type="size" max="10000"/>
+        <quota type="inodes" max="200000"/>
+      </filesystem>
+      """
     When the domain is defined
     And domain "209" is started
     Then the config of container 209 has DISKINODES "200000:200000"
@@ -36,6 +54,13 @@ Feature: Disk quota
     Given the administrator runs "vzctl create 209 --ostemplate fedora-core-5-i386"
     And the administrator runs "vzctl set 209 --diskspace 1048576 --save"
     And the administrator runs "vzctl start 209"
-    When domain "209" gets the device "<filesystem type='template'><source name='fedora-core-5-i386'/><target dir='/'/><space_hard_limit unit='KiB'>2097152</space_hard_limit></filesystem>" while running
+    When domain "209" gets this device while running:
+      """
+      <filesystem type='template'>
+        <source name='fedora-core-5-i386'/>
+        <target dir='/'/>
+        <space_hard_limit unit='KiB'>2097152</space_hard_limit>
+      </filesystem>
+      """
     Then the call succeeds
     And "df" inside container 209 shows "simfs 2097152"

@@ -1,13 +1,14 @@
 Feature: The summary domain
-  Evgeniy's summary domain for container 209 (M10), with Daniel Berrange's corrections
-  (M11): a template filesystem with its quotas and target, a bridged interface, NAT
-  through the default network, a passed-through NIC and a routed interface.
+  Evgeniy's summary (M10) put the whole agreement into one domain for container 209: a
+  template filesystem with its quotas, a bridged interface, NAT, a passed-through NIC and
+  a routed interface. Daniel Berrange's answer (M11), the thread's last message, corrected
+  the NAT interface, the passthrough and the routed interface, and put the target back.
 
   @corpus:70 @gap:ostemplate-pointer
   Scenario: The corrected summary domain defines container 209
     Given the host has the OS template "fedora-core-5-i386"
     And the host has a bridge "eth10"
-    And the domain of corpus item "70"
+    And the thread's summary domain as corrected in M11
     When the domain is defined
     Then the call succeeds
     And container 209 exists on the host
@@ -19,7 +20,7 @@ Feature: The summary domain
     Given the host has the OS template "fedora-core-5-i386"
     And the host has a bridge "eth10"
     And the host has a bridge "eth11"
-    And the domain of corpus item "55"
+    And the thread's summary domain as Evgeniy wrote it in M10
     When the domain is defined
     Then the call succeeds
     And container 209 exists on the host
