@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
     run.set_defaults(func=cmd_run)
     _conformance_parser(sub)
+    _steps_parser(sub)
     shell = sub.add_parser("shell", help="an interactive shell on the simulated host in DIR")
     shell.add_argument("dir", metavar="DIR", type=Path)
     shell.set_defaults(func=cmd_shell)
@@ -119,6 +120,33 @@ def _conformance_parser(sub: Any) -> None:
     )  # fmt: skip
     conf.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST ARGS")
     conf.set_defaults(func=cmd_conformance)
+
+
+def _steps_parser(sub: Any) -> None:
+    steps = sub.add_parser("steps", help="list every scenario step with its parameters and an example")
+    steps.add_argument("--markdown", action="store_true", help="print the list as features/README.md has it")
+    steps.add_argument(
+        "--write", nargs="?", const="", metavar="README",
+        help="refresh the step list in README (default: the repository's features/README.md)",
+    )  # fmt: skip
+    steps.set_defaults(func=cmd_steps)
+
+
+def cmd_steps(args: argparse.Namespace) -> str:
+    """``simvz steps``: the steps pytest-bdd has registered, read from its registry."""
+    try:
+        from steps import catalogue
+    except ImportError as err:  # the step library needs the test extras (pytest-bdd)
+        raise CliError(f"steps: {err} (install simvz[test])") from err
+    found = catalogue.catalogue()
+    if args.write is not None:
+        readme = Path(args.write) if args.write else catalogue.FEATURES / "README.md"
+        try:
+            changed = catalogue.refresh_readme(readme, found)
+        except OSError as err:
+            raise CliError(f"steps --write: {err}") from err
+        return f"{readme}: {'refreshed' if changed else 'up to date'} ({len(found)} steps)\n"
+    return catalogue.render_markdown(found) if args.markdown else catalogue.render_text(found)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

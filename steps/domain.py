@@ -10,6 +10,9 @@ import pytest
 from lxml import etree
 from pytest_bdd import given, parsers, then, when
 
+# the hook naming the nearest steps when a feature's step matches none; plugin.py's
+# star import of this module is what registers it with pytest
+from steps.catalogue import pytest_bdd_step_func_lookup_error  # noqa: F401
 from steps.host import arrange
 from steps.world import DomainDraft, World, corpus_text, seeded_uuid
 
