@@ -324,13 +324,6 @@ def shows_memory(world: World, name: str, mib: int) -> None:
     assert _dumpxml(world, name).findtext("memory") == str(mib * 1024)
 
 
-@then(parsers.parse('libvirt shows domain "{name}" with a memory {which} of {mib:d} MiB'))
-def shows_memtune(world: World, name: str, which: str, mib: int) -> None:
-    """``virsh memtune``: the limit in KiB, as libvirt reports it (rounded to pages)."""
-    params = world.driver.dom(world.ids.name(name), "memoryParameters", 0)
-    assert params.get(_MEMTUNE[which]) == mib * 1024, params
-
-
 @then(parsers.parse('libvirt\'s XML of domain "{name}" does not mention "{text}"'))
 def xml_lacks(world: World, name: str, text: str) -> None:
     """``virsh dumpxml`` has nowhere this text (an element, attribute or value)."""
