@@ -27,7 +27,7 @@ class Storage:
     def real(self, node_path: str, follow: bool = True) -> Path:
         """The machine path of ``node_path``, every symlink on it resolved inside the node
         (the last one kept when ``follow`` is False); raises ``PathLoop`` (exit 3)."""
-        return confine.real(self.root, "/" + node_path, follow)
+        return confine.real(self.root, node_path, follow)
 
     def chroot(self, node_path: str) -> Storage:
         """The tree under ``node_path`` seen as its own root (a container's ``/``)."""
@@ -52,9 +52,9 @@ class Storage:
         reading each target as a node path so no link can lead out of the host; a loop
         leaves the path as given (it then exists only as a link)."""
         try:
-            return confine.resolve(self.root, "/" + node_path)
+            return confine.resolve(self.root, node_path)
         except confine.PathLoop:
-            return confine.resolve(self.root, "/" + node_path, follow=False)
+            return confine.resolve(self.root, node_path, follow=False)
 
     def read(self, node_path: str) -> str | None:
         """Text of a regular file, or None when missing; bytes kept via surrogateescape."""
