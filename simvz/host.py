@@ -89,7 +89,9 @@ class Host:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).absolute()
         self.fs = Storage(self.root)
-        self.state = self.root / STATE_DIR
+        # resolved inside the node like every node path: a .simvz that is a symlink
+        # cannot send the state, lock or journal out of it (simvz/confine.py)
+        self.state = self.fs.real("/" + STATE_DIR)
         self._kernel: Kernel | None = None
 
     # -- settings and kernel state -------------------------------------------------

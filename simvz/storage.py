@@ -1,17 +1,21 @@
 """The host directory seen as the root of an OpenVZ node.
 
 Every path the simulated tools use is a *node* path (``/etc/vz/conf/101.conf``) mapped
-under the host directory like a chroot: ``..`` can never climb out of it, and symlink
-targets (the ``/etc/vz/names`` links) are read as node paths, never followed by the OS.
+under the host directory like a chroot (:mod:`simvz.confine`): ``..`` can never climb
+out of it, and symlinks met on the way (the ``/etc/vz/names`` links, a ``/vz/private``
+that is a link) are resolved as node paths, never followed by the OS. A container's
+tree is seen the same way through :meth:`Storage.chroot`.
 Writes are atomic: a temporary file in the same directory, fsync, rename.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import posixpath
 import shutil
 from pathlib import Path
+
+from simvz import confine
 
 
 class Storage:
@@ -20,46 +24,48 @@ class Storage:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def real(self, node_path: str) -> Path:
-        """The real path of ``node_path``; ``..`` stops at the node's root."""
-        norm = posixpath.normpath("/" + node_path)
-        return self.root / norm.lstrip("/") if norm != "/" else self.root
+    def real(self, node_path: str, follow: bool = True) -> Path:
+        """The machine path of ``node_path``, every symlink on it resolved inside the node
+        (the last one kept when ``follow`` is False); raises ``PathLoop`` (exit 3)."""
+        return confine.real(self.root, node_path, follow)
+
+    def chroot(self, node_path: str) -> Storage:
+        """The tree under ``node_path`` seen as its own root (a container's ``/``)."""
+        return Storage(self.real(node_path))
 
     def exists(self, node_path: str) -> bool:
         """True if the path exists (a dangling symlink counts)."""
-        return os.path.lexists(self.real(node_path))
+        return os.path.lexists(self.real(node_path, follow=False))
 
     def isfile(self, node_path: str) -> bool:
         """True for a regular file that is not a symlink."""
-        p = self.real(node_path)
+        p = self.real(node_path, follow=False)
         return p.is_file() and not p.is_symlink()
 
     def isdir(self, node_path: str) -> bool:
         """True for a directory that is not a symlink."""
-        p = self.real(node_path)
+        p = self.real(node_path, follow=False)
         return p.is_dir() and not p.is_symlink()
 
-    def resolve(self, node_path: str, depth: int = 8) -> str:
+    def resolve(self, node_path: str) -> str:
         """Follow symlinks as the node would (``ve-vswap-1g.conf-sample`` is a link),
-        reading each target as a node path so no link can lead out of the host."""
-        path = posixpath.normpath("/" + node_path)
-        for _ in range(depth):
-            target = self.readlink(path)
-            if target is None:
-                return path
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-        return path
+        reading each target as a node path so no link can lead out of the host; a loop
+        leaves the path as given (it then exists only as a link)."""
+        try:
+            return confine.resolve(self.root, node_path)
+        except confine.PathLoop:
+            return confine.resolve(self.root, node_path, follow=False)
 
     def read(self, node_path: str) -> str | None:
         """Text of a regular file, or None when missing; bytes kept via surrogateescape."""
-        p = self.real(self.resolve(node_path))
-        if p.is_symlink() or not p.is_file():
+        p = self.real(node_path)
+        if not p.is_file():
             return None
         return p.read_bytes().decode("utf-8", "surrogateescape")
 
     def write(self, node_path: str, text: str, mode: int = 0o644) -> None:
         """Atomically replace a file: readers see the old or the new content, never a mix."""
-        p = self.real(node_path)
+        p = self.real(node_path, follow=False)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(f".{p.name}.simvz-{os.getpid()}")
         with open(tmp, "wb") as fh:
@@ -71,13 +77,13 @@ class Storage:
 
     def remove(self, node_path: str) -> None:
         """Remove a file or symlink if present."""
-        p = self.real(node_path)
+        p = self.real(node_path, follow=False)
         if os.path.lexists(p):
             p.unlink()
 
     def rename(self, src: str, dst: str) -> None:
         """Rename within the node."""
-        os.replace(self.real(src), self.real(dst))
+        os.replace(self.real(src, follow=False), self.real(dst, follow=False))
 
     def mkdir(self, node_path: str) -> None:
         """Create a directory and its parents."""
@@ -86,14 +92,14 @@ class Storage:
     def rmdir(self, node_path: str) -> bool:
         """Remove an empty directory; False when it is not empty or missing."""
         try:
-            self.real(node_path).rmdir()
+            self.real(node_path, follow=False).rmdir()
         except OSError:
             return False
         return True
 
     def rmtree(self, node_path: str) -> None:
-        """Remove a directory tree if present."""
-        p = self.real(node_path)
+        """Remove a directory tree if present (a symlink is removed, not followed)."""
+        p = self.real(node_path, follow=False)
         if p.is_symlink():
             p.unlink()
         elif p.exists():
@@ -109,13 +115,17 @@ class Storage:
     def readlink(self, node_path: str) -> str | None:
         """The target of a symlink as written (a node path), or None."""
         try:
-            return os.readlink(self.real(node_path))
+            return os.readlink(self.real(node_path, follow=False))
         except OSError:
             return None
 
     def symlink(self, target: str, node_path: str) -> None:
-        """Create (or replace) a symlink whose target is the node path ``target``."""
-        p = self.real(node_path)
+        """Create (or replace) a symlink whose target is the node path ``target``; as
+        ``unlink`` + ``symlink`` would, a directory in its place (``names/.``) is
+        ``FileExistsError``, and nothing is left behind."""
+        p = self.real(node_path, follow=False)
+        if p.is_dir() and not p.is_symlink():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), node_path)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(f".{p.name}.simvz-{os.getpid()}")
         if os.path.lexists(tmp):

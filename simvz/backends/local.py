@@ -126,14 +126,14 @@ class LocalBackend:
 
     def prepare_private(self, path: str, template: str) -> None:
         """Unpack the template cache into ``path`` as vzctl's create does (owners kept)."""
-        import tarfile
-
-        from simvz.model.lifecycle import extract_template
+        from simvz import tarsafe
 
         self.ensure_template(template)
         Path(path).mkdir(parents=True, exist_ok=True)
-        with tarfile.open(f"{TEMPLATE_CACHE}/{template}.tar.gz") as tar:
-            extract_template(tar, Path(path))
+        tarball = f"{TEMPLATE_CACHE}/{template}.tar.gz"
+        # the same checked extraction as the simulated node's create: a hostile cache
+        # cannot write outside ``path``, even as root
+        tarsafe.extract(Path(tarball), Path(path), shown_as=tarball, keep_owners=True)
 
     def ensure_bridge(self, name: str) -> None:
         """The bridge exists (``brctl show``); never created on a real host."""

@@ -54,16 +54,13 @@ class SimBackend:
 
     def prepare_private(self, path: str, template: str) -> None:
         """Untar ``<template>.tar.gz`` from the node's cache into ``path``."""
-        import tarfile
-
-        from simvz.model.lifecycle import extract_template
+        from simvz import tarsafe
 
         self.ensure_template(template)
+        tarball = f"{TEMPLATE_CACHE}/{template}.tar.gz"
         with self.host.locked():
-            target = self.host.fs.real(path)
-            target.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(self.host.fs.real(f"{TEMPLATE_CACHE}/{template}.tar.gz")) as tar:
-                extract_template(tar, target)
+            self.host.fs.mkdir(path)
+            tarsafe.extract(self.host.fs.real(tarball), self.host.fs.real(path), shown_as=tarball)
 
     def list_dir(self, path: str) -> list[str]:
         """Names in a node directory."""
@@ -72,10 +69,8 @@ class SimBackend:
 
     def remove_tree(self, path: str) -> None:
         """Remove a node directory (under the host lock: vzctl may be running)."""
-        import shutil
-
         with self.host.locked():
-            shutil.rmtree(self.host.fs.real(path), ignore_errors=True)
+            self.host.fs.rmtree(path)
 
     def ensure_template(self, name: str) -> None:
         """The node's template cache has ``<name>.tar.gz`` (``simvz init --template``)."""

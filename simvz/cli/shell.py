@@ -3,7 +3,8 @@
 Enough for what the 2008 thread and a driver test look at: ``df``, ``df -i``,
 ``hostname``, ``cat``, ``ls``, ``echo``, writes that consume disk quota (``echo ... >
 FILE``, ``dd if=/dev/zero of=FILE bs=1K count=N``), ``rm``, ``true``/``false``/``exit N``.
-Paths are resolved inside the CT's private area; ``..`` never leaves it.
+Paths are resolved inside the CT's private area as chroot would: ``..`` and symlinks,
+absolute ones included, never leave it (``Storage.chroot``, simvz/confine.py).
 Anything else answers ``bash: CMD: command not found`` (127), as a minimal CT would.
 """
 
@@ -11,14 +12,15 @@ from __future__ import annotations
 
 import math
 import os
-import posixpath
 import re
 import shlex
 from collections.abc import Callable
 
 from simvz.cli.output import Console
+from simvz.confine import PathLoop
 from simvz.model import quota as Q
 from simvz.model.lifecycle import Ctx
+from simvz.storage import Storage
 
 Builtin = Callable[[Ctx, Console, list[str]], int]
 
@@ -63,18 +65,22 @@ def _run_one(ctx: Ctx, con: Console, text: str) -> int:
     if fn is None:
         con.write(2, f"bash: {words[0]}: command not found\n")
         return 127
-    if redirect is None:
-        return fn(ctx, con, words)
-    sub = Console()
-    code = fn(ctx, sub, words)
-    con.chunks.extend(c for c in sub.chunks if c[0] == 2)
-    data = b"".join(b for fd, b in sub.chunks if fd == 1)
-    return _write(ctx, con, redirect[1], data, append=redirect[0] == ">>") or code
+    try:
+        if redirect is None:
+            return fn(ctx, con, words)
+        sub = Console()
+        code = fn(ctx, sub, words)
+        con.chunks.extend(c for c in sub.chunks if c[0] == 2)
+        data = b"".join(b for fd, b in sub.chunks if fd == 1)
+        return _write(ctx, con, redirect[1], data, append=redirect[0] == ">>") or code
+    except PathLoop as err:
+        con.write(2, f"{words[0]}: {err.path}: Too many levels of symbolic links\n")
+        return 1
 
 
-def _path(ctx: Ctx, path: str) -> str:
-    """A CT path as a node path under the private area (chroot-like)."""
-    return ctx.private + posixpath.normpath("/" + path)
+def _ct(ctx: Ctx) -> Storage:
+    """The CT's files, its private area as their ``/`` (chroot-like)."""
+    return ctx.host.fs.chroot(ctx.private)
 
 
 def _write(
@@ -88,11 +94,14 @@ def _write(
 ) -> int:
     """Write a file inside the CT, charging the quota for the blocks and inode it adds;
     ``zeros`` trailing zero bytes are written sparse, so a huge write inside a CT never
-    needs the memory or disk it claims on the machine running the simulator."""
-    fs = ctx.host.fs
-    node = _path(ctx, path)
-    real = fs.real(node)
-    old_size = real.stat().st_size if fs.isfile(node) else None
+    needs the memory or disk it claims on the machine running the simulator. A write
+    through a symlink writes its target, resolved inside the CT."""
+    real = _ct(ctx).real(path)
+    if real.is_dir():
+        # open(2) of a directory for writing: EISDIR, which the shell reports
+        con.write(2, f"{who}: {path}: Is a directory\n")
+        return 1
+    old_size = real.stat().st_size if real.is_file() else None
     new_size = ((old_size or 0) if append else 0) + len(data) + zeros
     q = ctx.kct.quota
     if q is not None and q.on:
@@ -103,11 +112,15 @@ def _write(
             what = f"writing `{path}'" if who == "dd" else path
             con.write(2, f"{who}: {what}: Disk quota exceeded\n")
             return 1
-    real.parent.mkdir(parents=True, exist_ok=True)
-    with open(real, "ab" if append else "wb") as fh:
-        fh.write(data)
-    if zeros:
-        os.truncate(real, new_size)
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
+        with open(real, "ab" if append else "wb") as fh:
+            fh.write(data)
+        if zeros:
+            os.truncate(real, new_size)
+    except OSError as err:
+        con.write(2, f"{who}: {path}: {err.strerror}\n")
+        return 1
     return 0
 
 
@@ -137,33 +150,34 @@ def _pct(used: int, avail: int) -> str:
 
 
 def _hostname(ctx: Ctx, con: Console, argv: list[str]) -> int:
-    text = ctx.host.fs.read(_path(ctx, "/etc/hostname"))
+    text = _ct(ctx).read("/etc/hostname")
     con.write(1, (text or "localhost\n").splitlines()[0] + "\n")
     return 0
 
 
 def _cat(ctx: Ctx, con: Console, argv: list[str]) -> int:
     code = 0
+    ct = _ct(ctx)
     for name in argv[1:]:
-        node = _path(ctx, name)
-        if ctx.host.fs.isdir(node):
+        real = ct.real(name)
+        if real.is_dir():
             con.write(2, f"cat: {name}: Is a directory\n")
             code = 1
-        elif not ctx.host.fs.isfile(node):
+        elif not real.is_file():
             con.write(2, f"cat: {name}: No such file or directory\n")
             code = 1
         else:
-            con.write(1, ctx.host.fs.read(node) or "")
+            con.write(1, ct.read(name) or "")
     return code
 
 
 def _ls(ctx: Ctx, con: Console, argv: list[str]) -> int:
     target = argv[1] if len(argv) > 1 else "/"
-    node = _path(ctx, target)
-    if not ctx.host.fs.exists(node):
+    ct = _ct(ctx)
+    if not ct.exists(target):
         con.write(2, f"ls: cannot access {target}: No such file or directory\n")
         return 2
-    names = ctx.host.fs.listdir(node) if ctx.host.fs.isdir(node) else [target]
+    names = ct.listdir(target) if ct.real(target).is_dir() else [target]
     con.write(1, "".join(n + "\n" for n in names))
     return 0
 
@@ -186,17 +200,19 @@ def _dd(ctx: Ctx, con: Console, argv: list[str]) -> int:
 
 
 def _rm(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    """``rm FILE...``: a symlink is removed itself, never what it points to."""
     code = 0
+    ct = _ct(ctx)
     for name in (a for a in argv[1:] if not a.startswith("-")):
-        node = _path(ctx, name)
-        if not ctx.host.fs.isfile(node):
+        link = ct.real(name, follow=False)
+        if not (ct.isfile(name) or link.is_symlink()):
             con.write(2, f"rm: cannot remove `{name}': No such file or directory\n")
             code = 1
             continue
-        size = ctx.host.fs.real(node).stat().st_size
-        ctx.host.fs.remove(node)
+        size = None if link.is_symlink() else link.stat().st_size
+        ct.remove(name)
         q = ctx.kct.quota
-        if q is not None:
+        if q is not None and size is not None:
             Q.charge(q, -_kb(size), -1, ctx.host.kernel.clock)
     return code
 

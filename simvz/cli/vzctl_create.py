@@ -103,7 +103,12 @@ def _assign_name(call: Call, req: setopts.Request) -> None:
     owner = C.name_target(call.host, name)
     if owner is not None and owner != call.veid:
         raise VzError(E.SET_NAME_ERROR, f"Conflict: name {name} already used by container {owner}", FAILED)
-    call.host.fs.symlink(C.conf_path(call.veid), f"{C.NAMES_DIR}/{name}")
+    link = f"{C.NAMES_DIR}/{name}"
+    try:
+        call.host.fs.symlink(C.conf_path(call.veid), link)
+    except OSError as err:
+        # KV:src/lib/config.c:set_name: "." and ".." are the names directory itself
+        raise VzError(E.SET_NAME_ERROR, f"Unable to create link {link}: {err.strerror}", FAILED) from None
     call.con.info(f"Name {name} assigned")
 
 

@@ -218,7 +218,12 @@ def _set_name(call: Call, new: str | None, old: str | None) -> None:
     if old == new and owner == call.veid:
         return
     if new:
-        call.host.fs.symlink(C.conf_path(call.veid), f"{C.NAMES_DIR}/{new}")
+        link = f"{C.NAMES_DIR}/{new}"
+        try:
+            call.host.fs.symlink(C.conf_path(call.veid), link)
+        except OSError as err:
+            # set_name's unlink+symlink: names "." and ".." are the directory itself
+            raise VzError(E.SET_NAME_ERROR, f"Unable to create link {link}: {err.strerror}") from None
     if old and old != new and C.name_target(call.host, old) == call.veid:
         call.host.fs.remove(f"{C.NAMES_DIR}/{old}")
     call.con.info(f"Name {new} assigned")

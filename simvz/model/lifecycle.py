@@ -7,14 +7,12 @@ vzctl's exit code. Nothing is changed on the node before a check has passed.
 
 from __future__ import annotations
 
-import posixpath
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simvz import errors as E
+from simvz import tarsafe
 from simvz.errors import VzError
 from simvz.model import container as C
 from simvz.model import quota as Q
@@ -385,44 +383,19 @@ def resume(ctx: Ctx, dumpfile: str | None = None, frozen: bool = False) -> None:
 
 
 def unpack_template(ctx: Ctx, tarball: str) -> tuple[int, int]:
-    """Unpack a template cache into ``<VE_PRIVATE>.tmp``, then rename it into place.
-
-    Members are extracted with tarfile's ``data`` filter (or the same checks by hand),
-    so no path in the tarball can escape the private area: such a tarball is refused (47).
-    """
+    """Unpack a template cache into ``<VE_PRIVATE>.tmp``, then rename it into place
+    (``KV:src/lib/create.c:fs_create``). A tarball that would write outside the private
+    area, or cannot be read, fails as vps-create's tar does (48, :mod:`simvz.tarsafe`),
+    and what was unpacked is removed (create.c's cleanup handler)."""
     tmp = ctx.private + ".tmp"
     fs = ctx.host.fs
     fs.rmtree(tmp)
     fs.mkdir(tmp)
     # vps-create only untars: a template without /sbin/init is found out at start
-    with tarfile.open(fs.real(tarball)) as tar:
-        extract_template(tar, fs.real(tmp))
+    try:
+        tarsafe.extract(fs.real(tarball), fs.real(tmp), shown_as=tarball)
+    except VzError:
+        fs.rmtree(tmp)
+        raise
     fs.rename(tmp, ctx.private)
     return usage_of(ctx)
-
-
-def extract_template(tar: tarfile.TarFile, dest: Path) -> None:
-    """Extract with tarfile's ``data`` filter where this Python has it (3.11.4+); on
-    older ones (Debian 12 ships 3.11.2) refuse by hand what that filter refuses."""
-    if hasattr(tarfile, "data_filter"):
-        tar.extractall(dest, filter="data")
-        return
-    for m in tar.getmembers():
-        if _unsafe(m):
-            raise VzError(
-                E.FS_BAD_TMPL,
-                f"Error: unsafe member {m.name} in the template",
-                "Creation of container private area failed",
-            )
-    tar.extractall(dest)
-
-
-def _unsafe(m: tarfile.TarInfo) -> bool:
-    """What the ``data`` filter refuses: absolute or escaping names and links, devices."""
-    name = posixpath.normpath(m.name)
-    if name.startswith(("/", "..")) or m.isdev():
-        return True
-    if m.issym() or m.islnk():
-        link = m.linkname if m.islnk() else posixpath.join(posixpath.dirname(name), m.linkname)
-        return m.linkname.startswith("/") or posixpath.normpath(link).startswith("..")
-    return False

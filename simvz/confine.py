@@ -1,0 +1,90 @@
+"""Path resolution confined to a root directory, as the kernel walks a path inside a
+chroot (``fs/namei.c:link_path_walk``): the one place where the simulated node's paths
+meet the machine's filesystem.
+
+A node path (``/vz/private/101``, a config's ``VE_PRIVATE``, ``DUMPDIR``, ``LOCKDIR``)
+is walked component by component under the root. A symlink met on the way is read and
+its target walked in its place: an absolute target starts again at the *root* (a node
+path, or a container path when the root is a container's), a relative one from the
+link's directory, and ``..`` at the root stays at the root. So no configuration value,
+symlink or ``..`` chain can name anything outside the root; what it names instead is a
+path inside it, and the command answers for that path as vzctl would (for example
+``Container private area /vz/private/101 does not exist``, exit 43).
+
+The result has no symlink left in any component that exists, so the operating system
+follows nothing when it is used: only the last component may be a symlink, when the
+caller asked for the link itself (``follow=False``: remove, rename, readlink).
+
+More than 40 symlinks on one path (Linux's ``MAXSYMLINKS``; a loop) is an error, as
+ELOOP is: :class:`PathLoop`, exit 3 (``VZ_SYSTEM_ERROR``), the node unchanged.
+See docs/containment.md.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import deque
+from pathlib import Path
+
+from simvz import errors as E
+from simvz.errors import VzError
+
+MAXSYMLINKS = 40  # include/linux/namei.h
+
+
+class PathLoop(VzError):
+    """ELOOP: too many symlinks while resolving ``path``."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(E.SYSTEM_ERROR, f"Unable to resolve {path}: Too many levels of symbolic links")
+        self.path = path
+
+
+def resolve(root: Path, path: str, follow: bool = True) -> str:
+    """``path`` (absolute or relative to the root) with its symlinks resolved inside
+    ``root``, as an absolute path under it (``/`` is ``root``); with ``follow=False`` a
+    symlink in the last component is kept, as ``lstat`` and ``unlink`` see it."""
+    done: list[str] = []
+    todo = deque(path.split("/"))
+    links = 0
+    while todo:
+        name = todo.popleft()
+        if name in ("", "."):
+            continue
+        if name == "..":
+            if done:
+                done.pop()
+            continue
+        if not follow and not any(todo):
+            # the last component, not followed; a trailing "/." or "/.." follows it
+            done.append(name)
+            break
+        target = _readlink(root, [*done, name])
+        if target is None:
+            done.append(name)
+            continue
+        links += 1
+        if links > MAXSYMLINKS:
+            raise PathLoop(path)
+        if target.startswith("/"):
+            done = []
+        todo.extendleft(reversed(target.split("/")))
+    return "/" + "/".join(done)
+
+
+def _readlink(root: Path, parts: list[str]) -> str | None:
+    """The target of ``root/parts`` if it is a symlink; None if not (or missing)."""
+    p = root.joinpath(*parts)
+    try:
+        if not stat.S_ISLNK(os.lstat(p).st_mode):
+            return None
+        return os.readlink(p)
+    except (OSError, ValueError):
+        return None
+
+
+def real(root: Path, path: str, follow: bool = True) -> Path:
+    """The machine path of ``path`` resolved inside ``root`` (see :func:`resolve`)."""
+    resolved = resolve(root, path, follow)
+    return root / resolved.lstrip("/") if resolved != "/" else root
