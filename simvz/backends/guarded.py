@@ -48,13 +48,13 @@ class GuardedBackend:
         if ctid not in self.guard.ids:
             raise GuardError(f"refused: {path} is no private area of the reserved range {self.guard.ids}")
         assert ctid is not None
-        self.guard.check_areas(ctid)  # a config already there must name this area too
         try:
             self.guard.confine(ctid, "VE_PRIVATE", path, "the private area to unpack is")
-        except GuardError:
+        except GuardError as err:
             raise GuardError(
-                f"refused: {path} is no private area of the reserved range {self.guard.ids}"
+                f"refused: {path} is no private area of the reserved range {self.guard.ids}: {err}"
             ) from None
+        self.guard.check_areas(ctid)  # a config already there must name this area too
         self.inner.prepare_private(path, template)
 
     def resolve(self, path: str) -> str:

@@ -256,14 +256,17 @@ class Guard:
     # -- areas ---------------------------------------------------------------------------
     def own_area(self, ctid: int, key: str) -> str:
         """Where ``key`` (VE_PRIVATE, VE_ROOT) of a container of the range must resolve:
-        vz.conf's value for it (``/vz/private/$VEID``), symlinks resolved."""
+        vz.conf's value for it (``/vz/private/$VEID``), its directory's symlinks resolved."""
         template = parse_config(self.host.read(GLOBAL_CONF) or "").get(key, "")
         if "$VEID" not in template and "${VEID}" not in template:
             raise GuardError(
                 f"refused: {GLOBAL_CONF} has {key}={template!r}, without $VEID: "
                 "the guard cannot tell one container's area from another's"
             )
-        return self._resolve(subst_veid(template, ctid))
+        parent, _, name = subst_veid(template, ctid).rpartition("/")
+        # the parent resolved (``/vz`` may be a link to ``/var/lib/vz``), the area itself
+        # not: a link there leads elsewhere, and is refused
+        return f"{self._resolve(parent or '/').rstrip('/')}/{name}"
 
     def check_areas(self, ctid: int) -> None:
         """The areas container ``ctid``'s config names (its own VE_PRIVATE/VE_ROOT, else
