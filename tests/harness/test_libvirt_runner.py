@@ -3,6 +3,11 @@ shim, sees the simulated node (``simvz/harness/preload.c``)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from simvz.harness.libvirt_runner import (
@@ -87,3 +92,24 @@ def test_the_call_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyP
         call_timeout()
     monkeypatch.delenv(TIMEOUT_ENV)
     assert call_timeout() == DEFAULT_TIMEOUT
+
+
+def test_a_hung_driver_call_is_a_hung_row_of_the_matrix(tmp_path: Path) -> None:
+    """``--vz-call-timeout`` far below what opening a connection takes: the scenario's
+    first driver call is killed and its row says hung, naming the call."""
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "hang.feature").write_text(
+        'Feature: Hang\n  Scenario: Defining\n    Given a domain named "5"\n    When the domain is defined\n'
+    )
+    (tmp_path / "test_hang.py").write_text("from pytest_bdd import scenarios\n\nscenarios('features')\n")
+    report = tmp_path / "matrix.json"
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vz-call-timeout", "0.001"]
+    done = subprocess.run(
+        [*cmd, "--conformance-json", str(report)], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    (row,) = json.loads(report.read_text())["scenarios"]
+    assert row["result"] == "hung"
+    assert row["reason"].startswith("libvirt driver hung: no answer to open(openvz:///system) within 0.001 s")
+    assert "last node command:" in row["reason"]
+    assert "0 FAILED, 1 hung" in done.stdout
