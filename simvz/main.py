@@ -115,6 +115,10 @@ def _conformance_parser(sub: Any) -> None:
     )
     _libvirt_build_option(conf)
     conf.add_argument(
+        "--call-timeout", metavar="SECONDS", type=float,
+        help="seconds a libvirt call may take; a longer one is killed and shown as hung (default 900)",
+    )  # fmt: skip
+    conf.add_argument(
         "--compare", nargs=2, metavar=("A.json", "B.json"),
         help="print the scenarios whose result differs between two reports (exit 1 when any does)",
     )  # fmt: skip
@@ -224,6 +228,8 @@ def _guard_args(args: argparse.Namespace) -> list[str]:
     flags = (("vz_force_clean", "--vz-force-clean"), ("vz_accept_uuid_tags", "--vz-accept-uuid-tags"),
              ("dry_run", "--vz-dry-run"))  # fmt: skip
     out += [flag for attr, flag in flags if getattr(args, attr)]
+    if args.call_timeout is not None:
+        out += ["--vz-call-timeout", repr(args.call_timeout)]
     if args.libvirt_build:
         out += ["--libvirt-build", str(Path(args.libvirt_build).absolute())]
     return out

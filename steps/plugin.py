@@ -15,6 +15,7 @@ import pytest
 
 from simvz.backends.base import Driver, HostBackend
 from simvz.harness.guard import GuardError
+from simvz.harness.libvirt_runner import DriverHung, SessionDead
 from steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
 from steps.gaps import GAPS
 from steps.host import *  # noqa: F403
@@ -135,17 +136,30 @@ def pytest_runtest_makereport(
     report = yield
     names = scenario_of(item)
     skipped_before = report.when == "setup" and report.skipped
+    if names is not None and report.when == "teardown" and report.failed:
+        # the guard's cleanup refused (or failed): whatever the scenario did, its row
+        # must not say honoured (pytest_runtest_logreport replaces the call's row)
+        row: dict[str, Any] = {"feature": names[0], "scenario": names[1], "corpus": _corpus(item)}
+        report.user_properties.append(("simvz_matrix", {**row, "result": "FAILED", "reason": _why(report)}))
+        return report
     if names is None or not (report.when == "call" or skipped_before):
         return report
     row = {
         "feature": names[0],
         "scenario": names[1],
-        "corpus": sorted(m.args[0] for m in item.iter_markers("corpus")),
+        "corpus": _corpus(item),
         "result": _verdict(report),
         "reason": getattr(report, "wasxfail", "") or ("" if report.passed else _why(report)),
     }
+    if call.excinfo is not None and call.excinfo.errisinstance((DriverHung, SessionDead)):
+        # a driver call gave no answer within --vz-call-timeout (or came after one that did)
+        row.update(result="hung", reason=str(call.excinfo.value))
     report.user_properties.append(("simvz_matrix", row))
     return report
+
+
+def _corpus(item: pytest.Item) -> list[str]:
+    return sorted(m.args[0] for m in item.iter_markers("corpus"))
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
@@ -166,10 +180,15 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect the rows where the run is reported (the controller under xdist)."""
     for key, row in report.user_properties:
         if key == "simvz_matrix" and isinstance(row, dict):
-            _rows.append(row)
+            if report.nodeid in _row_of:  # a failed teardown overrides the call's row
+                _rows[_row_of[report.nodeid]] = row
+            else:
+                _row_of[report.nodeid] = len(_rows)
+                _rows.append(row)
 
 
 _rows: list[dict[str, Any]] = []
+_row_of: dict[str, int] = {}  # test id -> its row in _rows
 
 
 def _verdict(report: pytest.TestReport) -> str:
@@ -212,7 +231,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         Path(md).write_text(markdown(rows, header))
 
 
-RESULTS = ("honoured", "not honoured", "skipped", "fixed?", "FAILED")
+RESULTS = ("honoured", "not honoured", "skipped", "fixed?", "FAILED", "hung")
 
 
 def counts(rows: list[dict[str, Any]]) -> dict[str, int]:

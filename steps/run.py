@@ -4,6 +4,7 @@ from a host (for the dry run)."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from simvz.backends.base import HostBackend
 from simvz.backends.guarded import GuardedBackend
 from simvz.harness.guard import DEFAULT_RANGE, CtidRange, Guard, GuardError
 from simvz.harness.libvirt_build import BuildError, LibvirtBuild, Loaded
+from simvz.harness.libvirt_runner import TIMEOUT_ENV
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ class RunSetup:
             "--vz-dry-run", action="store_true", help="list what a real-host run would touch; run nothing"
         )
         group.addoption(
+            "--vz-call-timeout", metavar="SECONDS", type=float, default=None,
+            help="seconds a libvirt call may take before it is killed and shown as hung "
+            "(default $SIMVZ_CALL_TIMEOUT, else 900)",
+        )  # fmt: skip
+        group.addoption(
             "--libvirt-build", metavar="DIR", default=None,
             help="load libvirt.so (and virsh) from this libvirt build tree or install prefix",
         )  # fmt: skip
@@ -70,6 +77,12 @@ class RunSetup:
                 libvirt.check()
             except BuildError as err:
                 raise GuardError(str(err)) from err
+        timeout = config.getoption("vz_call_timeout")
+        if timeout is not None:
+            if not timeout > 0:
+                raise GuardError(f"--vz-call-timeout {timeout:g}: must be more than 0 seconds")
+            # the driver sessions read it (libvirt_runner.call_timeout), in xdist workers too
+            os.environ[TIMEOUT_ENV] = repr(timeout)
         if host == "local" and (getattr(config.option, "numprocesses", None) or 0) > 0:
             raise GuardError("--vz-host local runs one scenario at a time on the one host: drop -n")
         return cls(

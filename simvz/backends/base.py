@@ -75,6 +75,10 @@ class HostBackend(Protocol):
     def remove_tree(self, path: str) -> None:
         """Remove a directory of the host and everything in it (the guard's cleanup)."""
 
+    def resolve(self, path: str) -> str:
+        """The absolute ``path`` with ``.``, ``..`` and every symlink resolved, as the
+        host's kernel would (the guard compares areas by it); OSError when it cannot."""
+
     def ensure_bridge(self, name: str) -> None:
         """Make sure the host has the bridge (a real host is only checked:
         :class:`Unavailable` when it lacks it)."""

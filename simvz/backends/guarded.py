@@ -4,6 +4,7 @@ the harness runs can change a container outside the reserved range
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from simvz.backends.base import CommandResult, Driver, HostBackend
@@ -40,11 +41,25 @@ class GuardedBackend:
         return self.inner.describe()
 
     def prepare_private(self, path: str, template: str) -> None:
-        """Only a private area of the range (``/vz/private/<id>``)."""
+        """Only the private area of a container of the range, as vz.conf places it
+        (``/vz/private/<id>``), after ``.``, ``..`` and symlinks are resolved."""
         tail = path.rstrip("/").rsplit("/", 1)[-1]
-        if not (tail.isdigit() and int(tail) in self.guard.ids):
+        ctid = int(tail) if re.fullmatch(r"[1-9][0-9]{0,9}", tail) else None
+        if ctid not in self.guard.ids:
             raise GuardError(f"refused: {path} is no private area of the reserved range {self.guard.ids}")
+        assert ctid is not None
+        try:
+            self.guard.confine(ctid, "VE_PRIVATE", path, "the private area to unpack is")
+        except GuardError as err:
+            raise GuardError(
+                f"refused: {path} is no private area of the reserved range {self.guard.ids}: {err}"
+            ) from None
+        self.guard.check_areas(ctid)  # a config already there must name this area too
         self.inner.prepare_private(path, template)
+
+    def resolve(self, path: str) -> str:
+        """As the inner backend."""
+        return self.inner.resolve(path)
 
     def list_dir(self, path: str) -> list[str]:
         """As the inner backend."""

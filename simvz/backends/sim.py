@@ -3,6 +3,9 @@ driver through the preload shim."""
 
 from __future__ import annotations
 
+import errno
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simvz.backends.base import CommandResult, Driver, Unavailable, spare_nic_problem
@@ -72,6 +75,11 @@ class SimBackend:
         with self.host.locked():
             self.host.fs.rmtree(path)
 
+    def resolve(self, path: str) -> str:
+        """Symlinks followed inside the node: an absolute target starts at the node's
+        root, ``..`` stops there (the node is the simulated machine)."""
+        return resolve_in(self.host.fs.root, path)
+
     def ensure_template(self, name: str) -> None:
         """The node's template cache has ``<name>.tar.gz`` (``simvz init --template``)."""
         if not self.host.fs.exists(f"{TEMPLATE_CACHE}/{name}.tar.gz"):
@@ -96,3 +104,33 @@ class SimBackend:
         from simvz import faults
 
         faults.add(self.host, tool, words, exit, message + "\n")
+
+
+SYMLOOP_MAX = 40  # Linux's limit of links followed in one lookup (include/linux/namei.h MAXSYMLINKS)
+
+
+def resolve_in(root: Path, path: str) -> str:
+    """``realpath`` of the node path ``path`` within the node at ``root``, component by
+    component; OSError(ELOOP) after too many links, as the kernel answers."""
+    todo = [p for p in path.split("/") if p]
+    done: list[str] = []
+    hops = 0
+    while todo:
+        part = todo.pop(0)
+        if part in (".", ""):
+            continue
+        if part == "..":
+            done = done[:-1]
+            continue
+        real = root.joinpath(*done, part)
+        if not real.is_symlink():
+            done.append(part)
+            continue
+        hops += 1
+        if hops > SYMLOOP_MAX:
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+        target = os.readlink(real)
+        if target.startswith("/"):
+            done = []
+        todo = [p for p in target.split("/") if p] + todo
+    return "/" + "/".join(done)

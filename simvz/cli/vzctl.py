@@ -308,6 +308,7 @@ _STARTSTOP = [
 ]
 _START_ONLY = {"force", "skip_ve_setup", "wait", "skip-fsck", "skip-remount"}
 _STOP_ONLY = {"fast", "skip-umount"}
+STARTSTOP_OPTIONS = _STARTSTOP  # the real-host guard reads argv with the same tables
 
 
 def _startstop(call: Call, start: bool, stop: bool) -> None:
@@ -367,6 +368,7 @@ _CHKPNT = [*_CPT_COMMON, Opt("kill", False), Opt("resume", False), Opt("suspend"
 _RESTORE = [*_CPT_COMMON, Opt("undump", False), Opt("kill", False), Opt("resume", False),
             Opt("skip-fsck", False), Opt("skip-remount", False)]  # fmt: skip
 _SUBCOMMANDS = {"kill", "resume", "suspend", "dump", "undump"}
+CHKPNT_OPTIONS, RESTORE_OPTIONS = _CHKPNT, _RESTORE
 
 
 def parse_cpt(call: Call) -> None:

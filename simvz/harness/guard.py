@@ -21,15 +21,21 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from simvz.backends.base import HostBackend
+from simvz.backends.local import parse_config
+from simvz.harness.touch import Unreadable, read_vzctl, read_vzmigrate
+from simvz.model.params import subst_veid
 
 DEFAULT_RANGE = "990000-990999"
-# vzctl commands that only look (``vzctl status``); every other one may change the CT.
-READ_ONLY_VZCTL = frozenset({"status", "--help", "--version"})
-VZCTL_GLOBAL_OPTS = frozenset({"--quiet", "--verbose", "-q", "-v"})
+GLOBAL_CONF = "/etc/vz/vz.conf"
+# The areas a container's config names and vzctl creates, mounts and deletes:
+# destroy removes VE_PRIVATE (KV:src/lib/env.c:vps_destroy_dir), start mounts it on
+# VE_ROOT (KV:src/lib/fs_simfs.c).
+AREA_KEYS = ("VE_PRIVATE", "VE_ROOT")
 
 
 class GuardError(Exception):
@@ -46,7 +52,7 @@ class CtidRange:
     @classmethod
     def parse(cls, text: str) -> CtidRange:
         """``990000-990999``; IDs up to 100 are vzctl's reserved ones, never allowed."""
-        m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+        m = re.fullmatch(r"\s*([0-9]+)\s*-\s*([0-9]+)\s*", text, re.ASCII)
         if not m:
             raise GuardError(f"bad CT ID range {text!r}: expected FIRST-LAST, e.g. {DEFAULT_RANGE}")
         first, last = int(m.group(1)), int(m.group(2))
@@ -95,10 +101,9 @@ class Guard:
         """Containers (by config file, as the driver finds them) in and out of the range."""
         s = Survey()
         for name in self.host.list_dir("/etc/vz/conf"):
-            m = re.fullmatch(r"(\d+)\.conf", name)
-            if not m or int(m.group(1)) == 0:
+            ctid = _canonical_id(name.removesuffix(".conf")) if name.endswith(".conf") else None
+            if not ctid:
                 continue
-            ctid = int(m.group(1))
             if ctid in self.ids:
                 s.in_range.append(ctid)
             else:
@@ -108,7 +113,7 @@ class Guard:
         for area in ("/vz/private", "/vz/root"):
             s.leftovers += [
                 f"{area}/{n}" for n in self.host.list_dir(area)
-                if n.isdigit() and int(n) in self.ids and int(n) not in s.in_range
+                if _canonical_id(n) in self.ids and _canonical_id(n) not in s.in_range
             ]  # fmt: skip
         return s
 
@@ -195,27 +200,127 @@ class Guard:
 
     # -- during the run ------------------------------------------------------------------
     def check(self, argv: list[str]) -> None:
-        """Refuse a command that could change a container outside the range."""
-        tool = argv[0].rsplit("/", 1)[-1]
-        if tool == "vzmigrate" and not any(a.isdigit() and int(a) in self.ids for a in argv[1:]):
-            raise GuardError(f"refused: {' '.join(argv)} names no container of the reserved range {self.ids}")
-        if tool != "vzctl":
+        """Refuse a command that could touch a container, or an area, outside the range:
+        by ID, by name, through a private/root area or dump file it names, or through
+        the areas its container's config already names. What cannot be read is refused."""
+        tool = argv[0].rsplit("/", 1)[-1] if argv else ""
+        checker = _CHECKS.get(tool)
+        if checker is None:
+            raise GuardError(f"refused: {' '.join(argv)}: the guard knows no tool {tool!r}")
+        try:
+            checker(self, argv)
+        except Unreadable as why:
+            raise GuardError(f"refused: {' '.join(argv)}: the guard cannot read it ({why})") from None
+
+    def _check_vzctl(self, argv: list[str]) -> None:
+        call = read_vzctl(argv[1:])
+        if call.read_only:
             return
-        words = [a for a in argv[1:] if a not in VZCTL_GLOBAL_OPTS]
-        if not words or words[0] in READ_ONLY_VZCTL:
-            return
-        target = words[1] if len(words) > 1 else ""
-        ctid = int(target) if target.isdigit() else self._ctid_of_name(target)
+        assert call.target is not None
+        ctid = call.target if isinstance(call.target, int) else self._ctid_of_name(call.target)
         if ctid not in self.ids:
             raise GuardError(
-                f"refused: {' '.join(argv)} would touch container {target or '?'}, "
+                f"refused: {' '.join(argv)} would touch container {call.target}, "
                 f"outside the reserved range {self.ids}"
             )
+        assert ctid is not None
+        for key, value in call.paths.items():
+            self.confine(ctid, key, value, f"{' '.join(argv)} sets")
+        for sample in call.samples:
+            conf = parse_config(self.host.read(f"/etc/vz/conf/ve-{sample}.conf-sample") or "")
+            for key in AREA_KEYS:
+                if key in conf:
+                    self.confine(ctid, key, conf[key], f"config sample {sample!r} sets")
+        if call.dumpfile is not None:
+            self._confine_dump(ctid, call.dumpfile)
+        self.check_areas(ctid)
+
+    def _check_vzmigrate(self, argv: list[str]) -> None:
+        call = read_vzmigrate(argv[1:])
+        if call.ctid is None:
+            return
+        if call.ctid not in self.ids:
+            raise GuardError(
+                f"refused: {' '.join(argv)} names no container of the reserved range {self.ids} "
+                f"(it would migrate {call.ctid})"
+            )
+        self.check_areas(call.ctid)
 
     def _ctid_of_name(self, name: str) -> int | None:
-        r = self.host.run(["vzlist", "-H", "-o", "ctid", name])
+        # vzlist resolves a name as vzctl does (get_veid_by_name: the link in
+        # /etc/vz/names); ``--`` so that a name like ``-S`` is no option of vzlist's
+        r = self.host.run(["vzlist", "-a", "-H", "-o", "ctid", "--", name])
         out = r.stdout.split()
-        return int(out[0]) if r.ok and out and out[0].isdigit() else None
+        return int(out[0]) if r.ok and len(out) == 1 and re.fullmatch(r"[0-9]+", out[0]) else None
+
+    # -- areas ---------------------------------------------------------------------------
+    def own_area(self, ctid: int, key: str) -> str:
+        """Where ``key`` (VE_PRIVATE, VE_ROOT) of a container of the range must resolve:
+        vz.conf's value for it (``/vz/private/$VEID``), its directory's symlinks resolved."""
+        template = parse_config(self.host.read(GLOBAL_CONF) or "").get(key, "")
+        if "$VEID" not in template and "${VEID}" not in template:
+            raise GuardError(
+                f"refused: {GLOBAL_CONF} has {key}={template!r}, without $VEID: "
+                "the guard cannot tell one container's area from another's"
+            )
+        parent, _, name = subst_veid(template, ctid).rpartition("/")
+        # the parent resolved (``/vz`` may be a link to ``/var/lib/vz``), the area itself
+        # not: a link there leads elsewhere, and is refused
+        return f"{self._resolve(parent or '/').rstrip('/')}/{name}"
+
+    def check_areas(self, ctid: int) -> None:
+        """The areas container ``ctid``'s config names (its own VE_PRIVATE/VE_ROOT, else
+        vz.conf's) are its own and no container outside the range uses them."""
+        conf = {**parse_config(self.host.read(GLOBAL_CONF) or ""), **self._config(ctid)}
+        for key in AREA_KEYS:
+            self.confine(ctid, key, conf.get(key, ""), f"the config of container {ctid} has")
+
+    def confine(self, ctid: int, key: str, value: str, what: str) -> None:
+        """``value`` (a path for ``key`` of container ``ctid``) resolves to its own area,
+        which no container outside the range uses; else GuardError."""
+        got = self._resolve(subst_veid(value, ctid)) if value else ""
+        want = self.own_area(ctid, key)
+        if got != want:
+            raise GuardError(
+                f"refused: {what} {key}={value} (resolved: {got or 'nothing'}), not the area "
+                f"{want} of container {ctid}: it could touch what is outside the reserved range"
+            )
+        for other, areas in self._outside_areas().items():
+            if any(_overlap(got, a) for a in areas):
+                raise GuardError(
+                    f"refused: {key} {got} of container {ctid} overlaps an area of container "
+                    f"{other}, outside the reserved range"
+                )
+
+    def _confine_dump(self, ctid: int, path: str) -> None:
+        dumpdir = self._resolve(parse_config(self.host.read(GLOBAL_CONF) or "").get("DUMPDIR", "/vz/dump"))
+        got = self._resolve(path)
+        parent, _, name = got.rpartition("/")
+        m = re.fullmatch(r"Dump\.([0-9]+)", name)
+        if parent != dumpdir or (m is not None and int(m.group(1)) != ctid):
+            raise GuardError(
+                f"refused: --dumpfile {path} (resolved: {got}) is no dump file of container {ctid} "
+                f"in {dumpdir}"
+            )
+
+    def _outside_areas(self) -> dict[int, list[str]]:
+        defaults = parse_config(self.host.read(GLOBAL_CONF) or "")
+        out: dict[int, list[str]] = {}
+        for ctid in self.survey().outside:
+            conf = {**defaults, **self._config(ctid)}
+            out[ctid] = [self._resolve(subst_veid(conf[k], ctid)) for k in AREA_KEYS if conf.get(k)]
+        return out
+
+    def _config(self, ctid: int) -> dict[str, str]:
+        return parse_config(self.host.read(f"/etc/vz/conf/{ctid}.conf") or "")
+
+    def _resolve(self, path: str) -> str:
+        if not path.startswith("/"):
+            raise GuardError(f"refused: {path!r} is not an absolute path")
+        try:
+            return self.host.resolve(path)
+        except OSError as err:
+            raise GuardError(f"refused: {path} cannot be resolved ({err.strerror or err})") from None
 
     # -- after every scenario ---------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -237,26 +342,51 @@ class Guard:
         return done
 
     def cleanup_all(self) -> list[str]:
-        """Stop and destroy every container of the range, remove the range's leftovers."""
+        """Stop and destroy every container of the range, remove the range's leftovers.
+
+        A container whose areas are not its own (its config points at another
+        container's private area, through ``.``/``..`` or a symlink) is not touched at
+        all, nor is a leftover that resolves elsewhere: the cleanup fails loudly instead.
+        """
         done: list[str] = []
         errors: list[str] = []
         for ctid in self.survey().in_range:
-            for argv in self._teardown(ctid):
+            try:
+                steps = self._teardown(ctid)
+            except GuardError as err:
+                errors.append(f"container {ctid} left alone: {err}")
+                continue
+            for argv in steps:
                 r = self.host.run(argv)
                 done.append(" ".join(argv))
                 if not r.ok and argv[1] == "destroy":
                     errors.append(f"{' '.join(argv)}: exit {r.exit}: {r.stderr.strip()}")
-        for path in self.survey().leftovers:
+        dumps = [
+            f"/vz/dump/{n}" for n in self.host.list_dir("/vz/dump")
+            if re.fullmatch(r"Dump\.([0-9]+)", n) and int(n[5:]) in self.ids
+        ]  # fmt: skip
+        for path in [*self.survey().leftovers, *dumps]:
+            why = self._leftover_problem(path)
+            if why:
+                errors.append(why)
+                continue
             self.host.remove_tree(path)
             done.append(f"rm -rf {path}")
-        for name in self.host.list_dir("/vz/dump"):
-            m = re.fullmatch(r"Dump\.(\d+)", name)
-            if m and int(m.group(1)) in self.ids:
-                self.host.remove_tree(f"/vz/dump/{name}")
-                done.append(f"rm -rf /vz/dump/{name}")
         if errors:
             raise GuardError("cleanup of the reserved range failed: " + "; ".join(errors))
         return done
+
+    def _leftover_problem(self, path: str) -> str | None:
+        """Why the leftover ``path`` must not be removed: it is (or passes through) a
+        symlink leading elsewhere, or a container outside the range uses it."""
+        parent, _, name = path.rpartition("/")
+        got = self._resolve(path)
+        if got != f"{self._resolve(parent)}/{name}":
+            return f"{path} left alone: it resolves to {got}, outside the reserved range's areas"
+        for other, areas in self._outside_areas().items():
+            if any(_overlap(got, a) for a in areas):
+                return f"{path} left alone: container {other}, outside the reserved range, uses it"
+        return None
 
     def _teardown(self, ctid: int) -> list[list[str]]:
         self.check(["vzctl", "destroy", str(ctid)])  # belt and braces: never outside
@@ -288,6 +418,28 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         if gone or new:
             diff.append(f"{key}: gone {gone}, new {new}")
     return diff
+
+
+def _canonical_id(text: str) -> int | None:
+    """A CT ID as vzctl writes it in file names (``990005``; not ``0990005``, nor other
+    scripts' digits, which Python's ``int`` would take)."""
+    return int(text) if re.fullmatch(r"0|[1-9][0-9]{0,9}", text) else None
+
+
+def _overlap(a: str, b: str) -> bool:
+    """One path is the other or inside it."""
+    return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
+
+
+_CHECKS: dict[str, Callable[[Guard, list[str]], None]] = {
+    "vzctl": Guard._check_vzctl,
+    "vzmigrate": Guard._check_vzmigrate,
+    # vzlist only looks; ip and brctl change the host's network, which the cleanup
+    # compares with its state before the scenario (Guard.cleanup)
+    "vzlist": lambda _g, _a: None,
+    "ip": lambda _g, _a: None,
+    "brctl": lambda _g, _a: None,
+}
 
 
 def _ids(ids: list[int]) -> str:

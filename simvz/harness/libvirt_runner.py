@@ -5,15 +5,24 @@ The driver runs in a child process started with the preload shim (``worker.py``)
 call crosses a pipe, so a crash inside ``libvirt.so`` (a segfault) is reported as a
 failure naming the signal and the API call, and never takes the test session down.
 Every call can return the node's journal entries it caused.
+
+Every answer is awaited at most ``timeout`` seconds (``SIMVZ_CALL_TIMEOUT``, the pytest
+option ``--vz-call-timeout``, ``simvz conformance --call-timeout``): a driver call or a
+node tool that blocks is killed and reported as :class:`DriverHung`, naming the call and
+the node command it was running. A session whose driver died or hung is dead: every
+later call raises :class:`SessionDead` naming the call that ended it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +55,42 @@ class DriverCrash(Exception):
         self.call, self.returncode, self.stderr = call, returncode, stderr
 
 
+class DriverHung(Exception):
+    """The driver gave no answer to ``call`` within the timeout; its process group (the
+    driver and the node commands it runs) was killed."""
+
+    def __init__(self, call: str, timeout: float, node_command: str) -> None:
+        super().__init__(
+            f"libvirt driver hung: no answer to {call} within {timeout:g} s "
+            f"(last node command: {node_command}); the driver's process was killed"
+        )
+        self.call, self.timeout, self.node_command = call, timeout, node_command
+
+
+class SessionDead(Exception):
+    """A call on a session whose driver died (or hung) during an earlier call."""
+
+    def __init__(self, call: str, cause: DriverCrash | DriverHung) -> None:
+        super().__init__(f"libvirt session is dead, {call} not run: {str(cause).splitlines()[0]}")
+        self.call, self.cause = call, cause
+
+
+TIMEOUT_ENV = "SIMVZ_CALL_TIMEOUT"
+DEFAULT_TIMEOUT = 900.0  # a vzctl create or stop on a loaded real host can take minutes
+
+
+def call_timeout() -> float:
+    """Seconds a driver call may take: ``$SIMVZ_CALL_TIMEOUT`` or 900."""
+    text = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        value = float(text) if text else DEFAULT_TIMEOUT
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_ENV}={text!r}: not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{TIMEOUT_ENV}={text!r}: must be more than 0 seconds")
+    return value
+
+
 @dataclass(frozen=True)
 class Domain:
     """A domain handle as the driver returned it (by name)."""
@@ -76,8 +121,13 @@ class Session:
         uri: str = "openvz:///system",
         python: str = sys.executable,
         libvirt: LibvirtBuild | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.host = host
+        self.timeout = call_timeout() if timeout is None else timeout
+        self.dead: DriverCrash | DriverHung | None = None
+        self._out = b""
+        self._err = b""
         env = libvirt.environ() if libvirt is not None else dict(os.environ)
         if host is not None:
             env = shim.environ(host.root, env)
@@ -85,6 +135,7 @@ class Session:
             [python, "-m", "simvz.harness.worker", uri],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, text=True, cwd=str(Path(__file__).resolve().parents[2]),
+            start_new_session=True,  # its own process group: a hang kills the node tools too
         )  # fmt: skip
         self.calls: list[Call] = []
         ready = self._read(f"open({uri})")
@@ -95,17 +146,62 @@ class Session:
         self.version: str = ready["version"]
 
     def _read(self, what: str) -> dict[str, Any]:
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if not line:
-            code = self._proc.wait()
-            stderr = self._proc.stderr.read() if self._proc.stderr else ""
-            raise DriverCrash(what, code, stderr)
+        """The next answer line, within the timeout; the driver's stderr is drained
+        meanwhile (a full pipe would block it)."""
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        out, err = self._proc.stdout.fileno(), self._proc.stderr.fileno()
+        deadline = time.monotonic() + self.timeout
+        open_fds = [out, err]
+        while b"\n" not in self._out:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._hung(what)
+            ready, _, _ = select.select(open_fds, [], [], left)
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if fd == err:
+                    self._err = (self._err + chunk)[-65536:]
+                elif chunk:
+                    self._out += chunk
+                if not chunk:
+                    open_fds.remove(fd)
+            if out not in open_fds and b"\n" not in self._out:
+                raise self._died(what)
+        line, _, self._out = self._out.partition(b"\n")
         answer: dict[str, Any] = json.loads(line)
         return answer
 
+    def _died(self, what: str) -> DriverCrash:
+        try:
+            code: int | None = self._proc.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            code = self._proc.returncode
+        assert self._proc.stderr is not None
+        self._err += _drain(self._proc.stderr.fileno())
+        self.dead = DriverCrash(what, code, self._err.decode("utf-8", "replace"))
+        return self.dead
+
+    def _hung(self, what: str) -> DriverHung:
+        running = _descendants(self._proc.pid)
+        if running:
+            last = running[-1]
+        else:
+            journal = self._journal()
+            last = " ".join(journal[-1]["argv"]) if journal else "none"
+        self._kill()
+        self.dead = DriverHung(what, self.timeout, last)
+        return self.dead
+
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        self._proc.wait()
+
     def _request(self, target: str, method: str, args: tuple[Any, ...]) -> Call:
         what = f"{method}({', '.join(map(repr, args))})" + ("" if target == "conn" else f" on {target}")
+        if self.dead is not None:
+            raise SessionDead(what, self.dead)
         before = len(self._journal())
         assert self._proc.stdin is not None
         try:
@@ -143,15 +239,14 @@ class Session:
         return self.calls[-1].journal if self.calls else []
 
     def close(self) -> None:
-        """End the driver's process."""
+        """End the driver's process (and, if it hangs on, its process group)."""
         if self._proc.poll() is None:
             assert self._proc.stdin is not None
             self._proc.stdin.close()
             try:
                 self._proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+                self._kill()
         for stream in (self._proc.stdout, self._proc.stderr):
             if stream is not None:
                 stream.close()
@@ -161,6 +256,54 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _drain(fd: int) -> bytes:
+    data = b""
+    while select.select([fd], [], [], 0)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _descendants(pid: int) -> list[str]:
+    """Command lines of ``pid``'s descendants, oldest first (from /proc): what a hung
+    driver is waiting for, e.g. the vzctl it runs."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found: list[str] = []
+    todo = sorted(children.get(pid, []))
+    while todo:
+        child = todo.pop(0)
+        todo += sorted(children.get(child, []))
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as fh:
+                words = fh.read().rstrip(b"\0").split(b"\0")
+        except OSError:
+            continue
+        found.append(_node_command([w.decode("utf-8", "replace") for w in words]))
+    return found
+
+
+NODE_TOOLS = ("vzctl", "vzlist", "vzmigrate", "ip", "brctl")
+
+
+def _node_command(words: list[str]) -> str:
+    """``vzlist 101 -ostatus -H`` from a command line, whether the tool is the host's
+    (``/usr/sbin/vzlist ...``) or a simulated node's (``python -IS DIR/usr/sbin/vzlist ...``)."""
+    for i, word in enumerate(words):
+        if word.rsplit("/", 1)[-1] in NODE_TOOLS:
+            return " ".join([word.rsplit("/", 1)[-1], *words[i + 1 :]])
+    return " ".join(words)
 
 
 def _decode(value: Any) -> Any:

@@ -5,6 +5,7 @@ and afterwards the test looks at the node's files, containers and journal."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -311,3 +312,46 @@ def test_a_dry_run_on_a_machine_without_openvz_says_it_would_be_refused(tmp_path
     assert done.returncode == 0, done.stdout + done.stderr
     assert "refused: this machine is not an OpenVZ host: /proc/vz does not exist" in done.stdout
     assert "vzctl unknown" in done.stdout and "Traceback" not in done.stdout + done.stderr
+
+
+MOUNT_1234567 = "<filesystem type='mount'><source dir='/vz/private/1234567'/><target dir='/'/></filesystem>"
+OPERATOR_AREAS = f"""\
+Feature: Guard
+  Scenario: A mount filesystem names an operator's private area
+    Given a domain named "5"
+    And its devices include "{MOUNT_1234567}"
+    When the domain is defined
+    Then the call succeeds
+  Scenario: The administrator points a container at an operator's private area
+    Given the administrator runs "vzctl create 6 --ostemplate centos-6-x86"
+    When the administrator runs "vzctl set 6 --private /vz/private/./101 --save"
+"""
+
+
+def test_a_scenario_pointing_a_container_at_an_operators_area_fails_and_destroys_nothing(
+    node: Host, tmp_path: Path
+) -> None:
+    """libvirt's driver writes ``VE_PRIVATE=/vz/private/1234567`` for the mount
+    filesystem (openvz_driver.c:openvzSetInitialConfig), behind the guard's back: the
+    cleanup leaves that container alone and the row says FAILED, not honoured; the
+    administrator's ``vzctl set --private`` is refused before it runs."""
+    tagged(node, 1234567)
+    areas = {ct: tree_of(node, f"/vz/private/{ct}") for ct in (101, 1234567)}
+    report = tmp_path / "matrix.json"
+    done = run_local(node, project(tmp_path, OPERATOR_AREAS), "--conformance-json", str(report))
+    assert done.returncode == 1, done.stdout
+    rows = {r["scenario"]: r for r in json.loads(report.read_text())["scenarios"]}
+    mount = rows["A mount filesystem names an operator's private area"]
+    assert mount["result"] == "FAILED"
+    assert "container 990005 left alone" in mount["reason"]
+    admin = rows["The administrator points a container at an operator's private area"]
+    assert admin["result"] == "FAILED"  # its cleanup meets 990005 again, and says so
+    assert "refused: vzctl set 990006 --private /vz/private/./101 --save sets VE_PRIVATE" in done.stdout
+    assert {ct: tree_of(node, f"/vz/private/{ct}") for ct in (101, 1234567)} == areas
+    assert vzctl(node, "status", "101").out == "CTID 101 exist mounted running\n"
+
+
+def tree_of(node: Host, path: str) -> list[tuple[str, bytes]]:
+    """Every file under a node directory with its content."""
+    root = node.fs.real(path)
+    return [(str(p.relative_to(root)), p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file()]
