@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simvz import confine
 from simvz.backends.base import CommandResult, Driver, Unavailable, spare_nic_problem
 from simvz.host import Host
 
@@ -106,31 +107,13 @@ class SimBackend:
         faults.add(self.host, tool, words, exit, message + "\n")
 
 
-SYMLOOP_MAX = 40  # Linux's limit of links followed in one lookup (include/linux/namei.h MAXSYMLINKS)
 
 
 def resolve_in(root: Path, path: str) -> str:
-    """``realpath`` of the node path ``path`` within the node at ``root``, component by
-    component; OSError(ELOOP) after too many links, as the kernel answers."""
-    todo = [p for p in path.split("/") if p]
-    done: list[str] = []
-    hops = 0
-    while todo:
-        part = todo.pop(0)
-        if part in (".", ""):
-            continue
-        if part == "..":
-            done = done[:-1]
-            continue
-        real = root.joinpath(*done, part)
-        if not real.is_symlink():
-            done.append(part)
-            continue
-        hops += 1
-        if hops > SYMLOOP_MAX:
-            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
-        target = os.readlink(real)
-        if target.startswith("/"):
-            done = []
-        todo = [p for p in target.split("/") if p] + todo
-    return "/" + "/".join(done)
+    """``realpath`` of the node path ``path`` within the node at ``root`` (the node's one
+    path-resolution layer, :mod:`simvz.confine`); OSError(ELOOP) after too many links,
+    as the kernel answers."""
+    try:
+        return confine.resolve(root, path)
+    except confine.PathLoop as err:
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path) from err
