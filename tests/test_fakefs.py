@@ -7,13 +7,17 @@ from pathlib import Path
 
 from pyfakefs.fake_filesystem import FakeFilesystem
 
+from simvz.cli.output import Result
 from simvz.hostinit import init_host
 
 
 def test_a_container_lives_its_life_on_a_fake_filesystem(fs: FakeFilesystem) -> None:
     fs.add_real_directory(str(Path(__file__).resolve().parents[1] / "simvz" / "data"))
     host = init_host(Path("/node"))
-    run = lambda *a: host.run("vzctl", ["vzctl", *a])  # noqa: E731
+
+    def run(*a: str) -> Result:
+        return host.run("vzctl", ["vzctl", *a])
+
     assert run("create", "101", "--ostemplate", "centos-6-x86").exit == 0
     assert run("set", "101", "--hostname", "fake.example.com", "--save").exit == 0
     assert run("start", "101").exit == 0

@@ -142,7 +142,7 @@ def vzctl_argv(draw: st.DrawFn) -> list[str | bytes]:
 @st.composite
 def vzlist_argv(draw: st.DrawFn) -> list[str | bytes]:
     """``vzlist`` with its options (``KV:src/vzlist.c``), fields, patterns and IDs."""
-    words = st.sampled_from(
+    words: st.SearchStrategy[str | bytes] = st.sampled_from(
         (
             *("-a", "-S", "-H", "-t", "-j", "-1", "-L", "-n", "--all", "--json", "--list", "--foo"),
             *("-o", "-s", "-h", "-N", "-d", "--output", "--sort", "--name_filter", "-x", "--"),

@@ -33,7 +33,7 @@ def sim_only_scenarios() -> set[str]:
 def test_the_real_host_backend_gives_the_simulated_runs_matrix(tmp_path: Path) -> None:
     node = init_host(tmp_path / "node", bridges=["eth10", "eth11"])
     create_ct(node, 101)  # the operator's: CT 101 of the scenarios is 990101
-    conf = node.fs.read("/etc/vz/conf/101.conf") + "#UUID: 5e1f0000-0000-4000-8000-000000000101\n"
+    conf = node.fs.real("/etc/vz/conf/101.conf").read_text() + "#UUID: 5e1f0000-0000-4000-8000-000000000101\n"
     node.fs.write("/etc/vz/conf/101.conf", conf)
     start_ct(node, 101)
     a, b = tmp_path / "sim.json", tmp_path / "local.json"

@@ -82,7 +82,7 @@ def journal(host: Host, since: int = 0) -> list[list[str]]:
 
 def stdout_of(host: Host, *argv: str) -> str:
     """What the journaled run of ``argv`` printed on ``host``."""
-    return next(e["stdout"] for e in host.journal() if e["argv"] == list(argv))
+    return str(next(e["stdout"] for e in host.journal() if e["argv"] == list(argv)))
 
 
 def conf(host: Host, name: str = "101.conf") -> str:
@@ -281,6 +281,11 @@ def _no_openvz(src: Host, dst: Host) -> None:
     (dst.root / "proc/vz").rmdir()
 
 
+def _running_with_ip_in_use(src: Host, dst: Host) -> None:
+    _running(src, dst)
+    _ip_in_use(src, dst)
+
+
 def _running(src: Host, dst: Host) -> None:
     start_ct(src)
 
@@ -324,7 +329,7 @@ REFUSALS = [
     ("IP in use on the destination", _ip_in_use, ["node-b", "web"], 12,
      "Locked CT 101\nStarting migration of CT 101 to node-b\n",
      "Error: IP address(es) already in use on destination node\n"),
-    ("IP in use, live", lambda s, d: (_running(s, d), _ip_in_use(s, d)), ["--live", "node-b", "101"], 12,
+    ("IP in use, live", _running_with_ip_in_use, ["--live", "node-b", "101"], 12,
      "Locked CT 101\nStarting live migration of CT 101 to node-b\n",
      "Error: IP address(es) already in use on destination node\n"),
     ("check-only passes and changes nothing", _running, ["--dry-run", "--live", "node-b", "101"], 0,

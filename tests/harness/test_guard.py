@@ -58,7 +58,7 @@ def tagged(node: Host, ctid: int) -> None:
     """A container outside the range libvirt has already seen (its #UUID line)."""
     create_ct(node, ctid)
     conf = f"/etc/vz/conf/{ctid}.conf"
-    node.fs.write(conf, node.fs.read(conf) + f"#UUID: 5e1f0000-0000-4000-8000-{ctid:012d}\n")
+    node.fs.write(conf, node.fs.real(conf).read_text() + f"#UUID: 5e1f0000-0000-4000-8000-{ctid:012d}\n")
 
 
 def touched(node: Host, ctid: int, since: int) -> list[list[str]]:
