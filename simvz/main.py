@@ -277,6 +277,8 @@ def cmd_init(args: argparse.Namespace) -> str:
     from simvz.hostinit import init_host
 
     hosts = registry.default_path()
+    if args.dir.exists() and not args.dir.is_dir():
+        raise CliError(f"init {args.dir}: exists and is not a directory")
     try:
         host = init_host(
             args.dir,

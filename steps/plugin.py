@@ -66,10 +66,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     needs, ids = needs_of(session.items)
     try:
         if setup.dry_run:
-            lines = setup.guard().plan(needs, ids, setup.force_clean)
+            lines, refused = setup.guard().plan(needs, ids, setup.force_clean, setup.accept_uuid_tags)
             session.config.get_terminal_writer().line(
                 "simvz dry run: nothing is changed\n  " + "\n  ".join(lines)
             )
+            if refused:  # the run would not start: say so in the exit status too
+                raise pytest.UsageError("simvz dry run: the guard would refuse this run (see above)")
             session.items.clear()
             return
         for done in setup.guard().preflight(setup.force_clean, setup.accept_uuid_tags):

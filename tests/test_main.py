@@ -63,6 +63,15 @@ def test_init_twice_is_one_line(host: Host) -> None:
     one_line_error(simvz("init", host.root))
 
 
+def test_init_on_a_file_says_it_is_not_a_directory(tmp_path: Path) -> None:
+    f = tmp_path / "passwd"
+    f.write_text("root:x:0:0::/root:/bin/sh\n")
+    r = simvz("init", f)
+    one_line_error(r)
+    assert r.stderr == f"simvz: init {f}: exists and is not a directory\n"
+    assert f.read_text() == "root:x:0:0::/root:/bin/sh\n"
+
+
 @pytest.mark.parametrize("command", ["journal", "inspect"])
 def test_missing_or_plain_dir_is_one_line(tmp_path: Path, command: str) -> None:
     one_line_error(simvz(command, tmp_path / "missing"))

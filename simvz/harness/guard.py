@@ -123,6 +123,10 @@ class Guard:
         """Refuse (GuardError) or make the host ready; returns what was done."""
         self._check_host(os.geteuid() if euid is None else euid)
         s = self.survey()
+        self._check_survey(s, force_clean, accept_uuid_tags)
+        return self.cleanup_all() if force_clean or s.leftovers else []
+
+    def _check_survey(self, s: Survey, force_clean: bool, accept_uuid_tags: bool) -> None:
         if s.in_range and not force_clean:
             raise GuardError(
                 f"containers {_ids(s.in_range)} exist in the reserved range {self.ids}: "
@@ -136,7 +140,6 @@ class Guard:
                 "(openvz_conf.c:openvzAssignUUIDs). Pass --vz-accept-uuid-tags to let it, "
                 "or run `virsh -c openvz:///system list` once yourself first"
             )
-        return self.cleanup_all() if force_clean or s.leftovers else []
 
     def _check_host(self, euid: int) -> None:
         if not self.real:
@@ -152,13 +155,17 @@ class Guard:
         if missing:
             raise GuardError(f"{' and '.join(missing)} not found: install vzctl 4.x")
 
-    def plan(self, needs: dict[str, set[str]], scenario_ids: set[int], force_clean: bool) -> list[str]:
-        """What a run would touch, and what stops it (nothing is changed)."""
+    def plan(
+        self, needs: dict[str, set[str]], scenario_ids: set[int], force_clean: bool,
+        accept_uuid_tags: bool = False,
+    ) -> tuple[list[str], bool]:
+        """What a run would touch, and whether the guard would refuse it (nothing is
+        changed): the lines to show, and True when the run would be refused."""
         lines = [f"host: {self.host.describe()}", f"reserved CT IDs: {self.ids}"]
         try:
             self._check_host(os.geteuid())
         except GuardError as err:
-            return [*lines, f"refused: {err}"]  # nothing else of this machine matters
+            return [*lines, f"refused: {err}"], True  # nothing else of this machine matters
         s = self.survey()
         ids = sorted(self.ids.host_id(i) for i in scenario_ids)
         lines.append(f"containers the scenarios create and destroy: {_ids(ids) or 'none'}")
@@ -172,7 +179,11 @@ class Guard:
                 f"  of which libvirt's driver would tag with a #UUID line on connect: {_ids(s.untagged)}"
             )
         lines += self._needs_lines(needs)
-        return lines
+        try:
+            self._check_survey(s, force_clean, accept_uuid_tags)
+        except GuardError as err:
+            return [*lines, f"refused: {err}"], True
+        return lines, False
 
     def _needs_lines(self, needs: dict[str, set[str]]) -> list[str]:
         from simvz.backends.base import Unavailable

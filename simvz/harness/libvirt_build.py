@@ -64,6 +64,11 @@ class LibvirtBuild:
     def find(cls, directory: str | Path) -> LibvirtBuild:
         """The build in ``directory``; :class:`BuildError` when it holds no libvirt.so.0."""
         root = Path(directory).absolute()
+        if root.exists() and not root.is_dir():
+            raise BuildError(
+                f"--libvirt-build {directory}: not a directory (give the build tree, "
+                "e.g. libvirt-9.0.0/build, or the install prefix, not a file in it)"
+            )
         if not root.is_dir():
             raise BuildError(f"--libvirt-build {directory}: no such directory")
         lib = next((root / p / SONAME for p in LIBRARY_PLACES if (root / p / SONAME).exists()), None)

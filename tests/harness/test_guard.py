@@ -176,15 +176,24 @@ def test_the_dry_run_lists_what_would_be_touched_and_touches_nothing(node: Host,
     digest = tree(node)
     feature = FAILS_MIDWAY + '\n  Scenario: Bridged\n    Given the host has a bridge "eth10"\n'
     done = run_local(node, project(tmp_path, feature), "--vz-dry-run")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stderr  # the run would be refused
+    assert "simvz dry run: the guard would refuse this run" in done.stderr
     out = done.stdout
     assert "simvz dry run: nothing is changed" in out
     assert "containers the scenarios create and destroy: 990101" in out
     assert "containers already in the range (block the run): 990005" in out
+    assert "refused: containers 990005 exist in the reserved range" in out
     assert "containers outside the range (never touched by simvz): 101, 102" in out
     assert "libvirt's driver would tag with a #UUID line on connect: 102" in out
     assert "needs nic eth1: present" in out and "needs template centos-6-x86: present" in out
     assert "needs bridge eth10: missing" in out
+    assert tree(node) == digest
+    allowed = run_local(
+        node, project(tmp_path / "again", feature), "--vz-dry-run", "--vz-force-clean", "--vz-accept-uuid-tags"
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert "(would be destroyed first (--vz-force-clean)): 990005" in allowed.stdout
+    assert "refused:" not in allowed.stdout
     assert tree(node) == digest
 
 
@@ -222,6 +231,7 @@ def test_a_host_without_proc_vz_is_refused(tmp_path: Path) -> None:
         (["--vz-ctid-range", "990000"], "expected FIRST-LAST"),
         (["-n", "2"], "--vz-host local runs one scenario at a time"),
         (["--libvirt-build", "/nonexistent"], "--libvirt-build /nonexistent: no such directory"),
+        (["--libvirt-build", "/etc/passwd"], "--libvirt-build /etc/passwd: not a directory (give the build"),
     ],
 )
 def test_bad_options_are_refused_before_the_host_is_touched(
@@ -309,7 +319,7 @@ def test_a_dry_run_on_a_machine_without_openvz_says_it_would_be_refused(tmp_path
         [*cmd, "--vz-dry-run"],
         cwd=proj, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert "refused: this machine is not an OpenVZ host: /proc/vz does not exist" in done.stdout
     assert "vzctl unknown" in done.stdout and "Traceback" not in done.stdout + done.stderr
 
