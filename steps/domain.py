@@ -272,6 +272,8 @@ def _dumpxml(world: World, name: str) -> etree._Element:
 def xml_has(world: World, name: str, xpath: str) -> None:
     """``virDomainGetXMLDesc`` matches an XPath expression."""
     doc = _dumpxml(world, name)
+    filesystems = [etree.tostring(fs).decode() for fs in doc.iterfind("devices/filesystem")]
+    world.observe("filesystems in the domain XML", " ".join(filesystems) or "none")
     xpath = world.ids.text(xpath)
     assert doc.xpath(xpath), f"{xpath} not in\n{etree.tostring(doc).decode()}"
 
@@ -357,4 +359,5 @@ def listed_state(world: World, name: str, state: str) -> None:
 def unknown_domain(world: World, name: str) -> None:
     """The driver's list has no such domain."""
     names = [d.name for d in world.driver.call("listAllDomains", 0)]
+    world.observe("libvirt's domain list", "listed" if world.ids.name(name) in names else "not listed")
     assert world.ids.name(name) not in names, names

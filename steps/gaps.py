@@ -1,11 +1,27 @@
-"""Where libvirt 9.0.0's OpenVZ driver falls short of what the 2008 thread agreed: a
-scenario tagged ``@gap:<id>`` is a strict expected failure with this reason, so a driver
-that gets it right shows up as an unexpected pass. Each reason names what the driver
-did (the argv it sent, from the node's journal, or the error it gave) and where."""
+"""Where libvirt 9.0.0's OpenVZ driver falls short of what the 2008 thread agreed. A
+scenario tagged ``@gap:<id>`` is expected to fail, and only for this reason: each gap
+says what the driver did (``reason``, with where in libvirt's source) and states it as a
+claim (:class:`simvz.harness.claims.Claim`) checked against the evidence the scenario
+recorded: the argv the driver ran (the node's journal), its libvirt error, a crash
+signal, or a value read from the host. A failure the claim does not match is "not
+honoured (changed)", a pass is "fixed?"."""
 
 from __future__ import annotations
 
-GAPS: dict[str, str] = {
+from dataclasses import dataclass
+
+from simvz.harness.claims import Claim
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A known driver shortfall: what the driver does, and the claim that proves it."""
+
+    reason: str
+    claim: Claim | None
+
+
+REASONS: dict[str, str] = {
     "ostemplate-pointer": (
         "openvz_driver.c:openvzDomainDefineCmd passes fss[0]->src (a virStorageSource pointer) "
         "as the --ostemplate value: vzctl receives garbage bytes "
@@ -49,3 +65,28 @@ GAPS: dict[str, str] = {
         "so DISKINODES is left at the sample's value"
     ),
 }
+
+# What each gap's failure looks like, checked against the run's evidence.
+CLAIMS: dict[str, Claim] = {
+    # the pointer's bytes are no template name: no [\w.-] word ends the argv
+    "ostemplate-pointer": Claim(
+        "argv", r"vzctl --quiet create \S+ --name \S+ --ostemplate (?![\w.-]+$)", exit=91
+    ),
+    "diskspace-suffixes": Claim("state", "none", key="filesystems in the domain XML"),
+    "network-type-ignored": Claim("state", r"\[\]", key="veths of the container"),
+    "hostdev-unsupported": Claim("state", r"(?s).*", key="no such container"),
+    "failed-define-kept": Claim("state", r"listed", key="libvirt's domain list"),
+    "failed-define-leaves-container": Claim("state", r".* exist .*", key="vzctl status"),
+    "undefine-start-destroy": Claim("argv", r"vzctl --quiet start destroy \S+$", exit=21),
+    "update-device-refused": Claim("error", r"^unsupported configuration: Can only modify disk quota$"),
+    "quota-inodes": Claim("state", r"131072:144179", key="DISKINODES"),
+}
+
+GAPS: dict[str, Gap] = {k: Gap(reason, CLAIMS.get(k)) for k, reason in REASONS.items()}
+
+
+def problems() -> list[str]:
+    """Registry errors: a gap without a claim, a claim that cannot be evaluated."""
+    out = [f"gap {k!r} has no claim (steps/gaps.py CLAIMS)" for k, g in GAPS.items() if g.claim is None]
+    out += [f"gap {k!r}: {g.claim.problem()}" for k, g in GAPS.items() if g.claim and g.claim.problem()]
+    return out

@@ -79,6 +79,7 @@ def container_exists(world: World, ctid: int) -> None:
 @then(parsers.parse("no container {ctid:d} is left on the host"))
 def container_absent(world: World, ctid: int) -> None:
     """``vzctl status`` says ``deleted`` and no config file remains."""
+    world.observe("vzctl status", " ".join(_status(world, ctid)))
     assert _status(world, ctid)[2:3] == ["deleted"]
     assert world.host.read(f"/etc/vz/conf/{world.ids.ct(ctid)}.conf") is None
 
@@ -110,7 +111,9 @@ def config_contains(world: World, ctid: str, key: str, text: str) -> None:
 
 def _config_values(world: World, ctid: int, key: str) -> list[str]:
     text = world.host.read(f"/etc/vz/conf/{world.ids.ct(ctid)}.conf") or ""
-    return re.findall(rf'^{re.escape(key)}="?([^"\n]*)"?', text, re.M)
+    found = re.findall(rf'^{re.escape(key)}="?([^"\n]*)"?', text, re.M)
+    world.observe(key, found[0] if found else "(not set)")
+    return found
 
 
 @then(parsers.parse('"{command}" inside container {ctid:d} shows "{text}"'))

@@ -17,6 +17,9 @@ def _net(world: World) -> dict[str, Any]:
 
 def _ct(world: World, ctid: int) -> dict[str, Any]:
     cts = {c["ctid"]: c for c in world.host.inspect()["containers"]}
+    if world.ids.ct(ctid) not in cts:
+        world.observe("no such container", str(world.ids.ct(ctid)))
+        raise AssertionError(f"no container {world.ids.ct(ctid)} on the host")
     ct: dict[str, Any] = cts[world.ids.ct(ctid)]
     return ct
 
@@ -58,6 +61,7 @@ def veth_on_bridge(world: World, ctid: int, mac: str, bridge: str) -> None:
 def any_veth_on_bridge(world: World, ctid: int, bridge: str) -> None:
     """Some veth of the container has its host end on the bridge."""
     veths = _ct(world, ctid)["interfaces"]["veth"]
+    world.observe("veths of the container", veths)
     assert any(v["bridge"] == bridge for v in veths), veths
 
 

@@ -7,6 +7,8 @@ of a run with a header naming all of that."""
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +16,11 @@ from typing import Any
 import pytest
 
 from simvz.backends.base import Driver, HostBackend
+from simvz.harness.claims import Evidence, signal_of
 from simvz.harness.guard import GuardError
 from simvz.harness.libvirt_runner import DriverHung, SessionDead
 from steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
-from steps.gaps import GAPS
+from steps.gaps import GAPS, problems
 from steps.host import *  # noqa: F403
 from steps.network import *  # noqa: F403
 from steps.run import SCENARIO_KEY, SETUP, RunSetup, needs_of, scenario_of
@@ -41,6 +44,10 @@ def pytest_configure(config: pytest.Config) -> None:
     touches a host (a bad range, an unusable --libvirt-build, -n on a real host)."""
     config.addinivalue_line("markers", "corpus(item): the thread corpus item a scenario derives from")
     config.addinivalue_line("markers", "sim_only: needs the simulated host (fault injection, arranging)")
+    config.addinivalue_line("markers", "gap(id): a known driver shortfall, checked against its claim")
+    wrong = problems()
+    if wrong:
+        raise pytest.UsageError("steps/gaps.py: " + "; ".join(wrong))
     try:
         config.stash[SETUP] = RunSetup.from_config(config)
     except GuardError as err:
@@ -82,12 +89,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
-    """``@gap:<id>`` -> strict xfail with the registered reason; ``@corpus:<id>`` -> marker."""
+    """``@gap:<id>`` -> a ``gap`` marker, the claim checked when the scenario fails (see
+    :func:`pytest_runtest_makereport`); ``@corpus:<id>`` -> marker."""
     kind, _, value = tag.partition(":")
     if kind == "gap":
         if value not in GAPS:
             raise pytest.UsageError(f"unknown gap {value!r}: add it to steps/gaps.py")
-        pytest.mark.xfail(strict=True, reason=f"[{value}] {GAPS[value]}")(function)
+        pytest.mark.gap(value)(function)
         return True
     if kind == "corpus":
         pytest.mark.corpus(value)(function)
@@ -133,16 +141,20 @@ def world(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach each scenario's matrix row to its report (user_properties travel back from
-    pytest-xdist workers, so the matrix is whole under ``-n``)."""
+    """A ``@gap`` scenario's verdict, then its matrix row on the report (user_properties
+    travel back from pytest-xdist workers, so the matrix is whole under ``-n``)."""
     report = yield
+    gaps = [m.args[0] for m in reversed(list(item.iter_markers("gap")))]
     names = scenario_of(item)
+    row: dict[str, Any] = {"gap": "", "evidence": {}}
+    if report.when == "call" and gaps:
+        row = _judge(item, call, report, gaps)
     skipped_before = report.when == "setup" and report.skipped
     if names is not None and report.when == "teardown" and report.failed:
         # the guard's cleanup refused (or failed): whatever the scenario did, its row
         # must not say honoured (pytest_runtest_logreport replaces the call's row)
-        row: dict[str, Any] = {"feature": names[0], "scenario": names[1], "corpus": _corpus(item)}
-        report.user_properties.append(("simvz_matrix", {**row, "result": "FAILED", "reason": _why(report)}))
+        failed = {"feature": names[0], "scenario": names[1], "corpus": _corpus(item), "gap": "", "evidence": {}}
+        report.user_properties.append(("simvz_matrix", {**failed, "result": "FAILED", "reason": _why(report)}))
         return report
     if names is None or not (report.when == "call" or skipped_before):
         return report
@@ -151,8 +163,9 @@ def pytest_runtest_makereport(
         "scenario": names[1],
         "corpus": _corpus(item),
         "result": _verdict(report),
-        "reason": getattr(report, "wasxfail", "") or ("" if report.passed else _why(report)),
+        **row,
     }
+    row.setdefault("reason", "" if report.passed else _why(report))
     if call.excinfo is not None and call.excinfo.errisinstance((DriverHung, SessionDead)):
         # a driver call gave no answer within --vz-call-timeout (or came after one that did)
         row.update(result="hung", reason=str(call.excinfo.value))
@@ -160,6 +173,60 @@ def pytest_runtest_makereport(
     return report
 
 
+def _judge(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, gaps: list[str]
+) -> dict[str, Any]:
+    """Check a failing ``@gap`` scenario against its gaps' claims, in tag order: the first
+    claim the evidence matches makes it an expected failure ("not honoured") with that
+    evidence; none matching leaves it failed ("not honoured (changed)"); a pass fails
+    the run ("fixed?")."""
+    tags = ", ".join(f"@gap:{g}" for g in gaps)
+    if report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"{XPASS_STRICT}[{gaps[0]}] {GAPS[gaps[0]].reason}"
+        return {"gap": gaps[0], "evidence": {}}
+    if not report.failed:
+        return {"gap": "", "evidence": {}}
+    ev = _evidence(item, call)
+    for gap in gaps:
+        claim = GAPS[gap].claim
+        found = claim.find(ev) if claim else None
+        if found:
+            report.outcome = "skipped"
+            report.wasxfail = f"[{gap}] {found}"
+            evidence = {"matched": found, "lines": ev.lines(), **ev.as_dict()}
+            return {"gap": gap, "reason": GAPS[gap].reason, "evidence": evidence}
+    expected = "; ".join(f"[{g}] {c.describe()}" for g in gaps if (c := GAPS[g].claim))
+    report.sections.append(("simvz gap claim", f"not honoured (changed): tagged {tags}, expected {expected}"))
+    report.user_properties.append(("simvz_changed", True))
+    reason = f"tagged {tags}, but no claim matches: expected {expected}"
+    return {"gap": gaps[0], "reason": reason, "evidence": {"matched": "", "lines": ev.lines(), **ev.as_dict()}}
+
+
+EVIDENCE_KEY = pytest.StashKey[Evidence]()
+
+
+def _evidence(item: pytest.Item, call: pytest.CallInfo[None]) -> Evidence:
+    ev = item.stash.get(EVIDENCE_KEY, None) or Evidence()
+    exc = call.excinfo.value if call.excinfo else None
+    ev.signal = ev.signal or signal_of(exc)
+    if not ev.failure and call.excinfo is not None:
+        ev.failure = f"{call.excinfo.typename}: {exc}"
+    return ev
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, exception: Exception) -> None:
+    """Keep the scenario's evidence with its first failing step and failure."""
+    try:
+        ev: Evidence = request.getfixturevalue("world").evidence
+    except pytest.FixtureLookupError:
+        ev = Evidence()
+    ev.step = ev.step or f"{step.keyword} {step.name}"
+    first = (str(exception).strip().splitlines() or [""])[0]
+    ev.failure = ev.failure or f"{type(exception).__name__}: {first}"
+    ev.signal = ev.signal or signal_of(exception)
+    request.node.stash[EVIDENCE_KEY] = ev
 def _corpus(item: pytest.Item) -> list[str]:
     return sorted(m.args[0] for m in item.iter_markers("corpus"))
 
@@ -194,6 +261,8 @@ _row_of: dict[str, int] = {}  # test id -> its row in _rows
 
 
 def _verdict(report: pytest.TestReport) -> str:
+    if ("simvz_changed", True) in report.user_properties:
+        return "not honoured (changed)"
     if hasattr(report, "wasxfail"):
         return "not honoured" if report.skipped else "fixed?"
     if report.skipped:
@@ -207,7 +276,8 @@ XPASS_STRICT = "[XPASS(strict)] "
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Print the conformance matrix (and write it as JSON when asked)."""
+    """Print the conformance matrix, each verdict with its evidence wrapped to the
+    terminal's width (and write it as JSON and Markdown when asked)."""
     rows = sorted(_rows, key=lambda r: (r["feature"], r["scenario"]))
     if not rows:
         return
@@ -216,14 +286,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     tr.section("OpenVZ domain XML conformance (July 2008 thread) — libvirt OpenVZ driver")
     for key, value in header.items():
         tr.write_line(f"{key + ':':<9} {value}")
-    width = max(len(r["scenario"]) for r in rows)
-    for feature in sorted({r["feature"] for r in rows}):
-        tr.write_line(f"{feature}")
-        for r in (r for r in rows if r["feature"] == feature):
-            corpus = ",".join(r["corpus"])
-            tr.write_line(f"  {r['result']:<13} {r['scenario']:<{width}}  [{corpus}]")
-            if r["reason"]:
-                tr.write_line(f"                why: {' '.join(r['reason'].split())[:300]}")
+    tr.write_line(f"{'[N]:':<9} {CORPUS_NOTE}")
+    width = shutil.get_terminal_size((100, 24)).columns
+    for line in matrix_lines(rows, width):
+        tr.write_line(line)
     tr.write_line(", ".join(f"{v} {k}" for k, v in counts(rows).items()))
     path = config.getoption("conformance_json")
     if path:
@@ -233,6 +299,46 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         Path(md).write_text(markdown(rows, header))
 
 
+CORPUS_NOTE = "the thread's items the scenario derives from (corpus/thread/NN-*, listed in corpus/README.md)"
+
+
+def matrix_lines(rows: list[dict[str, Any]], width: int) -> list[str]:
+    """The matrix body: per feature, each scenario's verdict and thread items, then its
+    gap and evidence wrapped to ``width`` (words are never cut)."""
+    name_width = max(len(r["scenario"]) for r in rows)
+    result_width = max(len(r["result"]) for r in rows)
+    out: list[str] = []
+    for feature in sorted({r["feature"] for r in rows}):
+        out.append(feature)
+        for r in (r for r in rows if r["feature"] == feature):
+            out.append(f"  {r['result']:<{result_width}} {r['scenario']:<{name_width}}  [{','.join(r['corpus'])}]")
+            out += _wrapped(evidence_lines(r), width)
+    return out
+
+
+def evidence_lines(row: dict[str, Any]) -> list[str]:
+    """What a row's verdict rests on: the gap and the evidence that matched its claim,
+    or what was observed instead (changed, FAILED), or why it was skipped."""
+    ev = row.get("evidence") or {}
+    if row["result"] == "not honoured":
+        return [f"gap: [{row['gap']}] {ev.get('matched', '')}"]
+    if row["result"] == "not honoured (changed)":
+        return [f"expected: {row['reason']}", *(f"observed {line}" for line in ev.get("lines", []))]
+    return [f"why: {row['reason']}"] if row.get("reason") else []
+
+
+def _wrapped(lines: list[str], width: int) -> list[str]:
+    indent = " " * 16
+    out: list[str] = []
+    for line in lines:
+        out += textwrap.wrap(
+            " ".join(line.split()), max(width, 40), initial_indent=indent, subsequent_indent=indent + "  ",
+            break_long_words=False, break_on_hyphens=False,
+        )  # fmt: skip
+    return out
+
+
+RESULTS = ("honoured", "not honoured", "not honoured (changed)", "skipped", "fixed?", "FAILED")
 RESULTS = ("honoured", "not honoured", "skipped", "fixed?", "FAILED", "hung")
 
 
@@ -242,17 +348,23 @@ def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def markdown(rows: list[dict[str, Any]], header: dict[str, str] | None = None) -> str:
-    """The matrix as a Markdown table, with the reason of every expected failure."""
+    """The matrix as a Markdown table, with every verdict's gap and full evidence."""
     lines = [
         "# OpenVZ domain XML conformance: libvirt's OpenVZ driver",
         "",
         *(f"- {k}: {v}" for k, v in (header or {}).items()),
+        f"- thread items: {CORPUS_NOTE}",
         "",
-        "| feature | scenario | thread items | result | reason |",
-        "|---|---|---|---|---|",
+        "| feature | scenario | thread items | result | reason | evidence |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        reason = " ".join(r["reason"].split()).replace("|", "\\|")
+        reason = _cell(r["reason"])
+        evidence = "<br>".join(_cell(line) for line in (r.get("evidence") or {}).get("lines", []))
         corpus = ", ".join(r["corpus"])
-        lines.append(f"| {r['feature']} | {r['scenario']} | {corpus} | {r['result']} | {reason} |")
+        lines.append(f"| {r['feature']} | {r['scenario']} | {corpus} | {r['result']} | {reason} | {evidence} |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from simvz.backends.base import Driver, HostBackend
+from simvz.harness.claims import CallRecord, Command, Evidence, signal_of
 from simvz.harness.guard import DEFAULT_RANGE, CtidRange
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "thread"
@@ -117,6 +118,53 @@ class Ids:
         return _WORD.sub(lambda m: str(self.known.get(int(m.group(1)), m.group(1))), text)
 
 
+class Recorder:
+    """A driver connection that records every call as evidence: its libvirt error, the
+    node commands it caused (the node's journal), a crash's signal."""
+
+    def __init__(self, driver: Driver, evidence: Evidence) -> None:
+        self._driver, self.evidence = driver, evidence
+
+    def call(self, method: str, *args: Any) -> Any:
+        """``virConnect.<method>``, recorded."""
+        return self._record(method, lambda: self._driver.call(method, *args))
+
+    def dom(self, name: str, method: str, *args: Any) -> Any:
+        """``virDomain.<method>`` on ``name``, recorded."""
+        return self._record(f"{method} on {name}", lambda: self._driver.dom(name, method, *args))
+
+    def close(self) -> None:
+        """End the connection."""
+        self._driver.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # the rest of the connection (``journal_of_last``, ``host``) as it is
+        return getattr(self._driver, name)
+
+    def _record(self, what: str, fn: Callable[[], Any]) -> Any:
+        from simvz.harness.libvirt_runner import LibvirtError
+
+        record = CallRecord(what)
+        self.evidence.calls.append(record)
+        calls: list[Any] = getattr(self._driver, "calls", [])
+        before = len(calls)
+        try:
+            return fn()
+        except LibvirtError as err:
+            record.error = {"code": err.code, "domain": err.domain, "message": err.message}
+            raise
+        except Exception as err:
+            self.evidence.signal = signal_of(err) or self.evidence.signal
+            raise
+        finally:
+            if len(calls) > before:  # the call got an answer: its journal is the node's record
+                record.commands = [_command(e) for e in calls[-1].journal]
+
+
+def _command(entry: dict[str, Any]) -> Command:
+    return Command(" ".join(entry["argv"]), int(entry["exit"]), str(entry.get("stderr", "")))
+
+
 @dataclass
 class World:
     """Everything a scenario's steps share."""
@@ -131,13 +179,19 @@ class World:
     # argv of each host command the last When call ran (the node's journal); None when
     # the host keeps no journal (a real host)
     commands: list[list[str]] | None = None
+    evidence: Evidence = field(default_factory=Evidence)
 
     @property
     def driver(self) -> Driver:
-        """The libvirt connection, opened when first needed."""
+        """The libvirt connection, opened when first needed; every call is recorded."""
         if self._driver is None:
-            self._driver = self.opener(self.host) if self.opener else self.host.driver()
+            opened = self.opener(self.host) if self.opener else self.host.driver()
+            self._driver = Recorder(opened, self.evidence)
         return self._driver
+
+    def observe(self, key: str, value: object) -> None:
+        """Record what a Then step read (a gap's ``state`` claim is checked against it)."""
+        self.evidence.observe(key, str(value))
 
     def close(self) -> None:
         """Close the connection, if one was opened."""
