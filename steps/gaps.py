@@ -74,7 +74,9 @@ CLAIMS: dict[str, Claim] = {
     ),
     "diskspace-suffixes": Claim("state", "none", key="filesystems in the domain XML"),
     "network-type-ignored": Claim("state", r"\[\]", key="veths of the container"),
-    "hostdev-unsupported": Claim("state", r"(?s).*", key="no such container"),
+    "hostdev-unsupported": Claim(
+        "error", r"^unsupported configuration: hostdev mode '\w+' is not supported in openvz$", code=67
+    ),
     "failed-define-kept": Claim("state", r"listed", key="libvirt's domain list"),
     "failed-define-leaves-container": Claim("state", r".* exist .*", key="vzctl status"),
     "undefine-start-destroy": Claim("argv", r"vzctl --quiet start destroy \S+$", exit=21),

@@ -23,7 +23,7 @@ Feature: Disk quota
     Then the call succeeds
     And the config of container 209 has DISKSPACE "1048576:1048576"
 
-  @corpus:57 @corpus:36 @corpus:35 @corpus:44 @gap:ostemplate-pointer
+  @corpus:57 @corpus:36 @corpus:35 @corpus:44 @gap:ostemplate-pointer @gap:quota-inodes
   Scenario: The inodes quota sets DISKINODES to 200000 and df -i inside shows it
     Given the host has the OS template "fedora-core-5-i386"
     And a domain named "209"

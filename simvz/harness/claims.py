@@ -72,9 +72,9 @@ class Evidence:
         self.state.append((key, value))
 
     def failing_call(self) -> CallRecord | None:
-        """The last call that failed, else the last call."""
+        """The first call that failed (what the rest follows from), else the last call."""
         failed = [c for c in self.calls if c.error]
-        return failed[-1] if failed else (self.calls[-1] if self.calls else None)
+        return failed[0] if failed else (self.calls[-1] if self.calls else None)
 
     def lines(self) -> list[str]:
         """The evidence, one fact a line: first failing step, failure, the failing
