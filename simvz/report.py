@@ -25,24 +25,36 @@ def load(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _results(report: dict[str, Any]) -> dict[tuple[str, str], str]:
-    return {(r["feature"], r["scenario"]): r["result"] for r in report["scenarios"]}
+def _results(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["feature"], r["scenario"]): r for r in report["scenarios"]}
+
+
+def _evidence(row: dict[str, Any] | None) -> str:
+    """What a verdict rests on: the gap and its matched evidence, else what was observed."""
+    if row is None:
+        return ""
+    ev = row.get("evidence") or {}
+    if ev.get("matched"):
+        return f"[{row.get('gap', '')}] {ev['matched']}"
+    return " | ".join(ev.get("lines", [])) or str(row.get("reason", ""))
 
 
 def differences(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(feature, scenario, result in A, result in B) wherever they differ; a scenario
-    missing from one report counts as ``absent`` there."""
+    """(feature, scenario, result in A, result in B) wherever the verdict or its evidence
+    differ; a scenario missing from one report counts as ``absent`` there."""
     ra, rb = _results(a), _results(b)
-    keys = sorted(set(ra) | set(rb))
-    return [
-        (f, s, ra.get((f, s), "absent"), rb.get((f, s), "absent"))
-        for f, s in keys
-        if ra.get((f, s)) != rb.get((f, s))
-    ]
+    out = []
+    for f, s in sorted(set(ra) | set(rb)):
+        x, y = ra.get((f, s)), rb.get((f, s))
+        vx, vy = (x or {}).get("result", "absent"), (y or {}).get("result", "absent")
+        if vx != vy or _evidence(x) != _evidence(y):
+            out.append((f, s, vx, vy))
+    return out
 
 
 def compare(a_path: str | Path, b_path: str | Path) -> tuple[str, bool]:
-    """The comparison as text, and whether any scenario differs."""
+    """The comparison as text, and whether any scenario differs (verdict or evidence);
+    each difference lists the evidence on both sides."""
     a, b = load(a_path), load(b_path)
     lines = []
     for tag, path, report in (("A", a_path, a), ("B", b_path, b)):
@@ -51,9 +63,14 @@ def compare(a_path: str | Path, b_path: str | Path) -> tuple[str, bool]:
     diff = differences(a, b)
     total = len(set(_results(a)) | set(_results(b)))
     if not diff:
-        lines.append(f"Same result for all {total} scenarios.")
+        lines.append(f"Same result and evidence for all {total} scenarios.")
         return "\n".join(lines) + "\n", False
     width = max(len(f"{f}: {s}") for f, s, _, _ in diff)
     lines.append(f"{len(diff)} of {total} scenarios differ (A -> B):")
-    lines += [f"  {f + ': ' + s:<{width}}  {x} -> {y}" for f, s, x, y in diff]
+    ra, rb = _results(a), _results(b)
+    for f, s, x, y in diff:
+        lines.append(f"  {f + ': ' + s:<{width}}  {x} -> {y}")
+        for tag, row in (("A", ra.get((f, s))), ("B", rb.get((f, s)))):
+            if _evidence(row):
+                lines.append(f"      {tag}: {_evidence(row)}")
     return "\n".join(lines) + "\n", True

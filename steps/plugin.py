@@ -106,10 +106,35 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """A dry run that listed its plan succeeded, though no scenario ran."""
+    """A dry run that listed its plan succeeded, though no scenario ran. The Cucumber
+    JSON (written by pytest-bdd just before) gets each verdict's evidence."""
     if session.config.stash[SETUP].dry_run and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         session.exitstatus = pytest.ExitCode.OK
+    path = getattr(session.config.option, "cucumber_json_path", None)
+    if path and Path(path).is_file() and not hasattr(session.config, "workerinput"):
+        _cucumber_evidence(Path(path))
+
+
+def _cucumber_evidence(path: Path) -> None:
+    """Each scenario's first step that did not pass carries the verdict and evidence as
+    its ``error_message`` (pytest-bdd gives only a failure's traceback, and none for an
+    expected failure)."""
+    rows = {(r["feature"], r["scenario"]): r for r in _rows}
+    features = json.loads(path.read_text())
+    for feature in features:
+        for element in feature.get("elements", []):
+            row = rows.get((feature["name"], element["name"]))
+            lines = evidence_text(row) if row else []
+            if not lines:
+                continue
+            text = "\n".join([f"verdict: {row['result']}" if row else "", *lines]).strip()
+            steps = [s for s in element.get("steps", []) if s["result"]["status"] != "passed"]
+            if steps:
+                steps[0]["result"]["error_message"] = text
+            element["description"] = (element.get("description", "") + "\n" + text).strip()
+    path.write_text(json.dumps(features, indent=1))
 
 
 def _libvirt(host: HostBackend) -> Driver:
@@ -170,7 +195,17 @@ def pytest_runtest_makereport(
         # a driver call gave no answer within --vz-call-timeout (or came after one that did)
         row.update(result="hung", reason=str(call.excinfo.value))
     report.user_properties.append(("simvz_matrix", row))
+    # JUnit XML writes user_properties as <property>: the verdict and its evidence
+    report.user_properties += [("simvz_verdict", row["result"]), ("simvz_gap", row["gap"])]
+    report.user_properties.append(("simvz_evidence", "\n".join(evidence_text(row))))
     return report
+
+
+def evidence_text(row: dict[str, Any]) -> list[str]:
+    """A row's full evidence: what matched its gap's claim, then everything observed."""
+    ev = row.get("evidence") or {}
+    matched = [f"matched [{row['gap']}]: {ev['matched']}"] if ev.get("matched") else []
+    return matched + list(ev.get("lines", []))
 
 
 def _judge(
@@ -200,7 +235,8 @@ def _judge(
     report.sections.append(("simvz gap claim", f"not honoured (changed): tagged {tags}, expected {expected}"))
     report.user_properties.append(("simvz_changed", True))
     reason = f"tagged {tags}, but no claim matches: expected {expected}"
-    return {"gap": gaps[0], "reason": reason, "evidence": {"matched": "", "lines": ev.lines(), **ev.as_dict()}}
+    evidence = {"matched": "", "lines": ev.lines(), **ev.as_dict()}
+    return {"gap": gaps[0], "reason": reason, "evidence": evidence}
 
 
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
@@ -311,7 +347,8 @@ def matrix_lines(rows: list[dict[str, Any]], width: int) -> list[str]:
     for feature in sorted({r["feature"] for r in rows}):
         out.append(feature)
         for r in (r for r in rows if r["feature"] == feature):
-            out.append(f"  {r['result']:<{result_width}} {r['scenario']:<{name_width}}  [{','.join(r['corpus'])}]")
+            corpus = ",".join(r["corpus"])
+            out.append(f"  {r['result']:<{result_width}} {r['scenario']:<{name_width}}  [{corpus}]")
             out += _wrapped(evidence_lines(r), width)
     return out
 
@@ -362,7 +399,8 @@ def markdown(rows: list[dict[str, Any]], header: dict[str, str] | None = None) -
         reason = _cell(r["reason"])
         evidence = "<br>".join(_cell(line) for line in (r.get("evidence") or {}).get("lines", []))
         corpus = ", ".join(r["corpus"])
-        lines.append(f"| {r['feature']} | {r['scenario']} | {corpus} | {r['result']} | {reason} | {evidence} |")
+        cells = (r["feature"], r["scenario"], corpus, r["result"], reason, evidence)
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

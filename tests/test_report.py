@@ -53,7 +53,7 @@ def test_identical_results_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[
     a = report(tmp_path / "a.json", "sim", {"Start": "honoured"})
     b = report(tmp_path / "b.json", "real", {"Start": "honoured"})
     assert main(["conformance", "--compare", str(a), str(b)]) == 0
-    assert capsys.readouterr().out.endswith("Same result for all 1 scenarios.\n")
+    assert capsys.readouterr().out.endswith("Same result and evidence for all 1 scenarios.\n")
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,10 @@ class Claim:
             return "an empty pattern matches anything"
         if (self.kind == "state") != (self.key is not None):
             return "a state claim needs a key (and only a state claim has one)"
-        if self.exit is not None and self.kind != "argv" or self.code is not None and self.kind != "error":
+        misplaced = (self.exit is not None and self.kind != "argv") or (
+            self.code is not None and self.kind != "error"
+        )
+        if misplaced:
             return "exit belongs to argv claims, code to error claims"
         return None
 
@@ -146,9 +149,9 @@ class Claim:
                         return f"{call.call} ran {c.describe()}"
         elif self.kind == "error":
             for call in ev.calls:
-                if call.error and rx.search(str(call.error.get("message", ""))):
-                    if self.code in (None, call.error.get("code")):
-                        return f"{call.call} failed: {_error_text(call.error)}"
+                message = str(call.error.get("message", "")) if call.error else ""
+                if call.error and rx.search(message) and self.code in (None, call.error.get("code")):
+                    return f"{call.call} failed: {_error_text(call.error)}"
         elif self.kind == "signal":
             if ev.signal and rx.fullmatch(ev.signal):
                 return f"the driver's process was killed by {ev.signal}"

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from steps.plugin import markdown
+from simvz.harness.claims import Claim
+from steps.gaps import GAPS, Gap
+from steps.plugin import markdown, matrix_lines
 
 pytest_plugins = ["pytester"]
 
@@ -46,4 +48,129 @@ def test_a_gap_scenario_that_passes_is_fixed_in_the_matrix_and_fails_the_run(
     row = json.loads((pytester.path / "m.json").read_text())["scenarios"][0]
     assert row["result"] == "fixed?"
     assert row["reason"].startswith("passes now, though tagged [undefine-start-destroy]")
-    result.stdout.fnmatch_lines(["*0 honoured, 0 not honoured, 0 skipped, 1 fixed?, 0 FAILED*"])
+    result.stdout.fnmatch_lines(
+        ["*0 honoured, 0 not honoured, 0 not honoured (changed), 0 skipped, 1 fixed?, 0 FAILED*"]
+    )
+
+
+UNDEFINE = """\
+Feature: Undefine
+  {tags}
+  Scenario: Undefine removes the container
+    Given a private area for container 209 unpacked from template "fedora-core-5-i386"
+    And a domain named "209"
+    And its devices include corpus item "32" with "/some/path" as "/vz/private/209"
+    And the domain is defined
+{arrange}    When domain "209" is undefined
+    Then the call succeeds
+    And no container 209 is left on the host
+"""
+
+
+def _run_feature(pytester: pytest.Pytester, text: str, *args: str) -> tuple[pytest.RunResult, list[dict]]:
+    """Run one feature in a subprocess; the matrix wrapped to 200 columns."""
+    pytester._monkeypatch.setenv("COLUMNS", "200")
+    pytester.makefile(".feature", **{"features/f": text})
+    pytester.makepyfile(test_f="from pytest_bdd import scenarios\n\nscenarios('features')\n")
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "--conformance-json", "m.json", "--cucumberjson", "c.json",
+        "--junitxml", "j.xml", *args,
+    )  # fmt: skip
+    rows = json.loads((pytester.path / "m.json").read_text())["scenarios"]
+    return result, rows
+
+
+def test_a_gap_whose_claim_matches_is_not_honoured_with_this_runs_evidence(pytester: pytest.Pytester) -> None:
+    """The evidence is what the driver did in this run (the journal's argv, exit, stderr),
+    in every report: matrix, JSON, JUnit and Cucumber."""
+    result, rows = _run_feature(pytester, UNDEFINE.format(tags="@gap:undefine-start-destroy", arrange=""))
+    assert result.ret == 0
+    row = rows[0]
+    assert row["result"] == "not honoured" and row["gap"] == "undefine-start-destroy"
+    assert row["evidence"]["matched"] == (
+        "undefine on 990209 ran exit 21: /usr/sbin/vzctl --quiet start destroy 990209 (Bad CT ID destroy)"
+    )
+    assert row["evidence"]["commands"][-1] == {
+        "argv": "/usr/sbin/vzctl --quiet start destroy 990209", "exit": 21, "stderr": "Bad CT ID destroy\n"
+    }
+    assert row["evidence"]["step"] == "Then the call succeeds"
+    assert "Bad CT ID destroy" in row["evidence"]["error"]["message"]
+    result.stdout.fnmatch_lines(["*gap: ?undefine-start-destroy? undefine on 990209 ran exit 21:*"])
+    assert "vzctl --quiet start destroy 990209 (Bad CT ID destroy)" in (pytester.path / "j.xml").read_text()
+    step = json.loads((pytester.path / "c.json").read_text())[0]["elements"][0]["steps"][-2]
+    assert step["name"] == "the call succeeds"
+    assert "matched [undefine-start-destroy]" in step["result"]["error_message"]
+
+
+def test_a_failure_the_claim_does_not_match_is_changed_and_fails_the_run(pytester: pytest.Pytester) -> None:
+    """The node answers the driver's `vzctl --quiet start destroy` otherwise than the gap
+    claims (exit 9, a lock, instead of exit 21): "not honoured (changed)", with what was
+    observed, and the run fails as for "fixed?"."""
+    arrange = (
+        '    And the host\'s next "vzctl start destroy" fails with exit 9 and "Container already locked"\n'
+    )
+    feature = UNDEFINE.format(tags="@gap:undefine-start-destroy", arrange=arrange)
+    result, rows = _run_feature(pytester, feature)
+    assert result.ret == 1
+    row = rows[0]
+    assert row["result"] == "not honoured (changed)"
+    assert row["evidence"]["matched"] == ""
+    assert "command: exit 9: /usr/sbin/vzctl --quiet start destroy 990209 (Container already locked)" in (
+        row["evidence"]["lines"]
+    )
+    result.stdout.fnmatch_lines([
+        "*not honoured (changed) Undefine removes the container*",
+        "*expected: tagged @gap:undefine-start-destroy, but no claim matches*",
+        "*observed command: exit 9: /usr/sbin/vzctl --quiet start destroy 990209 (Container*",
+        "*0 not honoured, 1 not honoured (changed)*",
+    ])  # fmt: skip
+
+
+def test_of_several_gaps_the_first_whose_claim_matches_is_the_verdict(pytester: pytest.Pytester) -> None:
+    """One gap masks another: tagged with both, the one this run meets is checked."""
+    tags = "@gap:ostemplate-pointer @gap:undefine-start-destroy"
+    result, rows = _run_feature(pytester, UNDEFINE.format(tags=tags, arrange=""))
+    assert result.ret == 0
+    assert (rows[0]["result"], rows[0]["gap"]) == ("not honoured", "undefine-start-destroy")
+
+
+@pytest.mark.parametrize(
+    ("gap", "message"),
+    [
+        (None, "gap 'broken' has no claim"),
+        (Claim("argv", "(unclosed"), "gap 'broken': pattern '(unclosed' is not a regular expression"),
+        (Claim("state", "x"), "gap 'broken': a state claim needs a key"),
+        (Claim("smell", "x"), "gap 'broken': unknown claim kind 'smell'"),
+    ],
+)
+def test_a_gap_without_a_usable_claim_stops_the_run_before_anything_runs(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, gap: Claim | None, message: str
+) -> None:
+    monkeypatch.setitem(GAPS, "broken", Gap("a reason", gap))
+    pytester.makefile(".feature", **{"features/f": FIXED})
+    pytester.makepyfile(test_f="from pytest_bdd import scenarios\n\nscenarios('features')\n")
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+    assert "passed" not in result.stdout.str()
+
+
+def test_an_unknown_gap_stops_the_run_at_collection(pytester: pytest.Pytester) -> None:
+    result, _ = None, None
+    pytester.makefile(".feature", **{"features/f": FIXED.replace("undefine-start-destroy", "no-such-gap")})
+    pytester.makepyfile(test_f="from pytest_bdd import scenarios\n\nscenarios('features')\n")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*unknown gap 'no-such-gap': add it to steps/gaps.py*"])
+    assert "1 passed" not in result.stdout.str()
+
+
+def test_the_matrix_wraps_evidence_to_the_width_without_cutting_words() -> None:
+    row = {"feature": "F", "scenario": "S", "corpus": ["56"], "result": "not honoured", "gap": "g",
+           "reason": "r", "evidence": {"matched": "undefine ran exit 21: /usr/sbin/vzctl --quiet start "
+                                       "destroy 990209 (Bad CT ID destroy) " + "word " * 30}}  # fmt: skip
+    lines = matrix_lines([row], 60)
+    body = lines[2:]
+    assert all(len(line) <= 60 for line in body)
+    words = " ".join(" ".join(line.split()) for line in body).split()
+    assert words == ["gap:", "[g]", *row["evidence"]["matched"].split()]
