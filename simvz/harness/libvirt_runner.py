@@ -34,12 +34,40 @@ if TYPE_CHECKING:
     from simvz.host import Host
 
 
+# The build every Session loads when none is given: pytest's --libvirt-build sets it for
+# the whole run (simvz.harness.plugin), so no test's connection falls back to the system's.
+_default_build: LibvirtBuild | None = None
+
+
+def set_default_build(build: LibvirtBuild | None) -> None:
+    """Make ``build`` the libvirt of every Session opened without ``libvirt=``."""
+    global _default_build
+    _default_build = build
+
+
+def default_build() -> LibvirtBuild | None:
+    """The build set by :func:`set_default_build` (None: the system's libvirt)."""
+    return _default_build
+
+
 class LibvirtError(Exception):
     """A libvirt error raised by the driver (``virError`` code, domain and message)."""
 
     def __init__(self, code: int, domain: int, message: str) -> None:
         super().__init__(message)
         self.code, self.domain, self.message = code, domain, message
+
+    def get_error_code(self) -> int:
+        """libvirt-python's name for ``code`` (``virErrorNumber``)."""
+        return self.code
+
+    def get_error_domain(self) -> int:
+        """libvirt-python's name for ``domain`` (``virErrorDomain``)."""
+        return self.domain
+
+    def get_error_message(self) -> str:
+        """libvirt-python's name for ``message``."""
+        return self.message
 
 
 class DriverCrash(Exception):
@@ -124,6 +152,7 @@ class Session:
         timeout: float | None = None,
     ) -> None:
         self.host = host
+        libvirt = libvirt if libvirt is not None else _default_build
         self.timeout = call_timeout() if timeout is None else timeout
         self.dead: DriverCrash | DriverHung | None = None
         self._out = b""

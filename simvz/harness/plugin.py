@@ -1,6 +1,8 @@
 """pytest plugin (entry point ``simvz``): a fresh simulated node per test and a libvirt
 connection to ``openvz:///system`` on it, the real driver running in a child process
-started with the preload shim."""
+started with the preload shim. ``--libvirt-build DIR`` (declared with the scenario
+options in ``steps.plugin``) is the libvirt of every connection the run opens, and the
+run's header names the library a process actually maps."""
 
 from __future__ import annotations
 
@@ -9,9 +11,43 @@ from pathlib import Path
 
 import pytest
 
+from simvz.harness import libvirt_runner
+from simvz.harness.facade import VirConnect
+from simvz.harness.libvirt_build import BuildError, LibvirtBuild, probe
 from simvz.harness.libvirt_runner import Session
 from simvz.host import Host
 from simvz.hostinit import init_host
+
+BUILD = pytest.StashKey[LibvirtBuild | None]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every Session of the run (tests/libvirt's, the ``openvz`` fixture's, virsh through
+    ``simvz run``) loads ``--libvirt-build``'s library."""
+    directory = config.getoption("libvirt_build", None)
+    try:
+        build = LibvirtBuild.find(directory) if directory else None
+    except BuildError as err:
+        raise pytest.UsageError(str(err)) from err
+    config.stash[BUILD] = build
+    libvirt_runner.set_default_build(build)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Back to the system's libvirt (pytester runs in-process)."""
+    if BUILD in config.stash:
+        libvirt_runner.set_default_build(None)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """``libvirt: libvirt 9.0.0 (/path/libvirt.so...)``: the library a process started as
+    the run's Sessions are actually maps (``/proc/self/maps``), not the path asked for."""
+    build = config.stash.get(BUILD, None)
+    try:
+        loaded = probe(build.environ() if build else None)
+    except BuildError as err:
+        return f"libvirt: ? ({err})"
+    return f"libvirt: {loaded.describe()}"
 
 
 @pytest.fixture
@@ -21,7 +57,8 @@ def sim_host(tmp_path: Path) -> Host:
 
 
 @pytest.fixture
-def openvz(sim_host: Host) -> Iterator[Session]:
-    """libvirt's OpenVZ driver connected to ``sim_host``; closed after the test."""
+def openvz(sim_host: Host) -> Iterator[VirConnect]:
+    """libvirt's OpenVZ driver connected to ``sim_host``, as libvirt-python's
+    ``virConnect`` (``openvz.lookupByName("101").create()``); closed after the test."""
     with Session(sim_host) as session:
-        yield session
+        yield VirConnect(session)

@@ -111,3 +111,18 @@ def test_the_matrix_header_names_the_library_loaded(prefix: Path, tmp_path: Path
 
 def test_without_a_build_the_system_library_is_reported() -> None:
     assert os.path.samefile(probe().library, SYSTEM)
+
+
+def test_pytest_libvirt_build_reaches_every_session_of_tests_libvirt(prefix: Path) -> None:
+    """``pytest tests/libvirt --libvirt-build B``: the fixtures' and hand-made Sessions
+    map B's library (tests/libvirt/test_loaded.py checks /proc/self/maps of each
+    driver process), and the header names the library actually mapped."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--libvirt-build", str(prefix),
+         "tests/libvirt/test_loaded.py",
+         "tests/libvirt/test_connect.py::test_type_and_version_come_from_vzctl_help"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert f"libvirt: libvirt 9.0.0 ({prefix / 'lib' / 'libvirt.so.0.9000.0'})" in done.stdout
+    assert "2 passed" in done.stdout

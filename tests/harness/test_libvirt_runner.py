@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from simvz.harness.facade import VirConnect, VirDomain
 from simvz.harness.libvirt_runner import (
     DEFAULT_TIMEOUT,
     TIMEOUT_ENV,
@@ -23,7 +24,7 @@ from simvz.harness.libvirt_runner import (
 from simvz.host import Host
 
 
-def test_connect_reads_the_node(openvz: Session, sim_host: Host) -> None:
+def test_connect_reads_the_node(openvz: VirConnect, sim_host: Host) -> None:
     """The driver identifies the hypervisor from ``vzctl --help`` (4.11.1 -> 4011001)."""
     assert openvz.call("getType") == "OpenVZ"
     assert openvz.call("getVersion") == 4011001
@@ -31,7 +32,7 @@ def test_connect_reads_the_node(openvz: Session, sim_host: Host) -> None:
     assert any(e["argv"][-1] == "--help" for e in sim_host.journal())
 
 
-def test_each_call_returns_the_commands_it_caused(openvz: Session, sim_host: Host) -> None:
+def test_each_call_returns_the_commands_it_caused(openvz: VirConnect, sim_host: Host) -> None:
     r = sim_host.run("vzctl", ["vzctl", "create", "101", "--ostemplate", "centos-6-x86"])
     assert r.exit == 0
     with Session(sim_host) as fresh:  # a connection reads the node when it opens
@@ -113,3 +114,22 @@ def test_a_hung_driver_call_is_a_hung_row_of_the_matrix(tmp_path: Path) -> None:
     assert row["reason"].startswith("libvirt driver hung: no answer to open(openvz:///system) within 0.001 s")
     assert "last node command:" in row["reason"]
     assert "0 FAILED, 1 hung" in done.stdout
+
+
+def test_the_openvz_fixture_reads_like_libvirt_python(openvz: VirConnect, sim_host: Host) -> None:
+    """Same names and return values as libvirt-python: defineXML returns a domain whose
+    methods are virDomain's; lookupByName of a missing name raises an error with
+    libvirt's code (VIR_ERR_NO_DOMAIN, 42)."""
+    from tests.libvirt.support import domain_xml, mount_fs, prepare_private
+
+    dom = openvz.defineXML(domain_xml(101, devices=mount_fs(prepare_private(sim_host, 101))))
+    assert isinstance(dom, VirDomain) and dom.name() == "101"
+    assert openvz.lookupByName("101").create() == 0
+    assert openvz.lookupByName("101").isActive() == 1
+    assert [d.name() for d in openvz.listAllDomains(0)] == ["101"]
+    assert openvz.lookupByName("101").state(0) == [1, 1]  # running, booted
+    assert [e["argv"][1:] for e in openvz.journal_of_last()] == [["101", "-ostatus", "-H"]]
+    with pytest.raises(LibvirtError) as err:
+        openvz.lookupByName("102")
+    assert err.value.get_error_code() == 42
+    assert "no domain with matching name '102'" in err.value.get_error_message()

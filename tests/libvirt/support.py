@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from simvz.cli.output import Result
-from simvz.harness.libvirt_runner import Session
+from simvz.harness.libvirt_runner import Session, default_build
 from simvz.host import Host
 from simvz.inspect import inspect
 
@@ -169,5 +169,7 @@ def netif_fields(arg: str) -> list[str]:
 
 def virsh(host: Host, *args: str, uri: str = "openvz:///system") -> subprocess.CompletedProcess[str]:
     """``simvz run DIR -- virsh -c URI ARGS`` in a subprocess."""
-    cmd = [sys.executable, "-m", "simvz", "run", str(host.root), "--", "virsh", "-c", uri]
+    build = default_build()  # pytest's --libvirt-build: its virsh and libvirt.so
+    chosen = ["--libvirt-build", str(build.root)] if build is not None else []
+    cmd = [sys.executable, "-m", "simvz", "run", *chosen, str(host.root), "--", "virsh", "-c", uri]
     return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=REPO, check=False, timeout=120)

@@ -9,6 +9,7 @@ import socket
 
 import pytest
 
+from simvz.harness.facade import VirConnect
 from simvz.harness.libvirt_runner import LibvirtError, Session
 from simvz.host import Host
 from tests.libvirt.conftest import Connect
@@ -25,7 +26,7 @@ def test_open_lists_the_node_then_reads_the_vzctl_version(sim_host: Host) -> Non
         assert commands == [[VZLIST, "-a", "-ovpsid,status", "-H"], [VZCTL, "--help"]]
 
 
-def test_type_and_version_come_from_vzctl_help(openvz: Session) -> None:
+def test_type_and_version_come_from_vzctl_help(openvz: VirConnect) -> None:
     """``openvzExtractVersionInfo``: ``vzctl version 4.11.1`` is version 4011001."""
     assert openvz.call("getType") == "OpenVZ"
     assert openvz.call("getVersion") == 4011001
@@ -60,7 +61,7 @@ def test_an_existing_uuid_line_is_the_domain_uuid(sim_host: Host, connect: Conne
     assert uuid_lines(sim_host, 209) == [f"#UUID: {UUID_209}"]
 
 
-def test_a_connection_never_rereads_the_node(sim_host: Host, openvz: Session) -> None:
+def test_a_connection_never_rereads_the_node(sim_host: Host, openvz: VirConnect) -> None:
     """The domain list is loaded once at open: a CT the administrator creates afterwards
     is unknown to that connection (a new one sees it)."""
     create_ct(sim_host, 102)
@@ -69,7 +70,7 @@ def test_a_connection_never_rereads_the_node(sim_host: Host, openvz: Session) ->
         openvz.call("lookupByName", "102")
 
 
-def test_capabilities_offer_exe_guests_of_type_openvz(openvz: Session) -> None:
+def test_capabilities_offer_exe_guests_of_type_openvz(openvz: VirConnect) -> None:
     """``openvzCapsInit``: one guest, ``os_type exe``, ``<domain type='openvz'/>``, on the
     machine's architecture."""
     caps = openvz.call("getCapabilities")
@@ -79,7 +80,7 @@ def test_capabilities_offer_exe_guests_of_type_openvz(openvz: Session) -> None:
     assert openvz.journal_of_last() == []
 
 
-def test_node_info_and_stats_are_the_machines(openvz: Session) -> None:
+def test_node_info_and_stats_are_the_machines(openvz: VirConnect) -> None:
     """``openvzNodeGetInfo`` and the ``nodeGet*`` entries read the machine (``/proc``,
     ``/sys``), which the shim does not redirect; no node command runs."""
     model, memory_mib, cpus, *_ = openvz.call("getInfo")
@@ -92,7 +93,7 @@ def test_node_info_and_stats_are_the_machines(openvz: Session) -> None:
     assert all(c.journal == [] for c in openvz.calls)
 
 
-def test_hostname_is_the_machines(openvz: Session) -> None:
+def test_hostname_is_the_machines(openvz: VirConnect) -> None:
     """``openvzConnectGetHostname`` is ``virGetHostname()``: the machine's name (uname is
     not redirected), not the simulated node's ``simvz-node``."""
     name = openvz.call("getHostname")
@@ -100,7 +101,7 @@ def test_hostname_is_the_machines(openvz: Session) -> None:
     assert openvz.journal_of_last() == []
 
 
-def test_max_vcpus_is_1028_for_openvz_only(openvz: Session) -> None:
+def test_max_vcpus_is_1028_for_openvz_only(openvz: VirConnect) -> None:
     """``openvzConnectGetMaxVcpus``: 1028 ("OpenVZ has no limitation") for no type or
     ``openvz`` (any case); another type is an invalid argument."""
     assert openvz.call("getMaxVcpus", None) == 1028
@@ -110,7 +111,7 @@ def test_max_vcpus_is_1028_for_openvz_only(openvz: Session) -> None:
     assert err.value.code == VIR_ERR_INVALID_ARG
 
 
-def test_local_connection_is_secure_unencrypted_and_alive(openvz: Session) -> None:
+def test_local_connection_is_secure_unencrypted_and_alive(openvz: VirConnect) -> None:
     """``openvzConnectIsSecure`` (CLI tools run directly), ``IsEncrypted``, ``IsAlive``."""
     assert openvz.call("isSecure") == 1
     assert openvz.call("isEncrypted") == 0
