@@ -268,7 +268,20 @@ def _run_on(
         done = subprocess.run(command, env=env, check=False)
     except OSError as err:
         raise CliError(f"run: {command[0]}: {err.strerror}") from err
-    return done.returncode if done.returncode >= 0 else 128 - done.returncode
+    if done.returncode >= 0:
+        return done.returncode
+    # as a shell says it (e.g. virsh dominfo of a CT without ONBOOT under libvirt 9.0.0)
+    sys.stderr.write(f"simvz: {command[0]} killed by {_signal_name(-done.returncode)}\n")
+    return 128 - done.returncode
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def cmd_init(args: argparse.Namespace) -> str:

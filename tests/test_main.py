@@ -163,3 +163,14 @@ def test_inspect_skips_ct0_and_shows_deleted(host: Host) -> None:
     assert [c["ctid"] for c in cts] == [103]
     assert cts[0]["status"]["exist"] is False
     assert cts[0]["quota"] is None
+
+
+def test_run_names_the_signal_a_command_died_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A command killed by a signal: its name on stderr, exit status 128 + N as a shell
+    gives it."""
+    from simvz.main import main
+
+    init_host(tmp_path / "node")
+    code = main(["run", str(tmp_path / "node"), "--", "sh", "-c", "kill -SEGV $$"])
+    assert code == 139
+    assert capsys.readouterr().err == "simvz: sh killed by SIGSEGV\n"
