@@ -39,15 +39,30 @@ def _evidence(row: dict[str, Any] | None) -> str:
     return " | ".join(ev.get("lines", [])) or str(row.get("reason", ""))
 
 
+def _key(row: dict[str, Any] | None) -> tuple[str, str, str]:
+    """What two runs must share to count as the same: the verdict, the gap whose claim
+    matched, and for a failure no claim explains, its first failing step and error.
+    Not the matched evidence's bytes: a pointer passed as an argument (the
+    ostemplate-pointer gap) differs from run to run."""
+    if row is None:
+        return ("absent", "", "")
+    ev = row.get("evidence") or {}
+    unexplained = row.get("result") in ("not honoured (changed)", "FAILED")
+    error = (ev.get("error") or {}).get("message", "")
+    observed = f"{ev.get('step', '')} {error}" if unexplained else ""
+    return (row.get("result", "?"), row.get("gap", ""), observed)
+
+
 def differences(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(feature, scenario, result in A, result in B) wherever the verdict or its evidence
-    differ; a scenario missing from one report counts as ``absent`` there."""
+    (the gap matched, an unexplained failure's step and error) differ; a scenario
+    missing from one report counts as ``absent`` there."""
     ra, rb = _results(a), _results(b)
     out = []
     for f, s in sorted(set(ra) | set(rb)):
         x, y = ra.get((f, s)), rb.get((f, s))
         vx, vy = (x or {}).get("result", "absent"), (y or {}).get("result", "absent")
-        if vx != vy or _evidence(x) != _evidence(y):
+        if _key(x) != _key(y):
             out.append((f, s, vx, vy))
     return out
 
