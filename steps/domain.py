@@ -282,15 +282,16 @@ def driver_ran(world: World, command: str) -> None:
 
 
 def _dumpxml(world: World, name: str) -> etree._Element:
-    return etree.fromstring(world.driver.dom(world.ids.name(name), "XMLDesc", 0).encode())
+    doc = etree.fromstring(world.driver.dom(world.ids.name(name), "XMLDesc", 0).encode())
+    filesystems = [etree.tostring(fs).decode() for fs in doc.iterfind("devices/filesystem")]
+    world.observe("filesystems in the domain XML", " ".join(filesystems) or "none")
+    return doc
 
 
 @then(parsers.parse('the XML of domain "{name}" has {xpath}'))
 def xml_has(world: World, name: str, xpath: str) -> None:
     """``virDomainGetXMLDesc`` matches an XPath expression."""
     doc = _dumpxml(world, name)
-    filesystems = [etree.tostring(fs).decode() for fs in doc.iterfind("devices/filesystem")]
-    world.observe("filesystems in the domain XML", " ".join(filesystems) or "none")
     xpath = world.ids.text(xpath)
     assert doc.xpath(xpath), f"{xpath} not in\n{etree.tostring(doc).decode()}"
 

@@ -30,8 +30,16 @@ Feature: The summary domain
     Then the call fails with a libvirt error saying "interface type='network' requires a 'source' element"
     And no container 209 is left on the host
 
-  @corpus:70 @corpus:55
+  @corpus:55
   Scenario: The summary domain as written in 2008, without <os>, is refused before vzctl runs
+    Given the host has the OS template "fedora-core-5-i386"
+    And the thread's summary domain as Evgeniy wrote it in M10
+    When the domain is defined
+    Then the call fails with a libvirt error saying "an os <type> must be specified"
+    And no container 209 is left on the host
+
+  @corpus:70
+  Scenario: The corrected summary as written in M11, without <os> either, is refused before vzctl runs
     Given the host has the OS template "fedora-core-5-i386"
     And the thread's summary domain as corrected in M11
     When the domain is defined

@@ -71,8 +71,31 @@ def _answer(conn: Any, req: dict[str, Any]) -> dict[str, Any]:
     except libvirt_error as err:
         return {"error": _error(err)}
     except Exception as err:  # any failure of the binding is the answer to the call
-        # e.g. SystemError when libvirt's error message is not UTF-8 (it can carry argv)
-        return {"error": {"code": -1, "domain": -1, "message": f"{type(err).__name__}: {err}"}}
+        # e.g. SystemError when libvirt's error message is not UTF-8 (it can carry argv):
+        # libvirt's own error, read as bytes, is still the answer when there is one
+        raw = _raw_last_error()
+        return {"error": raw or {"code": -1, "domain": -1, "message": f"{type(err).__name__}: {err}"}}
+
+
+def _raw_last_error() -> dict[str, Any] | None:
+    """libvirt's last error of this thread (``virGetLastError``), its message decoded
+    with ``\\xNN`` for bytes that are not UTF-8; None when there is none."""
+    import ctypes
+
+    class VirError(ctypes.Structure):
+        # the leading fields of virError (include/libvirt/virterror.h)
+        _fields_ = [("code", ctypes.c_int), ("domain", ctypes.c_int), ("message", ctypes.c_char_p)]
+
+    try:
+        lib = ctypes.CDLL("libvirt.so.0")  # the library already mapped: same handle
+    except OSError:
+        return None
+    lib.virGetLastError.restype = ctypes.POINTER(VirError)
+    last = lib.virGetLastError()
+    if not last or not last.contents.code:
+        return None
+    message = (last.contents.message or b"").decode("utf-8", "backslashreplace")
+    return {"code": last.contents.code, "domain": last.contents.domain, "message": message}
 
 
 def _error(err: Any) -> dict[str, Any]:
