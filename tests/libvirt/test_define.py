@@ -71,8 +71,8 @@ def test_define_without_filesystem_creates_from_the_default_template(
     strict=True,
     reason="openvzDomainDefineCmd passes fss[0]->src (a virStorageSource *) where the template "
     "name belongs: journal argv [/usr/sbin/vzctl --quiet create 209 --name 209 --ostemplate "
-    "<pointer bytes>], vzctl exit 91 (cached template not found); libvirt-python then fails "
-    "decoding the non-UTF-8 error text (SystemError)",
+    "<pointer bytes>], vzctl exit 91 (cached template not found); the error text carries "
+    "those bytes (libvirt-python cannot decode it; the worker reads libvirt's own error)",
     raises=(LibvirtError, AssertionError),
 )
 def test_define_template_creates_the_ct_from_it(sim_host: Host, connect: Connect) -> None:
