@@ -178,8 +178,9 @@ def pytest_runtest_makereport(
     if names is not None and report.when == "teardown" and report.failed:
         # the guard's cleanup refused (or failed): whatever the scenario did, its row
         # must not say honoured (pytest_runtest_logreport replaces the call's row)
-        failed = {"feature": names[0], "scenario": names[1], "corpus": _corpus(item), "gap": "", "evidence": {}}
-        report.user_properties.append(("simvz_matrix", {**failed, "result": "FAILED", "reason": _why(report)}))
+        failed: dict[str, Any] = {"feature": names[0], "scenario": names[1], "corpus": _corpus(item)}
+        failed.update(gap="", evidence={}, result="FAILED", reason=_why(report))
+        report.user_properties.append(("simvz_matrix", failed))
         return report
     if names is None or not (report.when == "call" or skipped_before):
         return report
@@ -375,8 +376,7 @@ def _wrapped(lines: list[str], width: int) -> list[str]:
     return out
 
 
-RESULTS = ("honoured", "not honoured", "not honoured (changed)", "skipped", "fixed?", "FAILED")
-RESULTS = ("honoured", "not honoured", "skipped", "fixed?", "FAILED", "hung")
+RESULTS = ("honoured", "not honoured", "not honoured (changed)", "skipped", "fixed?", "FAILED", "hung")
 
 
 def counts(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,9 @@ Feature: Undefine
 """
 
 
-def _run_feature(pytester: pytest.Pytester, text: str, *args: str) -> tuple[pytest.RunResult, list[dict]]:
+def _run_feature(
+    pytester: pytest.Pytester, text: str, *args: str
+) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     """Run one feature in a subprocess; the matrix wrapped to 200 columns."""
     pytester._monkeypatch.setenv("COLUMNS", "200")
     pytester.makefile(".feature", **{"features/f": text})
@@ -166,11 +169,12 @@ def test_an_unknown_gap_stops_the_run_at_collection(pytester: pytest.Pytester) -
 
 
 def test_the_matrix_wraps_evidence_to_the_width_without_cutting_words() -> None:
-    row = {"feature": "F", "scenario": "S", "corpus": ["56"], "result": "not honoured", "gap": "g",
-           "reason": "r", "evidence": {"matched": "undefine ran exit 21: /usr/sbin/vzctl --quiet start "
-                                       "destroy 990209 (Bad CT ID destroy) " + "word " * 30}}  # fmt: skip
+    matched = "undefine ran exit 21: /usr/sbin/vzctl --quiet start destroy 990209 (Bad CT ID destroy) "
+    matched += "word " * 30
+    row: dict[str, Any] = {"feature": "F", "scenario": "S", "corpus": ["56"], "result": "not honoured",
+                           "gap": "g", "reason": "r", "evidence": {"matched": matched}}  # fmt: skip
     lines = matrix_lines([row], 60)
     body = lines[2:]
     assert all(len(line) <= 60 for line in body)
     words = " ".join(" ".join(line.split()) for line in body).split()
-    assert words == ["gap:", "[g]", *row["evidence"]["matched"].split()]
+    assert words == ["gap:", "[g]", *matched.split()]

@@ -189,7 +189,8 @@ def test_the_dry_run_lists_what_would_be_touched_and_touches_nothing(node: Host,
     assert "needs bridge eth10: missing" in out
     assert tree(node) == digest
     allowed = run_local(
-        node, project(tmp_path / "again", feature), "--vz-dry-run", "--vz-force-clean", "--vz-accept-uuid-tags"
+        node, project(tmp_path / "again", feature),
+        "--vz-dry-run", "--vz-force-clean", "--vz-accept-uuid-tags",
     )
     assert allowed.returncode == 0, allowed.stderr
     assert "(would be destroyed first (--vz-force-clean)): 990005" in allowed.stdout
