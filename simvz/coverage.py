@@ -3,7 +3,7 @@ tables so it cannot drift: ``python -m simvz.coverage > docs/emulation.md``."""
 
 from __future__ import annotations
 
-from simvz.cli import brctl, ip, setopts, vzctl
+from simvz.cli import brctl, ip, setopts, vzctl, vzctl_simfs
 
 
 def render() -> str:
@@ -17,8 +17,8 @@ def render() -> str:
         "",
     ]
     lines += [f"- `{name}`" for name in vzctl.COMMANDS]
-    lines += ["", "Not emulated (fail loudly with exit 20, naming themselves):", ""]
-    lines += [f"- `{name}`" for name in vzctl.NOT_EMULATED]
+    lines += ["", "Answered up to what a simfs node without a terminal cannot do (exit 20, naming it):", ""]
+    lines += [f"- `{name}`: {what}" for name, what in vzctl_simfs.PARTIAL.items()]
     lines += ["", "## vzctl set options", ""]
     lines += [f"- `--{name}`{' ARG' if arg else ''}" for name, arg, _h in setopts.SET_OPTIONS]
     lines += ["", "Short UBC aliases: " + " ".join(f"`-{k}`" for k in setopts.SHORT_KEYS), ""]

@@ -16,5 +16,7 @@ def test_every_listed_command_is_dispatched_or_refused_loudly(tmp_path: Path) ->
     from simvz.hostinit import init_host
 
     host = init_host(tmp_path / "n")
+    host.run("vzctl", ["vzctl", "create", "101", "--ostemplate", "centos-6-x86"])
+    host.run("vzctl", ["vzctl", "start", "101"])
     r = host.run("vzctl", ["vzctl", "enter", "101"])
-    assert r.exit == 20 and b"vzctl enter is not emulated" in r.stderr
+    assert r.exit == 20 and b"vzctl enter on a running container" in r.stderr

@@ -160,7 +160,8 @@ def _name(r: Request, v: str) -> None:
     r.words.setdefault("name", v)
 
 
-def _layout(v: str) -> str:
+def layout_value(v: str) -> str:
+    """``simfs`` or ``ploop[:expanded|plain|raw]`` (``KV:src/lib/config.c:parse_ve_layout``)."""
     mode, _, sub = v.partition(":")
     if mode == "simfs" and not sub:
         return "simfs"
@@ -396,9 +397,9 @@ CREATE_OPTIONS: list[tuple[str, bool, Handler]] = [
     ("hostname", True, _key("HOSTNAME", _str)),
     ("name", True, _name),
     ("description", True, _key("DESCRIPTION", _str)),
-    ("layout", True, _key("VE_LAYOUT", _layout)),
-    ("ve_layout", True, _key("VE_LAYOUT", _layout)),
-    ("velayout", True, _key("VE_LAYOUT", _layout)),
+    ("layout", True, _key("VE_LAYOUT", layout_value)),
+    ("ve_layout", True, _key("VE_LAYOUT", layout_value)),
+    ("velayout", True, _key("VE_LAYOUT", layout_value)),
     ("diskspace", True, _dq("DISKSPACE", 1024)),
     ("diskinodes", True, _dq("DISKINODES", 1)),
     ("local_uid", True, _key("LOCAL_UID", V.parse_ul)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -520,11 +521,14 @@ def act_exec(call: Call) -> int:
     from simvz.cli import shell
 
     ctx = call.ctx()
-    exec2 = call.command == "exec2"
+    exec2 = call.command in ("exec2", "exec3")
     if not L.is_running(ctx):
         raise VzError(E.VE_NOT_RUNNING if exec2 else E.COMMAND_EXECUTION_ERROR, "Container is not running")
     line = " ".join(a if a else "''" for a in call.args)
-    if call.args == ["-"]:
+    if call.command == "exec3":
+        # exec3 runs its arguments as argv, not through bash -c (MODE_EXEC)
+        line = shlex.join(call.args)
+    elif call.args == ["-"]:
         # ``-`` reads the commands from stdin (``KV:src/vzctl-actions.c:exec``)
         line = call.stdin.decode("utf-8", "surrogateescape")
     code = shell.run(ctx, call.con, line, b"")
@@ -615,16 +619,22 @@ COMMANDS: dict[str, Command] = {
     "snapshot-list": Command(parse_none, act_snapshot_list, lock=False),
 }
 
-# vzctl 4.11.1 commands the simulator does not emulate (interactive or ploop-only).
-NOT_EMULATED = (
-    "exec3",
-    "enter",
-    "console",
-    "convert",
-    "compact",
-    "snapshot",
-    "snapshot-switch",
-    "snapshot-delete",
-    "snapshot-mount",
-    "snapshot-umount",
-)
+
+def _simfs_commands() -> None:
+    """The ploop-only and terminal commands (:mod:`simvz.cli.vzctl_simfs`)."""
+    from simvz.cli import vzctl_simfs as S
+
+    for word in S.SNAPSHOT_OPTS:
+        COMMANDS[word] = Command(S.parse_snapshot, S.act_snapshot)
+    COMMANDS["convert"] = Command(S.parse_convert, S.act_convert)
+    COMMANDS["compact"] = Command(parse_none, S.act_compact)
+    COMMANDS["exec3"] = Command(parse_exec, act_exec, lock=False)
+    COMMANDS["enter"] = Command(S.parse_enter, S.act_enter, lock=False)
+    COMMANDS["console"] = Command(S.parse_console, S.act_console, lock=False)
+
+
+_simfs_commands()
+
+# vzctl 4.11.1 commands the simulator does not emulate at all (none left: enter and
+# console answer everything but the terminal session itself, see vzctl_simfs).
+NOT_EMULATED: tuple[str, ...] = ()
