@@ -109,6 +109,7 @@ def init_host(
     _write_config(host)
     for node_dir in DIRS:
         host.fs.mkdir(node_dir)
+    write_dists(host)
     infos = {name: write_template(host, name, template_info(name, seed)) for name in names}
     uplink = net.nics["eth0"].mac
     host.save_settings(
@@ -155,6 +156,19 @@ def _write_config(host: Host) -> None:
         host.fs.write(f"{CONF_DIR}/{name}", _data(f"conf/{name}"))
     for link, target in SAMPLE_LINKS.items():
         host.fs.symlink(target, f"{CONF_DIR}/{link}")
+
+
+def write_dists(host: Host) -> None:
+    """``/etc/vz/dists``: the distribution configs vzctl 4.11.1 installs and the action
+    scripts they name (:mod:`simvz.model.dist`); without them vzctl refuses
+    ``--hostname`` and ``--ipadd`` (``KV:src/lib/dist.c:get_dist_conf_name``)."""
+    from simvz.formats import distconf
+    from simvz.model import dist
+
+    for path, text in dist.installed_files().items():
+        host.fs.write(path, text)
+    for name in dist.SCRIPTS:
+        host.fs.write(f"{dist.SCRIPTS_DIR}/{name}", distconf.script(name), mode=0o755)
 
 
 def _write_proc(host: Host, net: HostNet) -> None:

@@ -8,6 +8,7 @@ from simvz.cli.vzctl import Call
 from simvz.cli.vzctl_save import rendered, save
 from simvz.errors import VzError
 from simvz.model import container as C
+from simvz.model import dist
 from simvz.model import lifecycle as L
 from simvz.model import params as P
 from simvz.model import quota as Q
@@ -48,12 +49,23 @@ def run(call: Call) -> int:
     # postcreate mounts the CT to run its scripts: fsmount() creates VE_ROOT, which stays
     # (KV:src/lib/create.c:vps_postcreate, KV:src/lib/fs.c:fsmount)
     call.host.fs.mkdir(ctx.root)
-    call.con.info("Performing postcreate actions")
+    _postcreate(call, tmpl)
     _clean_destroyed(call)
     call.host.fs.write(conf, base)
     save(call, _stored(call, req, ps, tmpl, sample))
     call.con.info("Container private area was created")
     return 0
+
+
+def _postcreate(call: Call, tmpl: str) -> None:
+    """``KV:src/lib/create.c:vps_postcreate``: the distribution's action config names
+    the postcreate script; without a config at all creation fails."""
+    try:
+        actions = dist.read_actions(call.host.fs, tmpl, call.con.log)
+    except VzError as err:
+        raise VzError(err.code, *err.lines, FAILED) from None
+    if "POST_CREATE" in actions.scripts:
+        call.con.info("Performing postcreate actions")
 
 
 def _base_config(call: Call, req: setopts.Request, conf: str) -> tuple[str, str | None]:

@@ -12,7 +12,7 @@ from simvz.cli.vzctl import Call
 from simvz.cli.vzctl_save import rendered, save
 from simvz.errors import VzError
 from simvz.model import container as C
-from simvz.model import envflags, network, ubc
+from simvz.model import dist, envflags, network, ubc
 from simvz.model import lifecycle as L
 from simvz.model import netif as N
 from simvz.model import quota as Q
@@ -30,14 +30,17 @@ def run(call: Call) -> int:
     _check(call, req, save_flag)
     ctx = call.ctx()
     running = L.is_running(ctx)
+    names: dict[str, str] = {}
+    if "reset_ub" not in req.flags:
+        _apply_name(call, req, names)
     if running and ({"VE_PRIVATE", "VE_ROOT"} & req.keys.keys()):
         what = "VE_PRIVATE" if "VE_PRIVATE" in req.keys else "VE_ROOT"
         raise VzError(E.VE_RUNNING, f"Unable to change {what} on a running container")
+    _dist_actions(call, req)
     if not save_flag and not running:
         return _stopped_unsaved(call, req)
     stored = _config_changes(call, req)
-    _dist_warning(call, req)
-    _apply_name(call, req, stored)
+    stored.update(names)
     if running:
         try:
             _apply_live(call, req, stored)
@@ -86,13 +89,23 @@ def _check(call: Call, req: setopts.Request, save_flag: bool) -> None:
         )
 
 
-def _dist_warning(call: Call, req: setopts.Request) -> None:
-    """Hostname/DNS changes read the distribution's action config, chosen by
-    OSTEMPLATE (``KV:src/lib/dist.c``); without one vzctl falls back to ``default``."""
-    if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys() and not call.ps.str("OSTEMPLATE"):
-        call.con.error(
-            "Warning: distribution not specified in CT config, using defaults from /etc/vz/dists/default"
-        )
+def needs_configure(req: setopts.Request) -> bool:
+    """What vzctl configures inside the CT through the distribution's scripts
+    (``KV:src/lib/vps_configure.c:need_configure``, and ``--userpasswd``)."""
+    inside = {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN", "QUOTAUGIDLIMIT"}
+    return bool(
+        inside & req.keys.keys() or req.ip_add or req.ip_del or "ipdel_all" in req.flags
+        or "userpasswd" in req.words
+    )  # fmt: skip
+
+
+def _dist_actions(call: Call, req: setopts.Request) -> dist.Actions | None:
+    """The distribution's action config, chosen by OSTEMPLATE, is read before anything
+    is applied, on a running or a stopped CT alike (``KV:src/vzctl-actions.c:set``
+    calls ``read_dist_actions``; ``KV:src/lib/dist.c``)."""
+    if not needs_configure(req):
+        return None
+    return dist.read_actions(call.host.fs, call.ps.str("OSTEMPLATE"), call.con.log)
 
 
 def _stopped_unsaved(call: Call, req: setopts.Request) -> int:

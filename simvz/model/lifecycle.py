@@ -15,6 +15,7 @@ from simvz import errors as E
 from simvz import tarsafe
 from simvz.errors import VzError
 from simvz.model import container as C
+from simvz.model import dist
 from simvz.model import quota as Q
 from simvz.model.kernel import Ct
 from simvz.model.params import ParamSet
@@ -141,6 +142,9 @@ def start(ctx: Ctx, force: bool = False, wait: bool = False) -> None:
         return
     ctx.log(0, "Starting container...")
     _check_ubc(ctx)
+    # vps_start_custom reads the distribution's action config before mounting
+    # (KV:src/lib/env.c:vps_start_custom, KV:src/lib/dist.c:read_dist_actions)
+    dist.read_actions(ctx.host.fs, ctx.ps.str("OSTEMPLATE"), ctx.log)
     was_mounted = ctx.kct.mounted
     if was_mounted:
         _umount_quiet(ctx)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from simvz.host import Host, Settings
+from simvz.hostinit import write_dists
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "vzctl-4.11.1" / "transcripts.jsonl"
 DATA = Path(__file__).resolve().parents[2] / "simvz" / "data"
@@ -31,6 +32,7 @@ def recording_host(root: Path, case: dict[str, Any]) -> Host:
     for d in ("private", "root", "lock", "dump", "template/cache"):
         (root / "vz" / d).mkdir(parents=True, exist_ok=True)
     host = Host(root)
+    write_dists(host)  # installed with vzctl on the recording host
     # The recording kernel had the vswap marker, except where the case removed it.
     vswap = "nonvswap" not in case["case"]
     host.save_settings(Settings(hwid=case.get("host_hwid", "00:00:00:00:00:00"), vswap=vswap))
