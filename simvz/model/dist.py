@@ -101,9 +101,9 @@ SCRIPTS = tuple(
 class Files(Protocol):
     """What resolution needs of the node's filesystem."""
 
-    def isfile(self, path: str) -> bool: ...  # noqa: D102
+    def isfile(self, path: str) -> bool: ...
 
-    def read(self, path: str) -> str | None: ...  # noqa: D102
+    def read(self, path: str) -> str | None: ...
 
 
 Log = Callable[[int, str], None]
