@@ -33,8 +33,10 @@ _COMMON = {"SET_DNS": "set_dns.sh", "SET_USERPASS": "set_userpass.sh",
            "SET_UGID_QUOTA": "set_ugid_quota.sh", "POST_CREATE": "postcreate.sh"}  # fmt: skip
 
 
-def _family(add: str, delete: str, hostname: str, **extra: str) -> dict[str, str]:
-    base = {"ADD_IP": add, "DEL_IP": delete, "SET_HOSTNAME": hostname, **_COMMON, **extra}
+def _family(add: str, delete: str, hostname: str, *extras: dict[str, str]) -> dict[str, str]:
+    base = {"ADD_IP": add, "DEL_IP": delete, "SET_HOSTNAME": hostname, **_COMMON}
+    for extra in extras:
+        base.update(extra)
     return {k: base[k] for k in ACTIONS if k in base}
 
 
@@ -43,33 +45,34 @@ _PRE = {"PRE_START": "prestart.sh"}
 _RH = ("redhat-add_ip.sh", "redhat-del_ip.sh", "redhat-set_hostname.sh")
 _DEB = ("debian-add_ip.sh", "debian-del_ip.sh", "debian-set_hostname.sh")
 _SUSE = ("suse-add_ip.sh", "suse-del_ip.sh", "suse-set_hostname.sh")
+_GENTOO_Q = {"SET_UGID_QUOTA": "gentoo-set_ugid_quota.sh"}
 _SLACK_Q = {"SET_UGID_QUOTA": "slackware-set_ugid_quota.sh"}
 
 # Each shipped source config: action key -> script (KV:etc/dists/<name>.conf).
 SOURCES: dict[str, dict[str, str]] = {
     "default": _family(*_RH),
-    "alpine": _family(*_DEB, **_CONSOLE),
-    "altlinux": _family("etcnet-add_ip.sh", "etcnet-del_ip.sh", "redhat-set_hostname.sh", **_CONSOLE),
+    "alpine": _family(*_DEB, _CONSOLE),
+    "altlinux": _family("etcnet-add_ip.sh", "etcnet-del_ip.sh", "redhat-set_hostname.sh", _CONSOLE),
     "arch": _family("arch-add_ip.sh", "arch-del_ip.sh", "arch-set_hostname.sh",
-                    SET_UGID_QUOTA="arch-set_ugid_quota.sh", **_CONSOLE),
-    "debian-3": _family("debian-3.x-add_ip.sh", "debian-del_ip.sh", "debian-set_hostname.sh", **_CONSOLE),
-    "debian": _family(*_DEB, **_PRE, **_CONSOLE),
-    "fedora-core": _family(*_RH, **_CONSOLE),
+                    {"SET_UGID_QUOTA": "arch-set_ugid_quota.sh"}, _CONSOLE),
+    "debian-3": _family("debian-3.x-add_ip.sh", "debian-del_ip.sh", "debian-set_hostname.sh", _CONSOLE),
+    "debian": _family(*_DEB, _PRE, _CONSOLE),
+    "fedora-core": _family(*_RH, _CONSOLE),
     "funtoo": _family("funtoo-add_ip.sh", "funtoo-del_ip.sh", "funtoo-set_hostname.sh",
-                      SET_DNS="funtoo-set_dns.sh", SET_UGID_QUOTA="gentoo-set_ugid_quota.sh", **_CONSOLE),
+                      {"SET_DNS": "funtoo-set_dns.sh"}, _GENTOO_Q, _CONSOLE),
     "gentoo": _family("gentoo-add_ip.sh", "gentoo-del_ip.sh", "gentoo-set_hostname.sh",
-                      SET_UGID_QUOTA="gentoo-set_ugid_quota.sh", **_CONSOLE),
-    "mandrake": _family(*_RH, **_CONSOLE),
-    "redhat-7.3": _family("redhat-7.x_add_ip.sh", "redhat-del_ip.sh", "redhat-set_hostname.sh", **_CONSOLE),
-    "redhat": _family(*_RH, **_PRE, **_CONSOLE),
+                      _GENTOO_Q, _CONSOLE),
+    "mandrake": _family(*_RH, _CONSOLE),
+    "redhat-7.3": _family("redhat-7.x_add_ip.sh", "redhat-del_ip.sh", "redhat-set_hostname.sh", _CONSOLE),
+    "redhat": _family(*_RH, _PRE, _CONSOLE),
     "slackware-9.0": _family("slackware-9.x_add_ip.sh", "slackware-9.x_del_ip.sh",
-                             "slackware-set_hostname.sh", **_SLACK_Q, **_CONSOLE),
+                             "slackware-set_hostname.sh", _SLACK_Q, _CONSOLE),
     "slackware": _family("slackware-add_ip.sh", "slackware-del_ip.sh", "slackware-set_hostname.sh",
-                         **_SLACK_Q, **_CONSOLE),
+                         _SLACK_Q, _CONSOLE),
     # suse-7.3.conf names suse-7.x_del_ip.sh, which vzctl 4.11.1 does not ship
-    "suse-7.3": _family("suse-7.x_add_ip.sh", "suse-7.x_del_ip.sh", "suse-set_hostname.sh", **_CONSOLE),
-    "suse-8.0": _family("suse-8.x_add_ip.sh", "suse-8.x_del_ip.sh", "suse-set_hostname.sh", **_CONSOLE),
-    "suse": _family(*_SUSE, **_PRE, **_CONSOLE),
+    "suse-7.3": _family("suse-7.x_add_ip.sh", "suse-7.x_del_ip.sh", "suse-set_hostname.sh", _CONSOLE),
+    "suse-8.0": _family("suse-8.x_add_ip.sh", "suse-8.x_del_ip.sh", "suse-set_hostname.sh", _CONSOLE),
+    "suse": _family(*_SUSE, _PRE, _CONSOLE),
 }  # fmt: skip
 
 
