@@ -71,6 +71,7 @@ class Request:
     netif_mod: dict[str, str] = field(default_factory=dict)
     netdev_add: list[str] = field(default_factory=list)
     netdev_del: list[str] = field(default_factory=list)
+    userpw: list[str] = field(default_factory=list)  # every --userpasswd, in order
     features: tuple[int, int] | None = None  # (on, known) masks
     caps: tuple[int, int] | None = None  # (on, off) masks
     warnings: list[str] = field(default_factory=list)  # stdout lines printed while parsing
@@ -240,6 +241,12 @@ def _netdev(which: str) -> Handler:
     return handle
 
 
+def _userpw(r: Request, v: str) -> None:
+    """Every value is kept, unchecked (``KV:src/lib/config.c:conf_parse_strlist``); the
+    action script judges them (:mod:`simvz.model.passwd`)."""
+    r.userpw.append(v)
+
+
 def _netif_add(r: Request, v: str) -> None:
     for dev in v.split():
         r.netif_add.append(N.parse_cmd(dev, r.veid, r.hwid))
@@ -342,7 +349,7 @@ SET_OPTIONS: list[tuple[str, bool, Handler]] = [
     ("hostname", True, _key("HOSTNAME", _str)),
     ("nameserver", True, _list("NAMESERVER")),
     ("searchdomain", True, _list("SEARCHDOMAIN")),
-    ("userpasswd", True, _word("userpasswd", lambda v: ":" in v)),
+    ("userpasswd", True, _userpw),
     ("devices", True, _tokens("DEVICES", _DEV)),
     ("devnodes", True, _tokens("DEVNODES", _DEVNODE)),
     ("pci_add", True, _pci("_add")),

@@ -49,7 +49,7 @@ def run(call: Call) -> int:
     # postcreate mounts the CT to run its scripts: fsmount() creates VE_ROOT, which stays
     # (KV:src/lib/create.c:vps_postcreate, KV:src/lib/fs.c:fsmount)
     call.host.fs.mkdir(ctx.root)
-    _postcreate(call, tmpl)
+    _postcreate(call, ctx, tmpl)
     _clean_destroyed(call)
     call.host.fs.write(conf, base)
     save(call, _stored(call, req, ps, tmpl, sample))
@@ -57,12 +57,16 @@ def run(call: Call) -> int:
     return 0
 
 
-def _postcreate(call: Call, tmpl: str) -> None:
+def _postcreate(call: Call, ctx: L.Ctx, tmpl: str) -> None:
     """``KV:src/lib/create.c:vps_postcreate``: the distribution's action config names
-    the postcreate script; without a config at all creation fails."""
+    the postcreate script; without a config at all creation fails, and ``vps_create``
+    removes the root and the private area it made (``err_root``)."""
     try:
         actions = dist.read_actions(call.host.fs, tmpl, call.con.log)
     except VzError as err:
+        call.host.fs.rmdir(ctx.root)
+        call.host.fs.rmtree(ctx.private)
+        ctx.kct.quota = None
         raise VzError(err.code, *err.lines, FAILED) from None
     if "POST_CREATE" in actions.scripts:
         call.con.info("Performing postcreate actions")

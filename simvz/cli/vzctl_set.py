@@ -36,8 +36,12 @@ def run(call: Call) -> int:
     if running and ({"VE_PRIVATE", "VE_ROOT"} & req.keys.keys()):
         what = "VE_PRIVATE" if "VE_PRIVATE" in req.keys else "VE_ROOT"
         raise VzError(E.VE_RUNNING, f"Unable to change {what} on a running container")
-    _dist_actions(call, req)
+    actions = _dist_actions(call, req)
+    if req.userpw:
+        _userpasswd(call, req, actions, running)
     if not save_flag and not running:
+        if req.userpw and len(call.args) == 2:
+            return 0  # only --userpasswd and its value: no "not saved" warning (vps_set)
         return _stopped_unsaved(call, req)
     stored = _config_changes(call, req)
     stored.update(names)
@@ -95,7 +99,7 @@ def needs_configure(req: setopts.Request) -> bool:
     inside = {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN", "QUOTAUGIDLIMIT"}
     return bool(
         inside & req.keys.keys() or req.ip_add or req.ip_del or "ipdel_all" in req.flags
-        or "userpasswd" in req.words
+        or req.userpw
     )  # fmt: skip
 
 
@@ -105,7 +109,42 @@ def _dist_actions(call: Call, req: setopts.Request) -> dist.Actions | None:
     calls ``read_dist_actions``; ``KV:src/lib/dist.c``)."""
     if not needs_configure(req):
         return None
-    return dist.read_actions(call.host.fs, call.ps.str("OSTEMPLATE"), call.con.log)
+    try:
+        return dist.read_actions(call.host.fs, call.ps.str("OSTEMPLATE"), call.con.log)
+    except VzError as err:
+        if "save" in req.flags:
+            err.lines.append(FAILED_APPLY)  # KV:src/vzctl-actions.c:vps_set
+        raise
+
+
+def _userpasswd(call: Call, req: setopts.Request, actions: dist.Actions | None, running: bool) -> None:
+    """``--userpasswd``: a stopped CT is started for it without its setup (no IPs, CPU
+    or hostname; ``SKIP_SETUP|SKIP_ACTION_SCRIPT``), the distribution's
+    ``SET_USERPASS`` script runs inside, and the CT is killed and unmounted again
+    (``KV:src/vzctl-actions.c:set``, ``KV:src/lib/vps_configure.c:vps_pw_configure``)."""
+    from simvz.model import passwd
+
+    ctx = call.ctx()
+    if not running:
+        L.start(ctx, setup=False)
+    failed = False
+    if actions is not None and "SET_USERPASS" not in actions.scripts:
+        call.con.info("Warning: set_userpass action script is not specified")
+    else:
+        user, password = passwd.split_userpw(req.userpw)
+        failed = not user or not password
+        if not failed:
+            hashed = passwd.pw_hash(call.host.settings.seed, call.veid, user, password)
+            passwd.set_password(call.host.fs, ctx.private, user, hashed)
+    if failed:
+        call.con.info("Password change failed")
+    if not running:
+        L.stop(ctx, fast=True)
+    if failed:
+        err = VzError(E.CHANGEPASS)
+        if "save" in req.flags:
+            err.lines.append(FAILED_APPLY)
+        raise err
 
 
 def _stopped_unsaved(call: Call, req: setopts.Request) -> int:

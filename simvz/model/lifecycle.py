@@ -128,8 +128,10 @@ def _umount(ctx: Ctx) -> None:
     ctx.log(0, "Container is unmounted")
 
 
-def start(ctx: Ctx, force: bool = False, wait: bool = False) -> None:
-    """``vzctl start`` (``KV:src/vzctl-actions.c:start``, ``KV:src/lib/env.c:vps_start``)."""
+def start(ctx: Ctx, force: bool = False, wait: bool = False, setup: bool = True) -> None:
+    """``vzctl start`` (``KV:src/vzctl-actions.c:start``, ``KV:src/lib/env.c:vps_start``);
+    ``setup=False`` is ``SKIP_SETUP``: no IPs, CPU, hostname or veths
+    (``KV:src/lib/res.c:vps_setup_res``), as set's temporary start for a password."""
     if ctx.ps.flag("DISABLED") and not force:
         raise VzError(E.VE_START_DISABLED, "Container start disabled")
     if not ctx.host.fs.isdir(ctx.private):
@@ -149,7 +151,7 @@ def start(ctx: Ctx, force: bool = False, wait: bool = False) -> None:
     if was_mounted:
         _umount_quiet(ctx)
     mount(ctx)
-    _run(ctx, was_mounted)
+    _run(ctx, was_mounted, setup)
     ctx.log(0, "Container start in progress, waiting ..." if wait else "Container start in progress...")
     if wait:
         ctx.log(0, "Container started successfully")
@@ -172,11 +174,10 @@ def _check_ubc(ctx: Ctx) -> None:
         )
 
 
-def _run(ctx: Ctx, was_mounted: bool = False) -> None:
+def _run(ctx: Ctx, was_mounted: bool = False, setup: bool = True) -> None:
     """Create the VE and apply its resources in vps_start's order; a failure kills and
     unmounts it (``KV:src/lib/env.c:vps_start``). Only a CT that was mounted before
     ends up different from before the start, so only then is that state kept."""
-    from simvz.model import network
 
     k = ctx.kct
     k.running = True
@@ -184,11 +185,8 @@ def _run(ctx: Ctx, was_mounted: bool = False) -> None:
     k.nproc = 12
     apply_ubc(ctx)
     try:
-        network.add_ips(ctx, ctx.ps.list("IP_ADDRESS"))
-        network.start(ctx)
-        ctx.log(0, f"Setting CPU units: {ctx.ps.int('CPUUNITS') or 1000}")
-        network.apply_inside(ctx)
-        network.start_veths(ctx)
+        if setup:
+            _setup(ctx)
         _exec_init(ctx)
     except BadInit as err:
         # the child could not exec /sbin/init (KV:src/lib/env.c:vps_start_custom)
@@ -202,6 +200,16 @@ def _run(ctx: Ctx, was_mounted: bool = False) -> None:
         ctx.log(-1, 'Container start failed (try to check kernel messages, e.g. "dmesg | tail")')
         _stop_failed(ctx, was_mounted, err)
         raise
+
+
+def _setup(ctx: Ctx) -> None:
+    from simvz.model import network
+
+    network.add_ips(ctx, ctx.ps.list("IP_ADDRESS"))
+    network.start(ctx)
+    ctx.log(0, f"Setting CPU units: {ctx.ps.int('CPUUNITS') or 1000}")
+    network.apply_inside(ctx)
+    network.start_veths(ctx)
 
 
 def apply_ubc(ctx: Ctx) -> None:
