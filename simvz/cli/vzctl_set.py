@@ -47,7 +47,8 @@ def run(call: Call) -> int:
     stored.update(names)
     if running:
         try:
-            _apply_live(call, req, stored)
+            if not _check_set_mode(call, req):
+                _apply_live(call, req, stored)
         except VzError as err:
             if save_flag:
                 err.lines.append(FAILED_APPLY)
@@ -64,33 +65,107 @@ def run(call: Call) -> int:
 
 
 def _check(call: Call, req: setopts.Request, save_flag: bool) -> None:
-    """Up-front refusals (``KV:src/vzctl-actions.c:check_set_opt``)."""
+    """Up-front refusals in ``KV:src/vzctl-actions.c:check_set_opt`` order; with
+    ``--save`` each is followed by vps_set's "not saving" line."""
+    try:
+        _check_opts(call, req, save_flag)
+    except VzError as err:
+        if save_flag:
+            err.lines.append(FAILED_APPLY)
+        raise
+
+
+def _check_opts(call: Call, req: setopts.Request, save_flag: bool) -> None:
+    syntax = E.INVALID_PARAMETER_SYNTAX
     if "reset_ub" in req.flags and len(req.seen) > 1:
-        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: option --reset_ub is exclusive")
-    needs_save = [
-        ("name" in req.words, E.SET_NAME_ERROR, "--name option"),
-        ("OSTEMPLATE" in req.keys, E.INVALID_PARAMETER_SYNTAX, "--ostemplate option"),
-        ("STOP_TIMEOUT" in req.keys, E.INVALID_PARAMETER_SYNTAX, "--stop-timeout option"),
-    ]
-    for given, code, what in needs_save:
-        if given and not save_flag:
-            raise VzError(code, f"Error: unable to use {what} without --save")
-    if "force" in req.flags and not save_flag:
-        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Error: --force is useless without --save")
-    if req.words.get("setmode") == "restart" and not save_flag:
-        raise VzError(
-            E.INVALID_PARAMETER_SYNTAX, "Error: --setmode restart doesn't make sense without --save flag"
-        )
-    if "offline_resize" in req.flags and "DISKSPACE" not in req.keys:
-        raise VzError(
-            E.INVALID_PARAMETER_SYNTAX, "Error: option --offline-resize can only be used with --diskspace"
-        )
+        raise VzError(syntax, "Error: option --reset_ub is exclusive")
+    cmd = {k: v for k, v in req.keys.items() if k in ("PHYSPAGES", "SWAPPAGES") and isinstance(v, tuple)}
+    cfg = {k: p for k in ("PHYSPAGES", "SWAPPAGES") if (p := call.ps.pair(k)) is not None}
+    if (ubc.is_vswap_config(cmd) or ubc.is_vswap_config(cfg)) and "SWAPPAGES" not in cmd | cfg:
+        raise VzError(E.NOTENOUGHUBCPARAMS, "Error: required UB parameter (swap) not set")
+    if "offline_resize" in req.flags:
+        if "DISKSPACE" not in req.keys:
+            raise VzError(syntax, "Error: option --offline-resize can only be used with --diskspace")
+        call.con.info("Warning: option --offline-resize only makes sense for a ploop CT")
     if "NODEMASK" in req.keys and "CPUMASK" not in req.keys:
-        raise VzError(
-            E.INVALID_PARAMETER_SYNTAX,
-            "Error: option --nodemask requires --cpumask",
-            *([FAILED_APPLY] if save_flag else []),
-        )
+        raise VzError(syntax, "Error: option --nodemask requires --cpumask")
+    if req.keys.get("CPUMASK") == "auto" and "NODEMASK" not in req.keys:
+        raise VzError(syntax, "Error: --cpumask auto requires --nodemask")
+    if save_flag:
+        return
+    needs_save = [
+        ("name" in req.words, E.SET_NAME_ERROR, "Error: unable to use --name option without --save"),
+        ("OSTEMPLATE" in req.keys, syntax, "Error: unable to use --ostemplate option without --save"),
+        ("STOP_TIMEOUT" in req.keys, syntax, "Error: unable to use --stop-timeout option without --save"),
+        ("force" in req.flags, syntax, "Error: --force is useless without --save"),
+        (req.words.get("setmode") == "restart", syntax,
+         "Error: --setmode restart doesn't make sense without --save flag"),
+    ]  # fmt: skip
+    for given, code, message in needs_save:
+        if given:
+            raise VzError(code, message)
+
+
+# What a running CT cannot change (``KV:src/vzctl-actions.c:check_set_mode``).
+_RUNNING_ONLY_MESSAGES = {
+    "caps": "Unable to set capability on a running container",
+    "netfilter": "Unable to set iptables/netfilter on a running container",
+    "features": "Unable to set features on a running container",
+    "ugid_on": "Unable to turn on second-level disk quota on a running container",
+    "ugid_off": "Unable to turn off second-level disk quota on a running container",
+    "diskquota": "Unable to switch DISK_QUOTA on or off on a running container",
+    "mount_opts": "Unable to change mount options on a running container",
+}
+
+
+def _not_live(call: Call, req: setopts.Request) -> list[str]:
+    """The changes ``check_set_mode`` finds that only a restart applies."""
+    ps = call.ps
+    found = []
+    old_caps = ps.pair("CAPABILITY") or (0, 0)
+    if req.caps and any(new and new != old for new, old in zip(req.caps, old_caps, strict=True)):
+        found.append("caps")
+    ipt, nf = req.keys.get("IPTABLES"), req.keys.get("NETFILTER")
+    if (ipt and str(ipt).split() != (ps.str("IPTABLES") or "").split()) or (nf and nf != ps.str("NETFILTER")):
+        found.append("netfilter")
+    if req.features and req.features[1] and req.features[0] != (ps.pair("FEATURES") or (0, 0))[0]:
+        found.append("features")
+    if "QUOTAUGIDLIMIT" in req.keys:
+        new_ugid, old_ugid = req.keys["QUOTAUGIDLIMIT"], ps.int("QUOTAUGIDLIMIT") or 0
+        if new_ugid and not old_ugid:
+            found.append("ugid_on")
+        elif not new_ugid and old_ugid:
+            found.append("ugid_off")
+    if "DISK_QUOTA" in req.keys and req.keys["DISK_QUOTA"] != ps.flag("DISK_QUOTA"):
+        found.append("diskquota")
+    if "MOUNT_OPTS" in req.keys and req.keys["MOUNT_OPTS"] != ps.str("MOUNT_OPTS"):
+        found.append("mount_opts")
+    return found
+
+
+def _check_set_mode(call: Call, req: setopts.Request) -> bool:
+    """A running CT: report what only a restart applies; ``--setmode restart``
+    restarts it quietly (True: nothing else to apply), ``ignore`` refuses with 32,
+    no setmode warns and goes on."""
+    found = _not_live(call, req)
+    if not found:
+        return False
+    mode = req.words.get("setmode")
+    if mode != "restart":
+        for what in found:
+            call.con.error(_RUNNING_ONLY_MESSAGES[what])
+    if mode == "ignore":
+        raise VzError(E.VE_RUNNING)
+    if mode == "restart":
+        ctx = call.ctx()
+        merged = L.Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
+        call.con.info("Restarting container")
+        L.stop(merged)
+        L.start(merged)
+        return True
+    call.con.error("WARNING: Some of the parameters could not be applied to a running container.")
+    call.con.error("\tPlease consider using --setmode option")
+    return False
 
 
 def needs_configure(req: setopts.Request) -> bool:
