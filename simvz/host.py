@@ -46,6 +46,7 @@ class Settings:
     hostname: str = "simvz-node"
     seed: int = 0
     vswap: bool = True
+    kernel: str = "042stab"  # simvz.model.persona
     disk_free_kb: int = 50 * 1024 * 1024
     templates: dict[str, TemplateInfo] = field(default_factory=dict)
 

@@ -67,8 +67,7 @@ TOOLS = ("vzctl", "vzlist", "vzmigrate", "ip", "brctl")
 TEMPLATE_CACHE = "/vz/template/cache"
 
 # The kernel provides /proc/vz/version, but nothing in vzctl 4.11.1's source reads it;
-# an RHEL6-based OpenVZ kernel string, since the host has a vswap kernel by default.
-KERNEL_VERSION = "042stab120.11\n"
+# the persona's build string (simvz.model.persona).
 
 # The node's own resolver config: `NAMESERVER=inherit` in vz.conf copies it into CTs
 # (KV:etc/vz.conf.in). TEST-NET-1 addresses (RFC 5737), never a real server.
@@ -88,13 +87,18 @@ def init_host(
     bridges: Sequence[str] = (),
     networks: Sequence[str] = (),
     registry: Path | None = None,
+    kernel: str = "042stab",
 ) -> Host:
     """Create a simulated OpenVZ node under ``root`` and return it.
 
     ``nics`` adds NICs; ``bridges`` adds bridges as ``NAME[=PORT,PORT]``; ``networks``
     adds libvirt networks as ``NAME=BRIDGE[,nat]`` (see :func:`node_network`);
-    ``registry`` registers ``hostname`` there, so that vzmigrate finds this host.
+    ``registry`` registers ``hostname`` there, so that vzmigrate finds this host;
+    ``kernel`` is the kernel persona (:mod:`simvz.model.persona`).
     """
+    from simvz.model.persona import persona
+
+    kpers = persona(kernel)
     names = _template_names(templates)
     _check_args(vzctl_version, hostname)
     net = node_network(seed, nics, bridges, networks)
@@ -113,9 +117,12 @@ def init_host(
     infos = {name: write_template(host, name, template_info(name, seed)) for name in names}
     uplink = net.nics["eth0"].mac
     host.save_settings(
-        Settings(vzctl_version=vzctl_version, seed=seed, hostname=hostname, templates=infos, hwid=uplink)
+        Settings(
+            vzctl_version=vzctl_version, seed=seed, hostname=hostname, templates=infos, hwid=uplink,
+            vswap=kpers.vswap, kernel=kpers.name,
+        )
     )
-    _write_proc(host, net)
+    _write_proc(host, net, kpers.version)
     host.fs.write(VZNET_CONF, VZNET_CONF_TEXT)
     host.fs.write("/etc/resolv.conf", HOST_RESOLV_CONF)
     for tool in TOOLS:
@@ -171,14 +178,14 @@ def write_dists(host: Host) -> None:
         host.fs.write(f"{dist.SCRIPTS_DIR}/{name}", distconf.script(name), mode=0o755)
 
 
-def _write_proc(host: Host, net: HostNet) -> None:
+def _write_proc(host: Host, net: HostNet, version: str) -> None:
     # The existence of /proc/vz is what makes vzctl and libvirt see an OpenVZ kernel
     # (KV:src/lib/env.c:vz_open); commit() renders veinfo, vestat, veip, vzquota, vswap
     # and user_beancounters from the kernel state, empty but for the node's network.
     with host.locked() as h:
         h.kernel.net = net
         h.commit()
-    host.fs.write("/proc/vz/version", KERNEL_VERSION)
+    host.fs.write("/proc/vz/version", version + "\n")
 
 
 # -- network -----------------------------------------------------------------------

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=BRIDGE[,nat]",
         help="add a libvirt network on a bridge (repeatable)",
     )
+    init.add_argument(
+        "--kernel",
+        default="042stab",
+        choices=("042stab", "028stab"),
+        help="kernel persona: 042stab (RHEL6, vswap; default) or 028stab (RHEL5, no vswap)",
+    )
     init.set_defaults(func=cmd_init)
     for name, func, what in (
         ("journal", cmd_journal, "print every command run on the host in DIR"),
@@ -303,6 +309,7 @@ def cmd_init(args: argparse.Namespace) -> str:
             bridges=args.bridge,
             networks=args.network,
             registry=None if args.hostname is None else hosts,
+            kernel=args.kernel,
         )
         registry.remember(host.root, hosts)
     except (ValueError, OSError, registry.RegistryError) as err:

@@ -168,10 +168,14 @@ def _check_ubc(ctx: Ctx) -> None:
     vswap = phys is not None and phys[1] not in (2**63 - 1, 2**31 - 1)
     needed = ["PHYSPAGES", "SWAPPAGES"] if vswap else [k for k in UBC if k not in ("AVNUMPROC", "SWAPPAGES")]
     missing = [k for k in needed if ctx.ps.pair(k) is None]
+    lines = [f"Error: required UB parameter {k.lower()} not set" for k in missing]
+    if vswap and not ctx.host.fs.exists("/proc/vz/vswap"):
+        # a vswap config on a kernel without vswap (KV:src/lib/ub.c:check_ub)
+        lines.append("Error: detected vswap CT config but kernel does not support vswap")
+        lines.append("This means either old kernel or bad config (physpages NOT set to 0:unlimited)")
+        raise VzError(E.BAD_KERNEL, *lines)
     if missing:
-        raise VzError(
-            E.NOTENOUGHUBCPARAMS, *(f"Error: required UB parameter {k.lower()} not set" for k in missing)
-        )
+        raise VzError(E.NOTENOUGHUBCPARAMS, *lines)
 
 
 def _run(ctx: Ctx, was_mounted: bool = False, setup: bool = True) -> None:

@@ -13,7 +13,7 @@ CONF = "/etc/vz/conf/101.conf"
 
 def _set_template(host: Host, name: str) -> None:
     text = host.fs.read(CONF) or ""
-    host.fs.write(CONF, "".join(l + "\n" for l in text.splitlines() if not l.startswith("OSTEMPLATE=")) +
+    host.fs.write(CONF, "".join(ln + "\n" for ln in text.splitlines() if not ln.startswith("OSTEMPLATE=")) +
                   f'OSTEMPLATE="{name}"\n')
 
 
