@@ -89,13 +89,21 @@ def _key(key: str, parse: Callable[[str], object]) -> Handler:
     return lambda r, v: r.scalar(key, parse(v))
 
 
+def _pair(v: str, div: int, unlimited: bool) -> tuple[int, int]:
+    """``parse_twoul_sfx``: any bad part makes the whole value bad, with no detail line."""
+    try:
+        return V.parse_pair(v, div, unlimited)
+    except Invalid:
+        raise Invalid(v) from None
+
+
 def _ub(key: str) -> Handler:
     div = P.UBC[key]
-    return lambda r, v: r.scalar(key, V.parse_pair(v, div, True))
+    return lambda r, v: r.scalar(key, _pair(v, div, True))
 
 
 def _dq(key: str, div: int) -> Handler:
-    return lambda r, v: r.scalar(key, V.parse_pair(v, div, False))
+    return lambda r, v: r.scalar(key, _pair(v, div, False))
 
 
 def _word(name: str, check: Callable[[str], bool] = lambda _v: True) -> Handler:
@@ -191,9 +199,19 @@ def _mask(v: str) -> str:
 
 
 def _meminfo(v: str) -> str:
-    if v == "none" or re.match(r"^(pages|privvmpages):[0-9]+$", v):
-        return v
-    raise Invalid(v)
+    """``KV:src/lib/config.c:parse_meminfo``: ``sscanf("%31[^:]:%lu")``; ``none`` takes
+    no number, ``pages`` and ``privvmpages`` a non-zero one."""
+    m = re.match(r"^([^:]{1,31})(?::[ \t\n\v\f\r]*([+-]?[0-9]+))?", v)
+    if m is None or m.group(1) not in ("none", "pages", "privvmpages"):
+        raise Invalid(v)
+    mode, number = m.group(1), m.group(2)
+    if mode == "none":
+        if number is not None:
+            raise Invalid(v)
+        return mode
+    if number is None or int(number) % 2**64 == 0:
+        raise Invalid(v)
+    return f"{mode}:{int(number) % 2**64}"
 
 
 def _vswap(key: str) -> Handler:
@@ -253,6 +271,8 @@ def _netif_add(r: Request, v: str) -> None:
 
 
 def _netif_del(r: Request, v: str) -> None:
+    if len(v) > 16:  # IFNAMSIZE (KV:src/lib/config.c:parse PARAM_NETIF_DEL_CMD)
+        raise Invalid(v)
     r.netif_del.append(v)
 
 

@@ -20,13 +20,25 @@ from simvz.model.params import ParamSet
 
 FAILED_APPLY = "Error: failed to apply some parameters, not saving configuration file!"
 QUOTA_KEYS = ("DISKSPACE", "DISKINODES", "QUOTATIME")
+LOST_ON_RESTART = (
+    "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)"
+)
 
 
 def run(call: Call) -> int:
-    """Check, apply, save."""
+    """Check, apply, save; with ``--save`` any refusal ends with the not-saving line
+    (``KV:src/vzctl-actions.c:vps_set``)."""
     req = call.opts["req"]
     assert isinstance(req, setopts.Request)
-    save_flag = "save" in req.flags
+    try:
+        return _run(call, req, "save" in req.flags)
+    except VzError as err:
+        if "save" in req.flags and FAILED_APPLY not in err.lines:
+            err.lines.append(FAILED_APPLY)
+        raise
+
+
+def _run(call: Call, req: setopts.Request, save_flag: bool) -> int:
     _check(call, req, save_flag)
     ctx = call.ctx()
     running = L.is_running(ctx)
@@ -54,9 +66,8 @@ def run(call: Call) -> int:
                 err.lines.append(FAILED_APPLY)
             raise
     if not save_flag:
-        call.con.info(
-            "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)"
-        )
+        if not (req.userpw and len(call.args) == 2):  # vps_set's warn_save
+            call.con.info(LOST_ON_RESTART)
         return 0
     if call.cps is None:
         call.con.error(f"WARNING: {C.conf_path(call.veid)} not found: No such file or directory")
