@@ -26,7 +26,7 @@ FIELDS = {"case", "setup", "argv", "exit", "stdout", "stderr", "source", "kernel
 
 
 def _node(root: Path, case: dict[str, Any]) -> Host:
-    host = init_host(root, kernel=case.get("kernel", "042stab"))
+    host = init_host(root, **({"kernel": case["kernel"]} if "kernel" in case else {}))
     if case["setup"] == "none":
         return host
     extra = ["--config", "basic"] if case["setup"] == "basic" else []
