@@ -120,12 +120,16 @@ def test_config_paths_through_links_stay_in_the_node(
 @pytest.mark.parametrize("name", [".", ".."])
 def test_set_name_dot_is_refused_as_vzctl_does(ct101: Host, name: str) -> None:
     """``KV:src/lib/config.c:set_name``: unlink("/etc/vz/names/.") fails, symlink()
-    gives EEXIST: "Unable to create link ...: File exists", exit 131; nothing saved,
-    and no temporary link left behind."""
+    gives EEXIST: "Unable to create link ...: File exists", exit 131, then vps_set's
+    not-saving line (``KV:src/vzctl-actions.c:vps_set``); nothing saved, and no
+    temporary link left behind."""
     conf = ct101.root / "etc/vz/conf/101.conf"
     before = sorted(p.name for p in (ct101.root / "etc" / "vz").rglob("*")), conf.read_text()
     r = vzctl(ct101, "set", "101", "--name", name, "--save")
-    assert (r.exit, r.out, r.err) == (131, "", f"Unable to create link /etc/vz/names/{name}: File exists\n")
+    not_saved = "Error: failed to apply some parameters, not saving configuration file!\n"
+    assert (r.exit, r.out, r.err) == (
+        131, "", f"Unable to create link /etc/vz/names/{name}: File exists\n" + not_saved
+    )
     assert (sorted(p.name for p in (ct101.root / "etc" / "vz").rglob("*")), conf.read_text()) == before
 
 
