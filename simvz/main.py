@@ -145,7 +145,7 @@ def _steps_parser(sub: Any) -> None:
 def cmd_steps(args: argparse.Namespace) -> str:
     """``simvz steps``: the steps pytest-bdd has registered, read from its registry."""
     try:
-        from steps import catalogue
+        from simvz_steps import catalogue
     except ImportError as err:  # the step library needs the test extras (pytest-bdd)
         raise CliError(f"steps: {err} (install simvz[test])") from err
     found = catalogue.catalogue()
@@ -208,11 +208,16 @@ def cmd_conformance(args: argparse.Namespace) -> int:
 
     if args.compare:
         return _compare(*args.compare)
-    scenarios = Path(__file__).resolve().parents[1] / "tests" / "bdd" / "test_thread_scenarios.py"
-    if not scenarios.is_file():
-        raise CliError(f"conformance: {scenarios} not found (run from a clone of the simvz repository)")
+    try:
+        import simvz_steps
+    except ImportError as err:
+        raise CliError(f"conformance: {err} (install simvz[test])") from err
+    # the step library's own module of the shipped features; its own pytest settings,
+    # whatever directory the command runs in
+    scenarios = Path(simvz_steps.__file__).parent / "scenarios.py"
     _build_environ(args.libvirt_build)  # an unusable build is refused before any host is touched
     cmd = [sys.executable, "-m", "pytest", str(scenarios), "-q", "-p", "no:cacheprovider", "--tb=line"]
+    cmd += ["-c", os.devnull, "--rootdir", str(scenarios.parent)]  # no project's pytest settings
     # a real host runs one scenario at a time: the host and its IDs are shared
     cmd += ["--vz-host", args.vz_host] + (["-n", args.workers] if args.vz_host == "sim" else [])
     cmd += _guard_args(args)
@@ -226,7 +231,7 @@ def cmd_conformance(args: argparse.Namespace) -> int:
         if not args.json:
             cmd += ["--conformance-json", str(out / "matrix.json")]
     extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
-    return subprocess.run([*cmd, *extra], cwd=scenarios.parents[2], check=False).returncode
+    return subprocess.run([*cmd, *extra], check=False).returncode
 
 
 def _guard_args(args: argparse.Namespace) -> list[str]:

@@ -12,9 +12,9 @@ from pytest_bdd import given, parsers, then, when
 
 # the hook naming the nearest steps when a feature's step matches none; plugin.py's
 # star import of this module is what registers it with pytest
-from steps.catalogue import pytest_bdd_step_func_lookup_error  # noqa: F401
-from steps.host import arrange
-from steps.world import DomainDraft, World, corpus_text, seeded_uuid
+from simvz_steps.catalogue import pytest_bdd_step_func_lookup_error  # noqa: F401
+from simvz_steps.host import arrange
+from simvz_steps.world import DomainDraft, World, corpus_text, seeded_uuid
 
 # -- Given: the domain ------------------------------------------------------------------------
 
@@ -156,9 +156,9 @@ def docstring_domain(world: World, docstring: str) -> None:
 @given(parsers.parse('the domain XML in "{path}"'))
 def file_domain(world: World, path: str, request: pytest.FixtureRequest) -> None:
     """A whole domain read from a file, relative to the feature file (or absolute)."""
-    from steps.run import _template_of
+    from simvz_steps.run import template_of
 
-    template = _template_of(request.node)
+    template = template_of(request.node)
     base = Path(template.feature.filename).parent if template is not None else Path.cwd()
     world.draft = DomainDraft("?", "", whole=world.ids.xml((base / path).read_text()))
 

@@ -12,7 +12,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from simvz.backends.base import Unavailable
-from steps.world import World
+from simvz_steps.world import World
 
 
 def arrange(check: Callable[[str], None], name: str) -> None:

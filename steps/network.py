@@ -6,8 +6,8 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then
 
-from steps.host import arrange
-from steps.world import World
+from simvz_steps.host import arrange
+from simvz_steps.world import World
 
 
 def _net(world: World) -> dict[str, Any]:

@@ -19,12 +19,13 @@ from simvz.backends.base import Driver, HostBackend
 from simvz.harness.claims import Evidence, signal_of
 from simvz.harness.guard import GuardError
 from simvz.harness.libvirt_runner import DriverHung, SessionDead
-from steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
-from steps.gaps import GAPS, problems
-from steps.host import *  # noqa: F403
-from steps.network import *  # noqa: F403
-from steps.run import SCENARIO_KEY, SETUP, RunSetup, needs_of, scenario_of
-from steps.world import Ids, World
+from simvz_steps.catalogue import FEATURES
+from simvz_steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
+from simvz_steps.gaps import GAPS, problems
+from simvz_steps.host import *  # noqa: F403
+from simvz_steps.network import *  # noqa: F403
+from simvz_steps.run import SCENARIO_KEY, SETUP, RunSetup, needs_of, scenario_of, template_of
+from simvz_steps.world import Ids, World
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -188,6 +189,7 @@ def pytest_runtest_makereport(
         "feature": names[0],
         "scenario": names[1],
         "corpus": _corpus(item),
+        "thread": _shipped(item),
         "result": _verdict(report),
         **row,
     }
@@ -312,6 +314,35 @@ def _verdict(report: pytest.TestReport) -> str:
 XPASS_STRICT = "[XPASS(strict)] "
 
 
+def _shipped(item: pytest.Item) -> bool:
+    """Whether the scenario is one of the thread's features shipped with the library."""
+    template = template_of(item)
+    if template is None:
+        return False
+    return Path(template.feature.filename).resolve().is_relative_to(FEATURES.resolve())
+
+
+def _scope(rows: list[dict[str, Any]]) -> str:
+    """What the matrix covers, from the features that ran: the thread's, others, or both."""
+    others = len({r["feature"] for r in rows if not r.get("thread")})
+    if not others:
+        return "July 2008 thread"
+    features = f"{others} feature{'s' if others > 1 else ''}"
+    return f"July 2008 thread and {features} of your own" if len(rows) > others else features
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
+    """A quiet run whose output is not a terminal prints xdist's worker status once per
+    change ("bringing up nodes..."): noise in the matrix's log, so it goes (before
+    xdist's own session start brings the workers up)."""
+    manager = session.config.pluginmanager
+    status = manager.get_plugin("terminaldistreporter")
+    if session.config.option.verbose < 0 and status is not None:
+        manager.unregister(status)
+    return (yield)
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """Print the conformance matrix, each verdict with its evidence wrapped to the
     terminal's width (and write it as JSON and Markdown when asked)."""
@@ -320,7 +351,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     tr = terminalreporter
     header = config.stash[SETUP].header(config.getoption("vz_driver"))
-    tr.section("OpenVZ domain XML conformance (July 2008 thread) — libvirt OpenVZ driver")
+    tr.section(f"OpenVZ domain XML conformance ({_scope(rows)}) — libvirt OpenVZ driver")
     for key, value in header.items():
         tr.write_line(f"{key + ':':<9} {value}")
     tr.write_line(f"{'[N]:':<9} {CORPUS_NOTE}")

@@ -129,11 +129,14 @@ class RunSetup:
             loaded = Loaded(f"? ({err})", "?")
         return {
             "host": host,
-            "driver": f"{driver}: libvirt's OpenVZ driver, in process (openvz:///system)",
+            "driver": DRIVER_NAMES.get(driver, driver),
             "libvirt": loaded.describe(),
             "ct ids": f"{self.ids} (scenario container N is {self.ids.first}+N)",
         }
 
+
+# How the matrix header names each driver a run can exercise (--vz-driver).
+DRIVER_NAMES = {"libvirt": "libvirt's OpenVZ driver (openvz:///system), one child process per connection"}
 
 SETUP = pytest.StashKey[RunSetup]()
 
@@ -148,7 +151,8 @@ _NEEDS = (
 _IDS = re.compile(r'(?:container |domain named "|domain |vzctl \w+ )(\d+)')
 
 
-def _template_of(item: pytest.Item) -> Any:
+def template_of(item: pytest.Item) -> Any:
+    """The pytest-bdd scenario template a generated test runs, None for other tests."""
     # pytest-bdd (7 to 9) keeps each generated test's scenario in this registry; it is
     # how a scenario skipped before it runs (@sim_only on a real host) gets its row
     import importlib
@@ -165,7 +169,7 @@ SCENARIO_KEY = pytest.StashKey[tuple[str, str]]()
 def scenario_of(item: pytest.Item) -> tuple[str, str] | None:
     """(feature, scenario) of a pytest-bdd test item, None for other tests: from
     pytest-bdd's registry, else from the public ``pytest_bdd_before_scenario`` hook."""
-    template = _template_of(item)
+    template = template_of(item)
     if template is not None:
         # a Scenario Outline's row is named with its example's values filled in
         callspec = getattr(item, "callspec", None)
@@ -179,7 +183,7 @@ def needs_of(items: list[pytest.Item]) -> tuple[dict[str, set[str]], set[int]]:
     needs: dict[str, set[str]] = {}
     ids: set[int] = set()
     for item in items:
-        template = _template_of(item)
+        template = template_of(item)
         if template is None or item.get_closest_marker("skip"):
             continue
         for step in template.steps:

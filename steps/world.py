@@ -22,7 +22,8 @@ from simvz.backends.base import Driver, HostBackend
 from simvz.harness.claims import CallRecord, Command, Evidence, signal_of
 from simvz.harness.guard import DEFAULT_RANGE, CtidRange
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "thread"
+# the thread corpus ships with the library (steps/corpus is a link to the repository's corpus/)
+CORPUS = Path(__file__).parent / "corpus" / "thread"
 
 
 def corpus_text(item: str) -> str:

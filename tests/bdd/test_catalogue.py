@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from simvz.main import main
-from steps import catalogue
+from simvz_steps import catalogue
 
 pytest_plugins = ["pytester"]
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from simvz.harness.claims import Claim
-from steps.gaps import GAPS, Gap
-from steps.plugin import markdown, matrix_lines
+from simvz_steps.gaps import GAPS, Gap
+from simvz_steps.plugin import markdown, matrix_lines
 
 pytest_plugins = ["pytester"]
 

@@ -3,8 +3,8 @@ real OpenVZ driver on a fresh simulated host; the plugin prints the conformance 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pytest_bdd import scenarios
 
-scenarios(str(Path(__file__).resolve().parents[2] / "features"))
+from simvz_steps.catalogue import FEATURES
+
+scenarios(str(FEATURES))
