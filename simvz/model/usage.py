@@ -124,7 +124,9 @@ def procs_of(seed: int, veid: int, count: int) -> list[Proc]:
     """The CT's processes, pids increasing from 1 with gaps fixed by the seed."""
     out: list[Proc] = []
     pid = 1
-    for i, (user, rss, vsz, fds, cmd, stat) in enumerate(_PROCS[:count]):
+    worker = ("apache", 900, 47_000, 14, "/usr/sbin/httpd", "S")  # more than a minimal CT runs
+    table = _PROCS[:count] + (worker,) * max(0, count - NPROC)
+    for i, (user, rss, vsz, fds, cmd, stat) in enumerate(table):
         if i:
             pid += 1 + int(_frac(seed, veid, f"pid{i}") * 40)
         scale = 1 + 0.3 * _frac(seed, veid, f"rss{i}") if rss else 1
@@ -264,3 +266,19 @@ def session(veid: int, host: Host, commands: Sequence[str]) -> Usage:
     extra += [Proc(pid + 1 + i, "root", 250, 27_600, 3, cmd, stat="R+") for i, cmd in enumerate(commands)]
     lim = limits_of(host).get(veid, {})
     return usage(veid, k.cts[veid], k.clock, inputs(host, veid, lim), extra)
+
+
+FSHIFT = 11
+FIXED_1 = 1 << FSHIFT
+
+
+def load_digits(u: Usage) -> tuple[tuple[int, int], ...]:
+    """The load average as the kernel hands it out: ``avenrun`` in fixed point, plus
+    ``FIXED_1/200`` for rounding, split by ``LOAD_INT``/``LOAD_FRAC`` into the integer
+    part and hundredths (``fs/proc/loadavg.c:loadavg_proc_show``; the same numbers reach
+    vzlist through the VZCTL_GET_CPU_STAT ioctl)."""
+    out = []
+    for x in u.loadavg:
+        fixed = int(x * FIXED_1) + FIXED_1 // 200
+        out.append((fixed >> FSHIFT, ((fixed & (FIXED_1 - 1)) * 100) >> FSHIFT))
+    return tuple(out)
