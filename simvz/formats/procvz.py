@@ -52,9 +52,13 @@ def veinfo(kernel: Kernel, host_nproc: int = HOST_NPROC) -> str:
     lines = [f"{0:>10} {0:>5} {host_nproc:>5}\n"]
     for veid in kernel.running():
         ct = kernel.cts[veid]
-        ips = "".join(_venet_ip(ip) for ip in reversed(ct.ips))
-        lines.append(f"{veid:>10} {0:>5} {ct.nproc:>5}{ips}\n")
+        lines.append(veinfo_line(veid, ct.nproc, ct.ips))
     return "".join(lines)
+
+
+def veinfo_line(veid: int, nproc: int, ips: list[str]) -> str:
+    """One VE's line of ``/proc/vz/veinfo``; inside a CT, the only one."""
+    return f"{veid:>10} {0:>5} {nproc:>5}" + "".join(_venet_ip(ip) for ip in reversed(ips)) + "\n"
 
 
 def veip(kernel: Kernel) -> str:

@@ -220,7 +220,7 @@ def _cpu(u: Usage, veid: int, inp: Inputs) -> None:
     u.used_ns = ticks * (10**9 // HZ)
     u.idle_ns = max(0, u.uptime * 10**9 * max(1, inp.cpus) - u.used_ns)
     # exponentially damped running count (kernel/sched.c:calc_load), with the boot burst
-    burst = 1.0 + 2.0 * _frac(inp.seed, veid, "burst")
+    burst = 0.3 + 0.7 * _frac(inp.seed, veid, "burst")
     base = share * 2
     one, five, fifteen = (base + burst * math.exp(-u.uptime / period) for period in (60, 300, 900))
     u.loadavg = (one, five, fifteen)
@@ -253,7 +253,10 @@ def limits_of(host: Host) -> dict[int, dict[str, Pair]]:
 def of_node(host: Host) -> dict[int, Usage]:
     """The usage of every running CT, by ID."""
     k = host.kernel
-    return {veid: usage(veid, k.cts[veid], k.clock, inputs(host, veid, lim)) for veid, lim in limits_of(host).items()}
+    return {
+        veid: usage(veid, k.cts[veid], k.clock, inputs(host, veid, lim))
+        for veid, lim in limits_of(host).items()
+    }
 
 
 def session(veid: int, host: Host, commands: Sequence[str]) -> Usage:
