@@ -211,10 +211,11 @@ def _settle(u: Usage, demand: dict[str, int], limits: Mapping[str, Pair], raised
 
 
 def _cpu(u: Usage, veid: int, inp: Inputs) -> None:
-    """CPU time: 1.5 s to boot, then a steady small share of one CPU (0.2% to 1%);
-    the load average of such a CT rounds to the few hundredths the kernel prints."""
+    """CPU time: up to 1.5 s of booting (half of its first seconds), then a steady
+    small share of one CPU (0.2% to 1%): never more than its uptime on its CPUs. The
+    load average of such a CT decays from the boot burst to a few hundredths."""
     share = 0.002 + 0.008 * _frac(inp.seed, veid, "cpu")
-    boot = 150 if u.procs else 0
+    boot = min(150, u.uptime * HZ // 2) if u.procs else 0
     ticks = boot + int(u.uptime * HZ * share)
     u.user, u.nice, u.system = ticks * 6 // 10, ticks // 20, ticks - ticks * 6 // 10 - ticks // 20
     u.used_ns = ticks * (10**9 // HZ)
