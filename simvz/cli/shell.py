@@ -343,7 +343,13 @@ def _cat(ctx: Ctx, con: Io, argv: list[str]) -> int:
 
 
 def _ls(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    from simvz.cli import shsys
+
     target = argv[1] if len(argv) > 1 else "/"
+    listed = shsys.proc_list(os.path.normpath("/" + target.lstrip("/")))
+    if listed is not None:
+        con.write(1, "".join(n + "\n" for n in listed))
+        return 0
     ct = _ct(ctx)
     if not ct.exists(target):
         con.write(2, f"ls: cannot access {target}: No such file or directory\n")

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from simvz.cli.shell import Io
 
 _PROC_DIRS = frozenset({"/proc", "/proc/vz"})
+PROC_FILES = (
+    "/proc/cpuinfo", "/proc/loadavg", "/proc/meminfo", "/proc/uptime", "/proc/user_beancounters",
+    "/proc/vz/veinfo", "/proc/vz/vestat",
+)  # fmt: skip
 
 
 def _usage(ctx: Ctx, commands: Sequence[str]) -> usage.Usage:
