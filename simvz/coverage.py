@@ -3,7 +3,7 @@ tables so it cannot drift: ``python -m simvz.coverage > docs/emulation.md``."""
 
 from __future__ import annotations
 
-from simvz.cli import brctl, ip, setopts, vzctl, vzctl_simfs
+from simvz.cli import brctl, ip, setopts, shell, shsys, vzctl, vzctl_simfs
 
 
 def render() -> str:
@@ -26,6 +26,9 @@ def render() -> str:
     lines += [f"- `--{name}`{' ARG' if arg else ''}" for name, arg, _h in setopts.CREATE_OPTIONS]
     lines += ["", "## The node's network tools (read-only, as the real-host backend reads them)", ""]
     lines += [f"- `{form}`" for form in (*ip.FORMS, *brctl.FORMS)]
+    lines += ["", "## Inside a container (`vzctl exec`, `exec2`, `runscript`; README.md)", ""]
+    lines += [" ".join(f"`{name}`" for name in sorted(shell.BUILTINS))]
+    lines += ["", "/proc inside: " + " ".join(f"`{p}`" for p in shsys.PROC_FILES)]
     return "\n".join(lines) + "\n"
 
 

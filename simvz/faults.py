@@ -119,3 +119,21 @@ def set_disk_free(host: Host, kb: int) -> None:
         settings = host.settings
         settings.disk_free_kb = kb
         host.save_settings(settings)
+
+
+def raise_failcnt(host: Host, veid: int, resource: str, count: int = 1) -> None:
+    """Make ``count`` allocations of a running CT's ``resource`` (the kernel's name:
+    ``numproc``, ``kmemsize``...) fail: its failcnt grows by ``count``, and its maxheld
+    reaches the barrier it failed at (docs/usage.md). The CT's processes go on."""
+    from simvz.model.ubc import UB_RNAMES
+
+    if resource not in UB_RNAMES or resource == "dummy":
+        raise ValueError(f"no beancounter resource {resource!r}")
+    if count < 1:
+        raise ValueError(f"count must be at least 1, not {count}")
+    with host.locked():
+        ct = host.kernel.peek(veid)
+        if not ct.running:
+            raise ValueError(f"container {veid} is not running")
+        ct.failcnt[resource] = ct.failcnt.get(resource, 0) + count
+        host.commit()

@@ -133,7 +133,7 @@ class Host:
 
     def render_proc(self) -> None:
         """Rewrite /proc/vz/* and /proc/user_beancounters from the kernel state."""
-        from simvz.model import container
+        from simvz.model import container, usage
 
         if not self.fs.isdir("/proc/vz"):
             return  # a node without the OpenVZ kernel has no /proc/vz (no-kernel mode)
@@ -141,9 +141,10 @@ class Host:
         self.fs.write("/proc/vz/veinfo", procvz.veinfo(k))
         self.fs.write("/proc/vz/veip", procvz.veip(k))
         self.fs.write("/proc/vz/veth", procvz.veth(k))
-        self.fs.write("/proc/vz/vestat", procvz.vestat(k))
+        usages = usage.of_node(self)
+        self.fs.write("/proc/vz/vestat", procvz.vestat(k, usages))
         self.fs.write("/proc/vz/vzquota", procvz.vzquota(k, container.private_paths(self)))
-        bcs = procvz.beancounters(k, container.ubc_limits(self), NODE_RAM_PAGES)
+        bcs = procvz.beancounters(k, container.ubc_limits(self), NODE_RAM_PAGES, usages)
         self.fs.write("/proc/user_beancounters", procvz.user_beancounters(bcs))
         self._render_bc(bcs)
         if self.settings.vswap:

@@ -1,11 +1,17 @@
-"""A small shell inside a running container, for ``vzctl exec``/``exec2``/``runscript``.
+"""The shell inside a running container, for ``vzctl exec``/``exec2``/``runscript``.
 
-Enough for what the 2008 thread and a driver test look at: ``df``, ``df -i``,
-``hostname``, ``cat``, ``ls``, ``echo``, writes that consume disk quota (``echo ... >
-FILE``, ``dd if=/dev/zero of=FILE bs=1K count=N``), ``rm``, ``true``/``false``/``exit N``.
+``vzctl exec CT ARGS`` runs ``bash -c "ARGS "`` inside the CT with vzctl's own stdin
+(``vzctl src/vzctl-actions.c:exec``, ``src/lib/exec.c:vps_exec``); this module is that
+bash: the language of :mod:`simvz.cli.shparse` (pipes, ``;``, ``&&``, ``||``,
+redirections, variables and ``$?``, quoting, stdin) and the commands management and
+monitoring tools run inside (:data:`BUILTINS`; text tools in :mod:`simvz.cli.shtools`,
+system tools in :mod:`simvz.cli.shsys`). Why simulated rather than a real shell: see
+README.md, "Inside a container".
+
 Paths are resolved inside the CT's private area as chroot would: ``..`` and symlinks,
-absolute ones included, never leave it (``Storage.chroot``, simvz/confine.py).
-Anything else answers ``bash: CMD: command not found`` (127), as a minimal CT would.
+absolute ones included, never leave it (``Storage.chroot``, simvz/confine.py); its
+``/proc`` is the kernel's view from inside (:mod:`simvz.formats.procct`). Anything else
+answers ``bash: CMD: command not found`` (127), as a minimal CT would.
 """
 
 from __future__ import annotations
@@ -13,69 +19,234 @@ from __future__ import annotations
 import math
 import os
 import re
-import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+from simvz.cli import shparse
 from simvz.cli.output import Console
 from simvz.confine import PathLoop
 from simvz.model import quota as Q
 from simvz.model.lifecycle import Ctx
 from simvz.storage import Storage
 
-Builtin = Callable[[Ctx, Console, list[str]], int]
+
+@dataclass
+class Io(Console):
+    """A command's streams: what it reads on stdin, what it writes (fd, bytes)."""
+
+    given: bytes = b""
+    shell: Shell | None = None
+    read: bool = False  # the command read its stdin
+
+    @property
+    def stdin(self) -> bytes:
+        """What the command reads on its standard input."""
+        self.read = True
+        return self.given
+
+
+Builtin = Callable[[Ctx, Io, list[str]], int]
+
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Shell:
+    """One ``bash -c`` inside a CT: its variables and last status."""
+
+    ctx: Ctx
+    status: int = 0
+    vars: dict[str, str] = field(default_factory=dict)
+    pipeline: list[str] = field(default_factory=list)  # commands of the running pipeline
+    stdin: bytes = b""  # vzctl's stdin, until a command reads it
+
+    def expand(self, word: shparse.Word) -> list[str]:
+        """A word's fields after parameter expansion (unquoted results split on blanks)."""
+        fields: list[str] = []
+        cur: list[str] = []
+        quoted = False
+        for kind, text in word:
+            if kind == "lit":
+                cur.append(text)
+                quoted = True
+                continue
+            value = self._subst(text)
+            if kind == "dq":
+                cur.append(value.replace(shparse.ESCAPED_DOLLAR, "$"))
+                quoted = True
+                continue
+            parts = re.split(r"[ \t\n]+", value)
+            if value and value == text:  # no expansion: nothing to split
+                parts = [value]
+            cur.append(parts[0])
+            for part in parts[1:]:
+                if cur and ("".join(cur) or quoted):
+                    fields.append("".join(cur))
+                cur, quoted = [part], False
+        if "".join(cur) or quoted:
+            fields.append("".join(cur))
+        return fields
+
+    def _subst(self, text: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            name = m.group(1) or m.group(2) or m.group(3)
+            if name == "?":
+                return str(self.status)
+            if name == "$":
+                return str(self.ctx.host.kernel.clock % 30000 + 100)
+            return self.vars.get(name, _ENV.get(name, ""))
+
+        return re.sub(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*|\?)\}|([A-Za-z_][A-Za-z0-9_]*)|([?$]))", one, text)
+
+
+# vzctl src/lib/exec.c: envp_bash, the environment of an exec'd command
+_ENV = {"HOME": "/", "TERM": "linux", "PATH": "/bin:/sbin:/usr/bin:/usr/sbin:/usr/local/bin:/usr/local/sbin"}
 
 
 def run(ctx: Ctx, con: Console, script: str, stdin: bytes) -> int:
-    """Run ``script`` (lines, ``;`` and ``&&`` separated); return the last status."""
+    """Run ``script`` as ``bash -c`` would; return its status."""
     con.keep_state = True
-    code = 0
-    for line in script.splitlines():
-        for chain in re.split(r";", line):
-            code = _run_chain(ctx, con, chain)
-            if code == -1:
-                return 0
-    del stdin
-    return code
-
-
-def _run_chain(ctx: Ctx, con: Console, chain: str) -> int:
-    code = 0
-    for part in chain.split("&&"):
-        if not part.strip() or part.strip().startswith("#"):
-            continue
-        code = _run_one(ctx, con, part)
-        if code != 0:
-            break
-    return code
-
-
-def _run_one(ctx: Ctx, con: Console, text: str) -> int:
+    sh = Shell(ctx)
     try:
-        words = shlex.split(text)
-    except ValueError:
-        con.write(2, "bash: syntax error: unexpected end of file\n")
+        lists = shparse.parse(script)
+    except shparse.ShellSyntaxError as err:
+        con.write(2, f"bash: -c: line 0: {err}\n")
         return 2
-    redirect = None
-    if len(words) >= 2 and words[-2] in (">", ">>"):
-        redirect = (words[-2], words[-1])
-        words = words[:-2]
-    if not words:
-        return 0
-    fn = BUILTINS.get(words[0])
+    sh.stdin = stdin
+    try:
+        for andor in lists:
+            _run_andor(sh, con, andor)
+    except _Exit as ex:
+        return ex.code
+    return sh.status
+
+
+def _run_andor(sh: Shell, con: Console, andor: shparse.AndOr) -> None:
+    for connector, pipeline in andor:
+        if (connector == "&&" and sh.status != 0) or (connector == "||" and sh.status == 0):
+            continue
+        sh.status = _run_pipeline(sh, con, pipeline)
+
+
+def _run_pipeline(sh: Shell, con: Console, pipeline: shparse.Pipeline) -> int:
+    """Each command's stdout is the next one's stdin; the last one's goes out. The
+    shell's own stdin (vzctl's) goes to the first command that reads it."""
+    data = sh.stdin
+    code = 0
+    argvs = [[f for w in c.words for f in sh.expand(w)] for c in pipeline]
+    sh.pipeline = [" ".join(a) for a in argvs if a]
+    for i, (cmd, argv) in enumerate(zip(pipeline, argvs, strict=True)):
+        last = i == len(pipeline) - 1
+        io = Io(given=data, shell=sh)
+        code = _run_command(sh, io, cmd, argv)
+        if i == 0 and io.read:
+            sh.stdin = b""
+        out = bytearray()
+        for fd, chunk in io.chunks:
+            if fd == 1 and not last:
+                out += chunk
+            else:
+                con.chunks.append((fd, chunk))
+        data = bytes(out)
+    return code
+
+
+def _run_command(sh: Shell, io: Io, cmd: shparse.Command, argv: list[str]) -> int:
+    """Assignments, redirections, then the command itself."""
+    while argv and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", argv[0]):
+        name, _, value = argv.pop(0).partition("=")
+        if not argv:
+            sh.vars[name] = value
+    redirs = [(op, " ".join(sh.expand(t)) if t else "") for op, t in cmd.redirs]
+    inner = Io(given=io.given, shell=sh)
+    for op, target in redirs:
+        if op == "<":
+            data = _read_in(sh.ctx, inner, target)
+            if data is None:
+                io.chunks.extend(inner.chunks)
+                return 1
+            inner.given = data
+    code = _exec(sh, inner, argv) if argv else 0
+    io.read = inner.read and not any(op == "<" for op, _ in redirs)
+    return _route(sh, io, inner, redirs) or code
+
+
+def _exec(sh: Shell, io: Io, argv: list[str]) -> int:
+    fn = BUILTINS.get(argv[0])
     if fn is None:
-        con.write(2, f"bash: {words[0]}: command not found\n")
+        io.write(2, f"bash: {argv[0]}: command not found\n")
         return 127
     try:
-        if redirect is None:
-            return fn(ctx, con, words)
-        sub = Console()
-        code = fn(ctx, sub, words)
-        con.chunks.extend(c for c in sub.chunks if c[0] == 2)
-        data = b"".join(b for fd, b in sub.chunks if fd == 1)
-        return _write(ctx, con, redirect[1], data, append=redirect[0] == ">>") or code
+        return fn(sh.ctx, io, argv)
     except PathLoop as err:
-        con.write(2, f"{words[0]}: {err.path}: Too many levels of symbolic links\n")
+        io.write(2, f"{argv[0]}: {err.path}: Too many levels of symbolic links\n")
         return 1
+
+
+def _route(sh: Shell, io: Io, inner: Io, redirs: list[tuple[str, str]]) -> int:
+    """Send the command's output where its redirections say, processed left to right
+    as bash does (``2>&1 >f`` leaves stderr on the old stdout)."""
+    dest: dict[int, tuple[str, str]] = {1: ("fd", "1"), 2: ("fd", "2")}
+    files: dict[str, bytearray] = {}
+    appends: dict[str, bool] = {}
+    for op, target in redirs:
+        if op == "<":
+            continue
+        if op in ("2>&1",):
+            dest[2] = dest[1]
+        elif op in (">&2", "1>&2"):
+            dest[1] = dest[2]
+        else:
+            fds = (1, 2) if op == "&>" else (2,) if op.startswith("2") else (1,)
+            for fd in fds:
+                dest[fd] = ("file", target)
+            files.setdefault(target, bytearray())
+            appends[target] = op.endswith(">>")
+    for fd, chunk in inner.chunks:
+        kind, where = dest.get(fd, ("fd", str(fd)))
+        if kind == "fd":
+            io.chunks.append((int(where), chunk))
+        else:
+            files[where] += chunk
+    code = 0
+    for path, data in files.items():
+        if path == "/dev/null":
+            continue
+        code = _write(sh.ctx, io, path, bytes(data), append=appends[path]) or code
+    return code
+
+
+def _read_in(ctx: Ctx, io: Io, path: str) -> bytes | None:
+    """The contents of ``< path``; None (and bash's message) when it cannot be read."""
+    data, err = read_file(ctx, path)
+    if data is None:
+        io.write(2, f"bash: {path}: {err}\n")
+    return data
+
+
+def read_file(ctx: Ctx, path: str, commands: Sequence[str] = ()) -> tuple[bytes | None, str]:
+    """A file's bytes inside the CT (its /proc as the kernel shows it there), or None
+    and the reason."""
+    from simvz.cli import shsys
+
+    if path == "/dev/null":
+        return b"", ""
+    norm = os.path.normpath("/" + path.lstrip("/"))
+    if norm == "/proc" or norm.startswith("/proc/"):
+        text = shsys.proc_read(ctx, norm, commands)
+        if text is None:
+            return None, "Is a directory" if shsys.is_dir(norm) else "No such file or directory"
+        return text.encode(), ""
+    real = _ct(ctx).real(path)
+    if real.is_dir():
+        return None, "Is a directory"
+    if not real.is_file():
+        return None, "No such file or directory"
+    return real.read_bytes(), ""
 
 
 def _ct(ctx: Ctx) -> Storage:
@@ -155,24 +326,30 @@ def _hostname(ctx: Ctx, con: Console, argv: list[str]) -> int:
     return 0
 
 
-def _cat(ctx: Ctx, con: Console, argv: list[str]) -> int:
+def _cat(ctx: Ctx, con: Io, argv: list[str]) -> int:
     code = 0
-    ct = _ct(ctx)
-    for name in argv[1:]:
-        real = ct.real(name)
-        if real.is_dir():
-            con.write(2, f"cat: {name}: Is a directory\n")
-            code = 1
-        elif not real.is_file():
-            con.write(2, f"cat: {name}: No such file or directory\n")
+    names = [a for a in argv[1:] if a != "-n"] or ["-"]
+    for name in names:
+        if name == "-":
+            con.chunks.append((1, con.stdin))
+            continue
+        data, err = read_file(ctx, name, con.shell.pipeline if con.shell else ())
+        if data is None:
+            con.write(2, f"cat: {name}: {err}\n")
             code = 1
         else:
-            con.write(1, ct.read(name) or "")
+            con.chunks.append((1, data))
     return code
 
 
 def _ls(ctx: Ctx, con: Console, argv: list[str]) -> int:
+    from simvz.cli import shsys
+
     target = argv[1] if len(argv) > 1 else "/"
+    listed = shsys.proc_list(os.path.normpath("/" + target.lstrip("/")))
+    if listed is not None:
+        con.write(1, "".join(n + "\n" for n in listed))
+        return 0
     ct = _ct(ctx)
     if not ct.exists(target):
         con.write(2, f"ls: cannot access {target}: No such file or directory\n")
@@ -183,7 +360,16 @@ def _ls(ctx: Ctx, con: Console, argv: list[str]) -> int:
 
 
 def _echo(ctx: Ctx, con: Console, argv: list[str]) -> int:
-    con.write(1, " ".join(argv[1:]) + "\n")
+    """bash's builtin echo: ``-n`` (no newline) and ``-e`` (backslash escapes)."""
+    args, newline, escapes = argv[1:], True, False
+    while args and re.fullmatch(r"-[neE]+", args[0]):
+        newline = newline and "n" not in args[0]
+        escapes = "e" in args[0] or (escapes and "E" not in args[0])
+        args = args[1:]
+    text = " ".join(args)
+    if escapes:
+        text = text.replace("\\n", "\n").replace("\\t", "\t")
+    con.write(1, text + ("\n" if newline else ""))
     return 0
 
 
@@ -286,8 +472,29 @@ def _ip_links(ctx: Ctx, con: Console, inet: bool) -> None:
             con.write(1, "".join(f"    {line}\n" for line in inets))
 
 
-def _exit(ctx: Ctx, con: Console, argv: list[str]) -> int:
-    return int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 0
+def _exit(ctx: Ctx, con: Io, argv: list[str]) -> int:
+    shell = con.shell
+    code = int(argv[1]) % 256 if len(argv) > 1 and argv[1].isdigit() else shell.status if shell else 0
+    raise _Exit(code)
+
+
+def _export(ctx: Ctx, con: Io, argv: list[str]) -> int:
+    for arg in argv[1:]:
+        name, eq, value = arg.partition("=")
+        if eq and con.shell is not None:
+            con.shell.vars[name] = value
+    return 0
+
+
+def _builtins() -> dict[str, Builtin]:
+    from simvz.cli import shsys, shtools
+
+    return {
+        "head": shtools.head, "tail": shtools.tail, "grep": shtools.grep, "awk": shtools.awk,
+        "cut": shtools.cut, "wc": shtools.wc, "test": shtools.test, "[": shtools.test,
+        "uname": shsys.uname, "id": shsys.ident, "uptime": shsys.uptime_cmd, "free": shsys.free,
+        "ps": shsys.ps, "passwd": shsys.passwd, "chpasswd": shsys.chpasswd, "export": _export,
+    }  # fmt: skip
 
 
 BUILTINS: dict[str, Builtin] = {
@@ -303,3 +510,4 @@ BUILTINS: dict[str, Builtin] = {
     "false": lambda c, o, a: 1,
     "exit": _exit,
 }
+BUILTINS.update(_builtins())

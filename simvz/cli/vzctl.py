@@ -525,13 +525,14 @@ def act_exec(call: Call) -> int:
     if not L.is_running(ctx):
         raise VzError(E.VE_NOT_RUNNING if exec2 else E.COMMAND_EXECUTION_ERROR, "Container is not running")
     line = " ".join(a if a else "''" for a in call.args)
+    stdin = call.stdin  # vzctl forwards its stdin to the CT's bash (KV:src/lib/exec.c)
     if call.command == "exec3":
         # exec3 runs its arguments as argv, not through bash -c (MODE_EXEC)
         line = shlex.join(call.args)
     elif call.args == ["-"]:
         # ``-`` reads the commands from stdin (``KV:src/vzctl-actions.c:exec``)
-        line = call.stdin.decode("utf-8", "surrogateescape")
-    code = shell.run(ctx, call.con, line, b"")
+        line, stdin = call.stdin.decode("utf-8", "surrogateescape"), b""
+    code = shell.run(ctx, call.con, line, stdin)
     if code != 0 and not exec2:
         return E.COMMAND_EXECUTION_ERROR
     return code

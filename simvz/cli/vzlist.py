@@ -22,7 +22,7 @@ from simvz.formats.cfnmatch import fnmatch
 from simvz.formats.values import strtol
 from simvz.formats.vzlist import CpuStat, CtInfo, Field, Res
 from simvz.model import container as C
-from simvz.model import params
+from simvz.model import params, usage
 from simvz.model.params import ParamSet
 
 if TYPE_CHECKING:
@@ -376,8 +376,9 @@ def _kernel_extras(run: Run) -> None:
     """Load average and uptime (an ioctl), CPU limits (/proc/fairsched), CPU counts."""
     kernel_up = run.host.fs.exists(VEINFO)  # /dev/vzctl opens only on an OpenVZ kernel
     if run.wants(Res.CPUSTAT) and kernel_up:
+        usages = usage.of_node(run.host)
         for ct in run.cts:
-            ct.cpustat = _cpustat(run, ct.veid)
+            ct.cpustat = _cpustat(run, ct.veid, usages.get(ct.veid))
     if run.wants(Res.CPU) and not run.opts.stopped:
         for veid in run.host.kernel.running():
             found = run.find(veid)
@@ -389,14 +390,17 @@ def _kernel_extras(run: Run) -> None:
                 _cpunum(run, ct)
 
 
-def _cpustat(run: Run, veid: int) -> CpuStat | None:
+def _cpustat(run: Run, veid: int, u: usage.Usage | None) -> CpuStat | None:
     k = run.host.kernel
     ct = k.cts.get(veid)
     if ct is None or not ct.running:
         return None  # the ioctl fails for a stopped CT
     jiffies = max(0, k.clock - ct.started_at) * HZ
-    # (float)uptime_jif / clk_tck, in C float arithmetic; the model keeps no load average.
-    return CpuStat((0.0, 0.0, 0.0), F.f32(F.f32(float(jiffies)) / HZ))
+    # the VE's load average (simvz/model/usage.py) as the ioctl's integer part and
+    # hundredths; uptime as (float)uptime_jif / clk_tck
+    digits = usage.load_digits(u) if u else ((0, 0),) * 3
+    la = [F.f32(F.f32(float(i)) + F.f32(frac / 100)) for i, frac in digits]
+    return CpuStat((la[0], la[1], la[2]), F.f32(F.f32(float(jiffies)) / HZ))
 
 
 def _fairsched(run: Run, veid: int) -> tuple[int, int]:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 
-from simvz.model.kernel import Ct, Kernel
+from simvz.model.kernel import Kernel
 from simvz.model.ubc import UB_RESOURCES_COMPAT, UB_RNAMES, Pair, beancounter_limits
+from simvz.model.usage import Usage
 
 HZ = 100  # jiffies per second the node's CPU accounting is kept in
 HOST_NPROC = 120  # processes of the host itself (VE0)
@@ -51,9 +52,13 @@ def veinfo(kernel: Kernel, host_nproc: int = HOST_NPROC) -> str:
     lines = [f"{0:>10} {0:>5} {host_nproc:>5}\n"]
     for veid in kernel.running():
         ct = kernel.cts[veid]
-        ips = "".join(_venet_ip(ip) for ip in reversed(ct.ips))
-        lines.append(f"{veid:>10} {0:>5} {ct.nproc:>5}{ips}\n")
+        lines.append(veinfo_line(veid, ct.nproc, ct.ips))
     return "".join(lines)
+
+
+def veinfo_line(veid: int, nproc: int, ips: list[str]) -> str:
+    """One VE's line of ``/proc/vz/veinfo``; inside a CT, the only one."""
+    return f"{veid:>10} {0:>5} {nproc:>5}" + "".join(_venet_ip(ip) for ip in reversed(ips)) + "\n"
 
 
 def veip(kernel: Kernel) -> str:
@@ -75,23 +80,25 @@ _VESTAT_COLS = (
 )  # fmt: skip
 
 
-def vestat(kernel: Kernel) -> str:
+def vestat(kernel: Kernel, usages: Mapping[int, Usage], only: int | None = None) -> str:
     """``/proc/vz/vestat`` (``kernel/ve/vecalls.c:vestat_seq_show``): the version padded
     to ``VESTAT_LINE_WIDTH - 1``, the column heads, one line per running CT (VE0 has
-    none). Columns are ``%20`` wide, separated by one space: 251 characters a line."""
+    none); inside a CT (``only``) just its own line (``ve_seq_start``). Columns are
+    ``%20`` wide, separated by one space: 251 characters a line. user, nice, system and
+    uptime are jiffies; idle, uptime cycles and used are nanoseconds (``USED``/``IDLE``
+    of ``fairsched_get_cpu_stat``)."""
     lines = [f"{'Version: 2.2':<{VESTAT_LINE_WIDTH - 1}}\n"]
     lines.append(" ".join(f"{c:>20}" for c in _VESTAT_COLS) + "\n")
     for veid in kernel.running():
-        lines.append(_vestat_row(veid, kernel.cts[veid], kernel.clock))
+        if veid in usages and only in (None, veid):
+            lines.append(_vestat_row(usages[veid]))
     return "".join(lines)
 
 
-def _vestat_row(veid: int, ct: Ct, clock: int) -> str:
-    up = max(0, clock - ct.started_at) * HZ
-    user, system = ct.cpu_ticks * 3 // 4, ct.cpu_ticks // 4
-    uptime_ns = up * (10**9 // HZ)  # ve_get_uptime: nanoseconds
-    used_ns = ct.cpu_ticks * (10**9 // HZ)
-    cols = (veid, user, 0, system, up, uptime_ns, 0, uptime_ns, used_ns, 0, 0, 0)
+def _vestat_row(u: Usage) -> str:
+    up = u.uptime * HZ
+    uptime_ns = u.uptime * 10**9  # ve_get_uptime
+    cols = (u.veid, u.user, u.nice, u.system, up, u.idle_ns, 0, uptime_ns, u.used_ns, 0, 0, 0)
     return " ".join(f"{c:>20}" for c in cols) + "\n"
 
 
@@ -113,16 +120,25 @@ def _ub_row(uid: str, name: str, values: tuple[int, int, int, int, int]) -> str:
 class Beancounter:
     """One beancounter as the kernel keeps it: limits and held values by resource."""
 
-    def __init__(self, uid: int, limits: Mapping[str, Pair], held: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        uid: int,
+        limits: Mapping[str, Pair],
+        held: Mapping[str, int],
+        maxheld: Mapping[str, int] | None = None,
+        failcnt: Mapping[str, int] | None = None,
+    ) -> None:
         self.uid = uid
         self.limits = limits
         self.held = held
+        self.maxheld = maxheld or {}
+        self.failcnt = failcnt or {}
 
     def values(self, name: str) -> tuple[int, int, int, int, int]:
         """held, maxheld, barrier, limit, failcnt of one resource."""
         held = self.held.get(name, 0)
         barrier, limit = self.limits[name]
-        return held, held, barrier, limit, 0
+        return held, max(held, self.maxheld.get(name, 0)), barrier, limit, self.failcnt.get(name, 0)
 
     def compat_rows(self) -> str:
         """``kernel/bc/proc.c:ub_show``: the first UB_RESOURCES_COMPAT resources, the
@@ -149,18 +165,32 @@ class Beancounter:
 
 
 def beancounters(
-    kernel: Kernel, given: Mapping[int, Mapping[str, Pair]], totalram: int, host_nproc: int = HOST_NPROC
+    kernel: Kernel,
+    given: Mapping[int, Mapping[str, Pair]],
+    totalram: int,
+    usages: Mapping[int, Usage] | None = None,
+    host_nproc: int = HOST_NPROC,
 ) -> list[Beancounter]:
     """Every top beancounter in the kernel's list order: ``get_beancounter_byuid`` adds
     a new one at the head (``list_add_rcu``) and the host's, created at boot, is last
-    (``kernel/bc/beancounter.c``). A stopped CT's beancounter is gone."""
+    (``kernel/bc/beancounter.c``). A stopped CT's beancounter is gone. Held values come
+    from the usage model (:mod:`simvz.model.usage`)."""
     started = sorted(kernel.running(), key=lambda v: (kernel.cts[v].started_at, v), reverse=True)
     out = []
     for veid in started:
-        held = {"numproc": kernel.cts[veid].nproc}
-        out.append(Beancounter(veid, beancounter_limits(given.get(veid, {}), totalram), held))
+        limits = beancounter_limits(given.get(veid, {}), totalram)
+        u = (usages or {}).get(veid)
+        if u is None:
+            out.append(Beancounter(veid, limits, {"numproc": kernel.cts[veid].nproc}))
+        else:
+            out.append(ct_beancounter(u, limits))
     out.append(Beancounter(0, beancounter_limits({}, totalram), {"numproc": host_nproc}))
     return out
+
+
+def ct_beancounter(u: Usage, limits: Mapping[str, Pair]) -> Beancounter:
+    """A running CT's beancounter from its usage."""
+    return Beancounter(u.veid, limits, u.held, u.maxheld, u.failcnt)
 
 
 def user_beancounters(bcs: list[Beancounter]) -> str:

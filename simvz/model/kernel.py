@@ -49,6 +49,8 @@ class Ct:
     ubc: dict[str, list[int]] = field(default_factory=dict)
     quota: Quota | None = None
     files: dict[str, str] = field(default_factory=dict)  # sizes written inside, by path
+    # failures fault injection added to a beancounter's failcnt (simvz/faults.py)
+    failcnt: dict[str, int] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         """Nothing left worth keeping (stopped, unmounted, no quota file)."""

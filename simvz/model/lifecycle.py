@@ -279,6 +279,7 @@ def _kill(ctx: Ctx) -> None:
     k.frozen = False
     k.ips = []
     k.nproc = 0
+    k.failcnt = {}  # the beancounter goes with the VE
 
 
 def destroy(ctx: Ctx) -> None:

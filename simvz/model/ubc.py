@@ -98,6 +98,8 @@ UB_RESOURCES_COMPAT = 24
 
 # The node's RAM in 4 KiB pages (4 GiB): what the kernel calls totalram_pages.
 NODE_RAM_PAGES = 1_048_576
+# Its swap, 2 GiB: what a CT with unlimited swappages sees as SwapTotal.
+NODE_SWAP_PAGES = 524_288
 
 
 def beancounter_limits(given: Mapping[str, Pair], totalram: int = NODE_RAM_PAGES) -> dict[str, Pair]:

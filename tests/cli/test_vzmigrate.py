@@ -56,7 +56,8 @@ def vzmigrate(host: Host, *args: str) -> Result:
 def snapshot(host: Host) -> dict[str, object]:
     """Everything an administrator of the node could see, and the kernel state: every
     file, link and directory, except the journal and lock files; the clock and the
-    uptimes derived from it move with every command run, as time does on a real node."""
+    uptimes and held values derived from it move with every command run, as time does
+    on a real node (docs/usage.md): of the beancounters, the limits are compared."""
     out: dict[str, object] = {}
     for path in sorted(host.root.rglob("*")):
         rel = str(path.relative_to(host.root))
@@ -70,6 +71,8 @@ def snapshot(host: Host) -> dict[str, object]:
             kernel = json.loads(path.read_text())
             kernel.pop("clock")
             out[rel] = kernel
+        elif rel == "proc/user_beancounters" or rel.startswith("proc/bc/"):
+            out[rel] = [line.split()[-3:-1] for line in path.read_text().splitlines()[2:]]
         else:
             out[rel] = path.read_bytes()
     return out
