@@ -91,7 +91,9 @@ def _hand_edited(host: Host) -> None:
 
 def _no_uuid(host: Host) -> None:
     path = conf_path(host, TARGET)
-    path.write_text("".join(line for line in path.read_text().splitlines(True) if not line.startswith("#UUID:")))
+    path.write_text(
+        "".join(line for line in path.read_text().splitlines(True) if not line.startswith("#UUID:"))
+    )
 
 
 def _named(host: Host) -> None:
@@ -139,14 +141,16 @@ CATALOGUE: tuple[HostState, ...] = (
     HostState("no-config", "`rm /etc/vz/conf/101.conf`: private area without config", _no_config),
     HostState(
         "hand-edited",
-        "101.conf edited by hand: comments, blank lines, a long line, `DISKSPACE=\"2G:2.2G\"`",
+        '101.conf edited by hand: comments, blank lines, a long line, `DISKSPACE="2G:2.2G"`',
         _hand_edited,
     ),
     HostState("no-uuid", "the `#UUID:` line removed from 101.conf", _no_uuid),
     HostState("named", "`vzctl set 101 --name web --save`", _named),
     HostState("destroyed", "`vzctl destroy 101`: only 101.conf.destroyed is left", _destroyed),
     HostState("kernel-only", "`vzctl start 101; rm 101.conf`: a /proc/vz line without config", _kernel_only),
-    HostState("copied-config", "`cp 101.conf 103.conf`: a config cloned with its `#UUID:` line", _copied_config),
+    HostState(
+        "copied-config", "`cp 101.conf 103.conf`: a config cloned with its `#UUID:` line", _copied_config
+    ),
     HostState("other-connection", "a second libvirt connection ran `setVcpus(2)` on 101", _other_connection),
 )
 STATES = {s.name: s for s in CATALOGUE}
