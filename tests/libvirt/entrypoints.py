@@ -344,7 +344,7 @@ ENTRIES: tuple[Entry, ...] = (
         "lookupByID",
         (TARGET,),
         lambda v: Ok(_eq(Domain("101"))) if v.active else Refused(NO_DOMAIN, "no domain"),
-    ),  # fmt: skip
+    ),
     Entry("domainLookupByUUID", "conn", "lookupByUUIDString", (UUID_209,), _uuid_lookup),
     Entry("domainGetOSType", "dom", "OSType", (), _dom(lambda v: Ok(_eq("exe")))),
     Entry("domainGetInfo", "dom", "info", (), _dom(_info)),
@@ -362,7 +362,7 @@ ENTRIES: tuple[Entry, ...] = (
         "autostart",
         (),
         _dom(lambda v: Ok(_eq(int((v.conf or {}).get("ONBOOT") == "yes")))),
-    ),  # fmt: skip
+    ),
     Entry(
         "domainInterfaceStats",
         "dom",
@@ -375,7 +375,7 @@ ENTRIES: tuple[Entry, ...] = (
                 else Refused(OPERATION_INVALID, "domain is not running")
             )
         ),
-    ),  # fmt: skip
+    ),
     Entry("domainGetHostname", "dom", "hostname", (0,), _dom(_hostname)),
     Entry("domainHasManagedSaveImage", "dom", "hasManagedSaveImage", (0,), _dom(lambda v: Ok(_eq(0)))),
     Entry("domainCreate", "dom", "create", (), _dom(_create)),
@@ -395,7 +395,7 @@ ENTRIES: tuple[Entry, ...] = (
         "setMemoryParameters",
         ({"hard_limit": 524288}, 0),
         _config_write("PRIVVMPAGES", "0:131072"),
-    ),  # fmt: skip
+    ),
     Entry("domainSetAutostart", "dom", "setAutostart", (1,), _config_write("ONBOOT", "yes")),
     Entry(
         "domainUpdateDeviceFlags",
@@ -403,7 +403,7 @@ ENTRIES: tuple[Entry, ...] = (
         "updateDeviceFlags",
         (NEW_QUOTA, AFFECT_CONFIG),
         _config_write("DISKSPACE", "1572864:2097152"),
-    ),  # fmt: skip
+    ),
     Entry("domainUndefine", "dom", "undefine", (), _dom(_undefine)),
     Entry("domainUndefineFlags", "dom", "undefineFlags", (0,), _dom(_undefine)),
     Entry("domainDefineXML", "conn", "defineXML", (REDEFINED,), _define),
