@@ -15,7 +15,6 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-
 import pytest
 
 from simvz.harness import shim
@@ -85,7 +84,9 @@ def test_connections_in_several_processes_lose_no_update(node: Host) -> None:
     try:
         with ThreadPoolExecutor(len(sessions)) as pool:
             reported = list(
-                pool.map(lambda i: (CTS[i], i % 2 + 1, updates_of(sessions[i], CTS[i], i % 2 + 1)), range(len(CTS)))
+                pool.map(
+                    lambda i: (CTS[i], i % 2 + 1, updates_of(sessions[i], CTS[i], i % 2 + 1)), range(len(CTS))
+                )
             )
         assert_node_holds(node, reported)
         assert all(done == ["setVcpus", "setAutostart", "create"] for _ct, _c, done in reported), reported

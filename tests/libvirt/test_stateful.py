@@ -76,7 +76,9 @@ class LivingHost(RuleBasedStateMachine):
                 self.cpus[ct] = str(n)
         assert snapshot(self.host, other) == other_before, f"{call} on {ct} changed CT {other}"
 
-    @rule(ct=st.sampled_from(CTS), action=st.sampled_from(("start", "stop", "mount", "umount", "cpus", "note")))
+    ACTIONS = ("start", "stop", "mount", "umount", "cpus", "note")
+
+    @rule(ct=st.sampled_from(CTS), action=st.sampled_from(ACTIONS))
     def administrator(self, ct: int, action: str) -> None:
         if action == "note":
             line = f"# admin note {len(self.notes[ct])}"
