@@ -114,6 +114,3 @@ def test_threads_sharing_one_connection_lose_no_update(node: Host) -> None:
     reported = [(ct, cpus, done) for ct, cpus, done in json.loads(out.stdout)]
     assert_node_holds(node, reported)
     assert all(done == ["setVcpus", "setAutostart", "create"] for _ct, _c, done in reported), reported
-
-
-
