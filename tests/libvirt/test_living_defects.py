@@ -116,14 +116,16 @@ def test_a_ct_destroyed_behind_the_connection_is_gone(node: Host) -> None:
 
 def test_redefining_an_existing_domain_updates_it(node: Host) -> None:
     """``defineXML`` of domain 101 (same name and UUID) with two vcpus updates its config."""
-    with Session(node) as s:
-        with claimed(
+    with (
+        Session(node) as s,
+        claimed(
             "openvz_driver.c:openvzDomainDefineXMLFlags runs `vzctl create` for a domain that "
             "already exists; vzctl refuses (exit 44) and the define fails",
             Claim("argv", r"vzctl --quiet create 101 --name 101$", exit=44),
-        ) as ev:
-            recorded(s, ev).call("defineXML", domain_xml(101, uuid=UUID_209, vcpu=2))
-            assert 'CPUS="2"' in conf_path(node, 101).read_text().splitlines()
+        ) as ev,
+    ):
+        recorded(s, ev).call("defineXML", domain_xml(101, uuid=UUID_209, vcpu=2))
+        assert 'CPUS="2"' in conf_path(node, 101).read_text().splitlines()
 
 
 def test_a_frozen_ct_is_paused(node: Host) -> None:
@@ -133,8 +135,7 @@ def test_a_frozen_ct_is_paused(node: Host) -> None:
     admin(node, "chkpnt", "101", "--suspend")
     with (
         claimed(
-            "openvz_driver.c:openvzGetVEStatus knows only vzlist's running/stopped: a frozen CT "
-            "is RUNNING",
+            "openvz_driver.c:openvzGetVEStatus knows only vzlist's running/stopped: a frozen CT is RUNNING",
             Claim("state", "1", key=STATE),
         ) as ev,
         Session(node) as s,
