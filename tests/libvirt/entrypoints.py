@@ -126,7 +126,8 @@ class Entry:
     @property
     def kind(self) -> str:
         """What the call can show, which decides the states it runs in (test_states.py:
-        ``in_ci``): a node call, a read of domain 101, or one of three kinds of write."""
+        ``in_ci``): a node call, a probe of what the connection believes of domain 101,
+        another read of it (its config), or one of three kinds of write."""
         return next((k for k, fields in KINDS.items() if self.field in fields), "read")
 
     @property
@@ -153,6 +154,12 @@ KINDS: dict[str, frozenset[str]] = {
         "connectGetMaxVcpus", "nodeGetInfo", "nodeGetCPUStats", "nodeGetMemoryStats",
         "nodeGetCellsFreeMemory", "nodeGetFreeMemory", "nodeGetCPUMap", "connectGetCapabilities",
         "connectIsEncrypted", "connectIsSecure", "connectIsAlive",
+    }),
+    # what the connection believes of domain 101: its existence, activity and id
+    "probe": frozenset({
+        "connectListDomains", "connectNumOfDomains", "connectListAllDomains", "connectListDefinedDomains",
+        "connectNumOfDefinedDomains", "domainLookupByName", "domainLookupByID", "domainLookupByUUID",
+        "domainGetInfo", "domainGetState", "domainIsActive",
     }),
     # change whether the CT runs: differ with its activity
     "lifecycle": frozenset({

@@ -95,7 +95,7 @@ GAPS: tuple[Gap, ...] = (
         ),
         cells(STALE_ACTIVITY, _pairs(("running", "frozen", "kernel-only"), "after"))
         | cells(STALE_EXISTENCE, GONE_AFTER)
-        | cells(("domainSetAutostart",), _pairs(("destroyed", "no-private"), "after"))
+        | cells(("domainSetAutostart",), GONE_AFTER)
         | cells(("domainGetAutostart",), _pairs(("destroyed", "no-config"), "after")),
     ),
     Gap(

@@ -42,9 +42,22 @@ from tests.libvirt.support import conf_path, status, vzlist
 FULL = os.environ.get("SIMVZ_LIVING_FULL") == "1"
 # a ``...Flags`` row with flags 0 is its plain row's function: the tidy states suffice
 ALIAS_STATES = frozenset({"stopped", "running"})
-# The CI tier's states for the writes, (state, phase): where the CT's activity, its
-# config, or its existence and UUID differ from the tidy node, or changed behind the
-# connection's back.
+B, A = "before", "after"
+# The CI tier's (state, phase) pairs. Probes: one pair per way the connection's belief
+# and the node can part (activity, existence, id, UUID, open failing), ``after`` where
+# the driver's memory goes stale. Other reads: where the config's content differs.
+CI_PROBES = frozenset({
+    ("stopped", B), ("running", B), ("running", A), ("mounted", B), ("dumped", B), ("frozen", B),
+    ("frozen", A), ("no-private", B), ("no-config", B), ("no-config", A), ("hand-edited", B),
+    ("no-uuid", B), ("named", B), ("destroyed", B), ("destroyed", A), ("kernel-only", B),
+    ("kernel-only", A), ("copied-config", B), ("other-connection", B),
+})  # fmt: skip
+CI_READS = frozenset({
+    ("stopped", B), ("running", B), ("frozen", B), ("hand-edited", B), ("hand-edited", A), ("no-uuid", B),
+    ("named", B), ("other-connection", B), ("no-config", A), ("kernel-only", A),
+})  # fmt: skip
+# Writes: where the CT's activity, its config, or its existence and UUID differ from the
+# tidy node, or changed behind the connection's back.
 CI_WRITES: dict[str, frozenset[tuple[str, str]]] = {
     "lifecycle": frozenset({
         ("stopped", "before"), ("running", "before"), ("running", "after"), ("mounted", "before"),
@@ -67,14 +80,18 @@ def phases_of(state: HostState) -> tuple[str, ...]:
 
 
 def in_ci(entry: Entry, state: HostState, phase: str) -> bool:
-    """Whether the CI tier runs this combination: reads of domain 101 in every state
-    (cheap: one shared connection each), node calls on the tidy node (they read no
-    container; opening the connection is tried everywhere), writes where they differ."""
+    """Whether the CI tier runs this combination: node calls on the tidy node (they read
+    no container; opening the connection is tried wherever probes run), probes and reads
+    of domain 101 and writes in the pairs where they can differ (above)."""
+    pair = (state.name, phase)
     if entry.alias:
-        return (state.name, phase) == ("stopped", "before")
+        return pair == ("stopped", B)
     if entry.kind == "node":
-        return entry.field == "connectOpen" or (state.name, phase) == ("stopped", "before")
-    return entry.kind == "read" or (state.name, phase) in CI_WRITES[entry.kind]
+        return pair == ("stopped", B) or (entry.field == "connectOpen" and pair in CI_PROBES)
+    if pair == ("kernel-only", B):  # the connection does not open: connectOpen shows it
+        return False
+    chosen = {"probe": CI_PROBES, "read": CI_READS}.get(entry.kind) or CI_WRITES[entry.kind]
+    return pair in chosen
 
 
 FULL_CASES = [
