@@ -29,9 +29,11 @@ TABLE = "tests/libvirt/test_states.py"
 
 
 def outcomes(junit: Path) -> Counter[str]:
-    """``passed``, ``failed`` and one ``xfail <gap>`` per expected failure, by test."""
+    """Of the combinations run: ``passed``, ``failed``, ``xfail <gap>``."""
     seen: Counter[str] = Counter()
     for case in ET.parse(junit).iter("testcase"):
+        if not (case.get("name") or "").startswith("test_entry_point_in_state["):
+            continue  # the table's own checks are no combination
         verdict = "passed"
         for child in case:
             if child.tag in ("failure", "error"):

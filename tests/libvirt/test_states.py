@@ -219,8 +219,8 @@ def check_combination(nodes: Nodes, entry: Entry, state: HostState, phase: str, 
     expect = entry.expect(before) if before is not None else Ok()
     node = nodes.own(state, phase) if isinstance(expect, Ok) and expect.writes else shared
     refused = False  # as expected: then a write changed nothing (checked below)
+    seen, node_before = node.looked_at()
     try:
-        seen, node_before = node.looked_at()
         bystander_before = bystander(node.host) if node is not shared else None
         try:
             value = call(node, entry, ev)
@@ -244,6 +244,11 @@ def check_combination(nodes: Nodes, entry: Entry, state: HostState, phase: str, 
             changed = node.looked_at()[1] != node_before
             node.dirty = node.dirty or changed
             assert not changed, f"{entry.method} changed the node"
+    except BaseException:
+        # the next call on a shared node must start from the node as it is now
+        node.seen = node.snapshot = None
+        node.dirty = node.dirty or node.looked_at()[1] != node_before
+        raise
     finally:
         # a write that was not refused may have changed the node or the driver's memory
         shared.dirty = shared.dirty or (node is shared and entry.writes and not refused)
