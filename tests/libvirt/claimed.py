@@ -15,7 +15,7 @@ import pytest
 
 from simvz.harness.claims import CallRecord, Claim, Evidence, signal_of
 from simvz.harness.libvirt_runner import DriverCrash, LibvirtError, Session
-from steps.world import Recorder
+from simvz_steps.world import Recorder
 
 FAILURES = (AssertionError, LibvirtError, DriverCrash)
 
