@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 # Usage errors of the wrapper itself (not of the simulated tool), as `simvz` uses.
@@ -19,6 +20,18 @@ EXIT_NOT_A_HOST = 2
 # (KV:src/lib/exec.c); every other command leaves stdin alone, so a
 # `while read ...; do vzctl ...; done < list` loop keeps its input.
 _STDIN_COMMANDS = frozenset({"exec", "exec2", "exec3"})
+
+# Set by the tool server's child (simvz/fastpath/server.py): how the command's end,
+# b"X" and an exit code or b"S" and a signal, reaches the client that reproduces it.
+REPORT: Callable[[bytes, int], None] | None = None
+
+
+def fallback() -> NoReturn:
+    """``DIR/.simvz/tools/fallback TOOL EXECFN ARGS...``: what the native client execs
+    without a server; runs TOOL as if it had been exec'd as EXECFN with ARGS."""
+    tool, execfn = sys.argv[1], sys.argv[2]
+    sys.argv = [execfn, *sys.argv[3:]]
+    main(tool)
 
 
 def main(tool: str) -> NoReturn:
@@ -93,10 +106,16 @@ def _write(fd: int, data: bytes) -> None:
 
 def _die(message: str) -> NoReturn:
     _write(2, message.encode("utf-8", "surrogateescape") + b"\n")
+    if REPORT is not None:
+        REPORT(b"X", EXIT_NOT_A_HOST)
     os._exit(EXIT_NOT_A_HOST)
 
 
 def _exit(code: int) -> NoReturn:
+    if code < 0 and REPORT is not None:
+        REPORT(b"S", -code)
+    elif REPORT is not None:
+        REPORT(b"X", code & 0xFF)
     if code < 0:
         # A negative exit means the simulated process died of signal -code.
         try:

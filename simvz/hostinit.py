@@ -125,8 +125,7 @@ def init_host(
     _write_proc(host, net, kpers.version)
     host.fs.write(VZNET_CONF, VZNET_CONF_TEXT)
     host.fs.write("/etc/resolv.conf", HOST_RESOLV_CONF)
-    for tool in TOOLS:
-        write_tool(host, tool)
+    install_tools(host)
     return host
 
 
@@ -344,5 +343,38 @@ def tool_script(tool: str) -> str:
 
 
 def write_tool(host: Host, tool: str) -> None:
-    """Write the executable ``/usr/sbin/<tool>`` of ``host``."""
+    """Write the executable ``/usr/sbin/<tool>`` of ``host`` as a Python script."""
     host.fs.write(f"/usr/sbin/{tool}", tool_script(tool), mode=0o755)
+
+
+def fallback_script() -> str:
+    """The text of ``/.simvz/tools/fallback``: the Python entry the native client execs
+    as ``fallback TOOL EXECFN ARGS...`` when no tool server answers (docs/fastpath.md)."""
+    package_parent = str(Path(simvz.__file__).resolve().parent.parent)
+    return (
+        f"#!{sys.executable} -IS\n"
+        "# simvz: the node tools' Python entry, run by their native client without a server.\n"
+        "import sys\n"
+        f"sys.path.insert(0, {package_parent!r})\n"
+        "from simvz.entry import fallback\n"
+        "fallback()\n"
+    )
+
+
+def install_tools(host: Host, sockdir: str | None = None) -> None:
+    """Install the node's tools: the native client of the tool server, with its Python
+    fallback and ``/.simvz/tools.conf``; Python scripts when no client can be built
+    (no C compiler)."""
+    from simvz.fastpath import build, server
+
+    client = build.client()
+    if client is None:
+        for tool in TOOLS:
+            write_tool(host, tool)
+        return
+    if not sys.executable:
+        raise RuntimeError("cannot tell which Python interpreter runs simvz")
+    host.fs.write("/.simvz/tools/fallback", fallback_script(), mode=0o755)
+    host.fs.write("/.simvz/tools.conf", server.tools_conf(sockdir))
+    for tool in TOOLS:
+        build.install(client, host.fs.real(f"/usr/sbin/{tool}"))

@@ -1,0 +1,403 @@
+"""The resident tool server: the node tools' native client (``client.c``) connects to it
+and it runs the command in a forked child that has the code already imported, on the
+client's own descriptors, exactly as the Python entry (simvz/entry.py) does.
+
+One server serves every node made with one simvz package (``DIR/.simvz/tools.conf``
+names the package and the socket directory); its socket is
+``SOCKDIR/tools-<fingerprint>.sock``, where the fingerprint covers every file of the
+package (name, size, mtime): a server of code older than the installed package listens
+on a name no client asks for, notices the change itself and exits. docs/fastpath.md
+has the protocol, who starts a server and when it stops.
+"""
+
+from __future__ import annotations
+
+import array
+import fcntl
+import importlib
+import os
+import pkgutil
+import select
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import simvz
+
+MAGIC = 0x315A5653  # "SVZ1", little-endian as the client writes it
+FNV0, FNV_PRIME, MASK = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
+SOCKDIR_ENV = "SIMVZ_TOOL_SOCKDIR"
+TICK = 1.0  # seconds between the idle and staleness checks of a waiting server
+# What a tool imports, loaded once in the server rather than in every command.
+PRELOAD = ("simvz.entry", "simvz.host", "simvz.faults", "simvz.errors", "simvz.registry", "simvz.inspect")
+PRELOAD_PACKAGES = ("simvz.cli", "simvz.formats", "simvz.model")
+
+
+def package_dir() -> str:
+    """The simvz package this process runs."""
+    return str(Path(simvz.__file__).resolve().parent)
+
+
+def default_sockdir() -> str:
+    """Where new nodes' clients look for the server: ``$SIMVZ_TOOL_SOCKDIR`` at ``simvz
+    init`` time, else ``/tmp/simvz-<uid>`` (the clients run with an empty environment)."""
+    return os.environ.get(SOCKDIR_ENV) or f"/tmp/simvz-{os.getuid()}"
+
+
+def _fnv(data: bytes) -> int:
+    h = FNV0
+    for b in data:
+        h = ((h ^ b) * FNV_PRIME) & MASK
+    return h
+
+
+def fingerprint(package: str) -> int:
+    """Sum of FNV-1a hashes of the package path and of each file's ``name\\0size\\0mtime_ns``
+    (``__pycache__`` and dot files left out); client.c:fingerprint computes the same."""
+    total = _fnv(os.fsencode(package))
+    for rel, st in _files(package, b""):
+        total += _fnv(rel + b"\0" + str(st.st_size).encode() + b"\0" + str(st.st_mtime_ns).encode())
+    return total & MASK
+
+
+def _files(directory: str, rel: bytes) -> Iterator[tuple[bytes, os.stat_result]]:
+    with os.scandir(directory) as entries:
+        for e in entries:
+            name = os.fsencode(e.name)
+            if name.startswith(b".") or name == b"__pycache__":
+                continue
+            try:
+                st = e.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                yield from _files(e.path, rel + name + b"/")
+            elif stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+                yield rel + name, st
+
+
+def socket_name(fp: int) -> str:
+    """The server socket's name in its directory."""
+    return f"tools-{fp:016x}.sock"
+
+
+def tools_conf(sockdir: str | None = None) -> str:
+    """The text of ``DIR/.simvz/tools.conf``: this package and the socket directory."""
+    return f"package={package_dir()}\nsockdir={sockdir or default_sockdir()}\n"
+
+
+# -- the server ----------------------------------------------------------------------
+
+
+@dataclass
+class Listener:
+    """A bound listening socket and what it needs to notice it is no longer wanted."""
+
+    sock: socket.socket
+    dirfd: int
+    name: str
+    ino: int
+
+    def still_ours(self) -> bool:
+        """Whether the socket path is still this server's (not replaced or removed)."""
+        try:
+            return os.stat(self.name, dir_fd=self.dirfd, follow_symlinks=False).st_ino == self.ino
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        """Stop listening; remove the socket path when it is still ours."""
+        if self.still_ours():
+            os.unlink(self.name, dir_fd=self.dirfd)
+        self.sock.close()
+        os.close(self.dirfd)
+
+
+def _open_sockdir(sockdir: str) -> int:
+    os.makedirs(sockdir, mode=0o700, exist_ok=True)
+    fd = os.open(sockdir, os.O_RDONLY | os.O_DIRECTORY)
+    st = os.fstat(fd)
+    if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        os.close(fd)
+        raise PermissionError(f"{sockdir}: not a directory of this user only (mode, owner)")
+    return fd
+
+
+@contextmanager
+def _bind_lock(dirfd: int, fp: int) -> Iterator[None]:
+    fd = os.open(f"tools-{fp:016x}.lock", os.O_RDWR | os.O_CREAT, 0o600, dir_fd=dirfd)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _answers(dirfd: int, name: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(f"/proc/self/fd/{dirfd}/{name}")
+        except OSError:
+            return False
+    return True
+
+
+def listen(sockdir: str, fp: int) -> Listener | None:
+    """Bind ``SOCKDIR/tools-FP.sock``; None when a live server already listens there."""
+    dirfd = _open_sockdir(sockdir)
+    name = socket_name(fp)
+    with _bind_lock(dirfd, fp):
+        if _answers(dirfd, name):
+            os.close(dirfd)
+            return None
+        try:
+            os.unlink(name, dir_fd=dirfd)  # a dead server's socket
+        except FileNotFoundError:
+            pass
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # through /proc/self/fd: a socket directory's path can exceed sun_path's 108 bytes
+        sock.bind(f"/proc/self/fd/{dirfd}/{name}")
+        sock.listen(128)
+        ino = os.stat(name, dir_fd=dirfd, follow_symlinks=False).st_ino
+    return Listener(sock, dirfd, name, ino)
+
+
+def preload() -> None:
+    """Import what the tools use, so that a command's child starts with it loaded."""
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for pkg in PRELOAD_PACKAGES:
+        module = importlib.import_module(pkg)
+        for info in pkgutil.iter_modules(module.__path__, pkg + "."):
+            importlib.import_module(info.name)
+
+
+def serve(sockdir: str, idle: float | None = None, ready: int | None = None) -> int:
+    """Serve until stopped (SIGTERM, SIGINT), idle for ``idle`` seconds, stale (the
+    package changed) or replaced; writes ``ready`` or ``running`` to fd ``ready`` once
+    clients can connect. Returns the exit status."""
+    package = package_dir()
+    fp = fingerprint(package)
+    preload()
+    listener = listen(sockdir, fp)
+    if ready is not None:
+        os.write(ready, b"running\n" if listener is None else b"ready\n")
+        os.close(ready)
+    if listener is None:
+        return 0
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        _loop(listener, package, fp, idle)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
+    return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _loop(listener: Listener, package: str, fp: int, idle: float | None) -> None:
+    last = time.monotonic()
+    listener.sock.setblocking(False)
+    while True:
+        readable, _, _ = select.select([listener.sock], [], [], TICK)
+        if readable:
+            try:
+                conn, _addr = listener.sock.accept()
+            except BlockingIOError:
+                continue
+            _fork(conn, listener)
+            last = time.monotonic()
+            continue
+        if idle is not None and time.monotonic() - last > idle:
+            return
+        if not listener.still_ours() or fingerprint(package) != fp:
+            return
+
+
+def _fork(conn: socket.socket, listener: Listener) -> None:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            listener.sock.close()
+            os.close(listener.dirfd)
+            _child(conn)
+        finally:
+            os._exit(70)  # not reached: _child always exits
+    conn.close()
+
+
+# -- a command's child ---------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """One tool call as the client sent it."""
+
+    tool: str
+    execfn: bytes
+    args: list[bytes]
+    env: dict[bytes, bytes]
+    umask: int
+    cwd: int
+    fds: dict[int, int]  # 0/1/2 -> the received descriptor
+
+
+def _child(conn: socket.socket) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    conn.setblocking(True)
+    try:
+        request = receive(conn)
+    except (OSError, ValueError):
+        os._exit(0)  # nothing ran: the client falls back to the Python entry
+    peer_uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
+    if peer_uid != os.getuid():
+        os._exit(0)
+    _die_with_client(conn)
+    _become(request)
+    conn.sendall(b"R")
+    _run(conn, request.tool)
+
+
+def _die_with_client(conn: socket.socket) -> None:
+    """Die when the client does: its end hanging up sends this process SIGIO
+    (fcntl O_ASYNC, F_SETOWN), whose default action terminates it, as a killed vzctl
+    stops where it is. A client already gone is checked once after arming."""
+    signal.signal(signal.SIGIO, signal.SIG_DFL)
+    fd = conn.fileno()
+    fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    if poller.poll(0):
+        os._exit(0)
+
+
+def receive(conn: socket.socket) -> Request:
+    """Read one request: header with the descriptors attached, then the payload."""
+    fds = array.array("i")
+    head, ancillary, _flags, _addr = conn.recvmsg(8, socket.CMSG_SPACE(4 * fds.itemsize))
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    head += _read(conn, 8 - len(head))
+    magic, length = struct.unpack("<II", head)
+    if magic != MAGIC or not fds:
+        raise ValueError("not a simvz tool request")
+    return _parse(_read(conn, length), list(fds))
+
+
+def _read(conn: socket.socket, n: int) -> bytes:
+    chunks = []
+    while n > 0:
+        chunk = conn.recv(min(n, 1 << 20))
+        if not chunk:
+            raise ValueError("request cut short")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _parse(payload: bytes, fds: list[int]) -> Request:
+    mask, umask, argc, envc = struct.unpack_from("<IIII", payload)
+    strings = payload[16:].split(b"\0")
+    tool, execfn = strings[0].decode(), strings[1]
+    args = strings[2 : 2 + argc]
+    env = dict(e.partition(b"=")[::2] for e in strings[2 + argc : 2 + argc + envc])
+    present = [i for i in range(3) if mask & (1 << i)]
+    return Request(tool, execfn, args, env, umask, fds[0], dict(zip(present, fds[1:], strict=False)))
+
+
+def _become(r: Request) -> None:
+    """Take the client's descriptors, working directory, umask, environment and argv."""
+    for target in range(3):
+        if target in r.fds:
+            os.dup2(r.fds[target], target)
+        else:
+            os.close(target)
+    os.fchdir(r.cwd)
+    for fd in {r.cwd, *r.fds.values()} - {0, 1, 2}:
+        os.close(fd)
+    os.umask(r.umask)
+    os.environ.clear()
+    for key, value in r.env.items():
+        os.environb[key] = value
+    sys.argv = [os.fsdecode(r.execfn), *(os.fsdecode(a) for a in r.args)]
+
+
+def _run(conn: socket.socket, tool: str) -> None:
+    from simvz import entry
+
+    def report(kind: bytes, value: int) -> None:
+        try:
+            conn.sendall(kind + struct.pack("<i", value))
+        except OSError:
+            pass
+
+    entry.REPORT = report
+    try:
+        entry.main(tool)
+    except BaseException:  # an uncaught error ends a Python entry with a traceback, exit 1
+        traceback.print_exc()
+        sys.stderr.flush()
+        report(b"X", 1)
+        os._exit(1)
+
+
+# -- starting one ----------------------------------------------------------------------
+
+
+def ensure(sockdir: str | None = None, idle: float | None = 600.0) -> None:
+    """Make sure a server of this package listens in ``sockdir``: start one (detached,
+    stopping after ``idle`` seconds without a call) unless one answers already."""
+    directory = sockdir or default_sockdir()
+    proc = start(directory, idle, detach=True)
+    proc.wait()
+
+
+def start(sockdir: str, idle: float | None = None, detach: bool = False) -> subprocess.Popen[bytes]:
+    """Start a server process and return once it listens (or found one listening).
+    ``detach``: in its own session, so that it outlives its starter; the returned
+    process is then only the starter, which exits at once."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from simvz.fastpath.server import _main; _main()"
+    )
+    parent = str(Path(package_dir()).parent)
+    argv = [sys.executable, "-I", "-c", code, parent, sockdir, "" if idle is None else str(idle)]
+    read, write = os.pipe()
+    argv.append("detach" if detach else "")
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pass_fds=(write,), env={"SIMVZ_READY_FD": str(write)}, start_new_session=detach,
+    )  # fmt: skip
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        line = fh.readline()
+    if line not in (b"ready\n", b"running\n"):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"the simvz tool server did not start (said {line!r})")
+    return proc
+
+
+def _main() -> None:
+    sockdir, idle, mode = sys.argv[2], sys.argv[3], sys.argv[4]
+    ready = int(os.environ.pop("SIMVZ_READY_FD"))
+    if mode == "detach" and os.fork() != 0:
+        os._exit(0)  # the starter returns; the server lives on in its own session
+    sys.exit(serve(sockdir, float(idle) if idle else None, ready))
