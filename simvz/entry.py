@@ -36,6 +36,10 @@ def fallback() -> NoReturn:
 
 def main(tool: str) -> NoReturn:
     """Run ``tool`` on the host the calling script lives in, then exit as the tool did."""
+    # vzctl's set, create, start... install no SIGINT handler (vzctl src/vzctl.c:main):
+    # Ctrl-C kills it where it stands, leaving its lock file; Python's KeyboardInterrupt
+    # would unwind and clean up instead.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     argv0 = sys.argv[0]
     root = host_root(argv0)
     if root is None:

@@ -71,6 +71,14 @@ static void fallback(int argc, char **argv, const char *execfn)
     for (i = 1; i < argc; i++)
         args[i + 2] = argv[i];
     execve(path, args, environ);
+    if (errno == ENOENT) { /* what the Python entry says of a directory simvz init never made */
+        put("simvz: ");
+        put(root);
+        put(" is not a simulated host (run `simvz init ");
+        put(root);
+        put("`)\n");
+        _exit(EXIT_NOT_A_HOST);
+    }
     die("cannot run the tool's Python entry ", path);
 }
 

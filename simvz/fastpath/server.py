@@ -259,7 +259,7 @@ class Request:
 def _child(conn: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     conn.setblocking(True)
     try:
         request = receive(conn)
@@ -370,14 +370,17 @@ def ensure(sockdir: str | None = None, idle: float | None = 600.0) -> None:
     proc.wait()
 
 
-def start(sockdir: str, idle: float | None = None, detach: bool = False) -> subprocess.Popen[bytes]:
+def start(
+    sockdir: str, idle: float | None = None, detach: bool = False, package_parent: str | None = None
+) -> subprocess.Popen[bytes]:
     """Start a server process and return once it listens (or found one listening).
     ``detach``: in its own session, so that it outlives its starter; the returned
-    process is then only the starter, which exits at once."""
+    process is then only the starter, which exits at once. ``package_parent``: the
+    directory holding the simvz package it runs (default: this one's)."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); from simvz.fastpath.server import _main; _main()"
     )
-    parent = str(Path(package_dir()).parent)
+    parent = package_parent or str(Path(package_dir()).parent)
     argv = [sys.executable, "-I", "-c", code, parent, sockdir, "" if idle is None else str(idle)]
     read, write = os.pipe()
     argv.append("detach" if detach else "")

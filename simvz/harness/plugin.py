@@ -2,15 +2,18 @@
 connection to ``openvz:///system`` on it, the real driver running in a child process
 started with the preload shim. ``--libvirt-build DIR`` (declared with the scenario
 options in ``steps.plugin``) is the libvirt of every connection the run opens, and the
-run's header names the library a process actually maps."""
+run's header names the library a process actually maps. The node tools' server for the
+session (docs/fastpath.md), or none with ``--tool-server=off``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from simvz.fastpath import server
 from simvz.harness import libvirt_runner
 from simvz.harness.facade import VirConnect
 from simvz.harness.libvirt_build import BuildError, LibvirtBuild, probe
@@ -62,3 +65,36 @@ def openvz(sim_host: Host) -> Iterator[VirConnect]:
     ``virConnect`` (``openvz.lookupByName("101").create()``); closed after the test."""
     with Session(sim_host) as session:
         yield VirConnect(session)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--tool-server``: whether the nodes' tools run through a session's tool server."""
+    parser.getgroup("simvz").addoption(
+        "--tool-server",
+        choices=("on", "off"),
+        default="on",
+        help="on (default): nodes made in this session hand their tool calls to one tool "
+        "server per worker; off: every call runs the Python entry (the fallback)",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tool_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The socket directory of this session's (this worker's) tool server, which every
+    node made in the session uses (``SIMVZ_TOOL_SOCKDIR``); stopped at the session's end.
+    With ``--tool-server=off`` the directory stays empty: every call falls back."""
+    sockdir = tmp_path_factory.mktemp("tool-server")
+    sockdir.chmod(0o700)
+    previous = os.environ.get(server.SOCKDIR_ENV)
+    os.environ[server.SOCKDIR_ENV] = str(sockdir)
+    proc = server.start(str(sockdir)) if request.config.getoption("tool_server") == "on" else None
+    try:
+        yield sockdir
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait()
+        if previous is None:
+            os.environ.pop(server.SOCKDIR_ENV, None)
+        else:
+            os.environ[server.SOCKDIR_ENV] = previous
