@@ -58,6 +58,7 @@ def _compile(compiler: str, flags: list[str], target: Path) -> bool:
 def install(binary: Path, dest: Path) -> None:
     """Put ``binary`` at ``dest``: a hard link when on one file system, else a copy;
     atomically either way (temporary name, rename)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.simvz-tmp")
     tmp.unlink(missing_ok=True)
     try:

@@ -3,14 +3,17 @@ recording host (corpus/vzctl-4.11.1/PROVENANCE.md)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simvz.host import Host, Settings
-from simvz.hostinit import write_dists
+from simvz.hostinit import install_tools, write_dists
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "vzctl-4.11.1" / "transcripts.jsonl"
 DATA = Path(__file__).resolve().parents[2] / "simvz" / "data"
@@ -75,3 +78,40 @@ def observed(root: Path, case: dict[str, Any]) -> dict[str, Any]:
     dirs = sorted(str(p.relative_to(root)) for d in ("private", "root", "lock", "dump")
                   for p in (root / "vz" / d).iterdir())
     return {"files": files, "symlinks": links, "dirs": dirs}
+
+
+# How a case is run: in-process (Host.run), or as the node's executable through the
+# tool server (fast) or the Python entry (fallback), docs/fastpath.md.
+PATHS = ("in-process", "fast", "fallback")
+
+
+@dataclass
+class Outcome:
+    """exit, stdout, stderr and their interleaving on one terminal."""
+
+    exit: int
+    out: str
+    err: str
+    combined: str
+
+
+def run_case(host: Host, tool: str, argv: list[str], path: str, sockdir: Path) -> Outcome:
+    """Run ``argv`` on ``host`` the ``path`` way; through an executable, stdout and
+    stderr share one pipe (the interleaving a terminal shows) and each stream's own
+    bytes come from the journal, and the call must really have taken that path."""
+    if path == "in-process":
+        r = host.run(tool, argv)
+        return Outcome(r.exit, r.out, r.err, r.combined.decode("utf-8", "surrogateescape"))
+    install_tools(host, str(sockdir if path == "fast" else sockdir / "no-server"))
+    proc = subprocess.Popen(
+        [str(host.root / "usr/sbin" / tool), *argv[1:]],
+        env={"SIMVZ_ARGV0": argv[0]},  # the name it was called by, as the shim passes it
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    combined, _ = proc.communicate()
+    entry = host.journal()[-1]
+    assert (entry["pid"] != proc.pid) == (path == "fast"), f"the call did not take the {path} path"
+    out, err = (base64.b64decode(entry[k]).decode("utf-8", "surrogateescape") for k in ("stdout_b64", "stderr_b64"))
+    return Outcome(proc.returncode, out, err, combined.decode("utf-8", "surrogateescape"))

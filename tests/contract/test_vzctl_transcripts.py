@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from simvz.host import Host
-from tests.contract.replay import cases, observed, recording_host
+from tests.contract.replay import PATHS, cases, observed, recording_host, run_case
 
 # Cases whose recording shows an artifact of the recording host rather than vzctl on a
 # real node; for each, what the simulated node answers instead: (exit, stdout, stderr).
@@ -29,26 +29,27 @@ ARTIFACTS: dict[str, tuple[int, str, str]] = {
 VZCTL = [c for c in cases() if c["tool"] == "vzctl"]
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("case", VZCTL, ids=[c["case"] for c in VZCTL])
-def test_vzctl_case(case: dict[str, Any], tmp_path: Path) -> None:
+def test_vzctl_case(case: dict[str, Any], path: str, tmp_path: Path, tool_server: Path) -> None:
     host = recording_host(tmp_path, case)
     if case["case"] in ARTIFACTS:
-        _check_artifact(host, case, tmp_path)
+        _check_artifact(host, case, tmp_path, path, tool_server)
         return
-    result = host.run("vzctl", case["argv"])
+    result = run_case(host, "vzctl", case["argv"], path, tool_server)
     after = observed(tmp_path, case)
     assert (result.exit, result.out, result.err) == (case["exit"], case["stdout"], case["stderr"])
     # the interleaving a user sees on a terminal
-    assert result.combined.decode("utf-8", "surrogateescape") == case["combined_tty"]
+    assert result.combined == case["combined_tty"]
     assert after["files"] == case["files_after"]
     assert after["symlinks"] == case["symlinks_after"]
     assert after["dirs"] == sorted(case["dirs_after"])
 
 
-def _check_artifact(host: Host, case: dict[str, Any], root: Path) -> None:
+def _check_artifact(host: Host, case: dict[str, Any], root: Path, path: str, sockdir: Path) -> None:
     (root / "bin").mkdir(exist_ok=True)
     (root / "bin/true").write_text("true\n")  # the host's /bin/true, run by runscript
-    result = host.run("vzctl", case["argv"])
+    result = run_case(host, "vzctl", case["argv"], path, sockdir)
     code, out, err = ARTIFACTS[case["case"]]
     assert (result.exit, result.out) == (code, out)
     assert result.err.startswith(err)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.replay import cases, observed, recording_host
+from tests.contract.replay import PATHS, cases, observed, recording_host, run_case
 
 VZLIST = [c for c in cases() if c["tool"] == "vzlist"]
 
@@ -20,13 +20,14 @@ def test_corpus_has_the_vzlist_cases() -> None:
     assert len(VZLIST) == 14
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("case", VZLIST, ids=[c["case"] for c in VZLIST])
-def test_vzlist_case(case: dict[str, Any], tmp_path: Path) -> None:
+def test_vzlist_case(case: dict[str, Any], path: str, tmp_path: Path, tool_server: Path) -> None:
     host = recording_host(tmp_path, case)
-    result = host.run("vzlist", case["argv"])
+    result = run_case(host, "vzlist", case["argv"], path, tool_server)
     assert (result.exit, result.out, result.err) == (case["exit"], case["stdout"], case["stderr"])
     # stdout and stderr interleave on a terminal as the recording shows.
-    assert result.combined.decode() == case["combined_tty"].replace("\r\n", "\n")
+    assert result.combined == case["combined_tty"].replace("\r\n", "\n")
     after = observed(tmp_path, case)
     assert after["files"] == case["files_after"]
     assert after["symlinks"] == case["symlinks_after"]
