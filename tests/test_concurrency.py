@@ -64,6 +64,12 @@ OTHERS = (
 OPTIONS = tuple((f"--{u}", f"{1000 + i}:{2000 + i}") for i, u in enumerate(UBC)) + OTHERS
 
 
+@pytest.fixture
+def served(pytestconfig: pytest.Config) -> bool:
+    """Whether the session's tool server runs the tools (``--tool-server``)."""
+    return bool(pytestconfig.getoption("tool_server") == "on")
+
+
 def test_fifty_distinct_options() -> None:
     """The table really holds 50 options naming 50 different config keys."""
     assert len(OPTIONS) == 50
@@ -116,8 +122,11 @@ def _argv(host: Host, veid: int, opt: str, value: str) -> list[str]:
     return [str(host.root / "usr/sbin/vzctl"), "set", str(veid), opt, value, "--save"]
 
 
-def _wave(host: Host, runs: list[tuple[int, str, str]]) -> list[Outcome]:
-    """Start every ``DIR/usr/sbin/vzctl set`` at once (empty environment), then reap them."""
+def _wave(host: Host, runs: list[tuple[int, str, str]], served: bool) -> list[Outcome]:
+    """Start every ``DIR/usr/sbin/vzctl set`` at once (empty environment), then reap
+    them. With the session's tool server (docs/fastpath.md) all of them run in it: the
+    journal names the server's children, never a client."""
+    before = len(host.journal())
     procs = [
         subprocess.Popen(
             _argv(host, *run),
@@ -132,6 +141,10 @@ def _wave(host: Host, runs: list[tuple[int, str, str]]) -> list[Outcome]:
     for run, proc in zip(runs, procs, strict=True):
         stdout, stderr = proc.communicate()
         out.append((run, proc.returncode, stdout, stderr))
+    ran_in = {e["pid"] for e in host.journal()[before:]}
+    assert len(host.journal()) - before == len(runs)
+    if served:
+        assert not ran_in & {p.pid for p in procs}, "a call fell back instead of using the server"
     return out
 
 
@@ -149,8 +162,8 @@ def _retry_locked(host: Host, outcomes: list[Outcome]) -> None:
         assert f"CT configuration saved to /etc/vz/conf/{run[0]}.conf\n".encode() in stdout, (run, stdout)
 
 
-def _run_all(host: Host, runs: list[tuple[int, str, str]]) -> None:
-    _retry_locked(host, _wave(host, runs))
+def _run_all(host: Host, runs: list[tuple[int, str, str]], served: bool) -> None:
+    _retry_locked(host, _wave(host, runs, served))
 
 
 def _no_leftovers(host: Host) -> None:
@@ -161,21 +174,21 @@ def _no_leftovers(host: Host) -> None:
 
 
 @pytest.mark.slow
-def test_fifty_concurrent_sets_on_one_container(tmp_path: Path) -> None:
+def test_fifty_concurrent_sets_on_one_container(tmp_path: Path, served: bool) -> None:
     """``KV:src/lib/lock.c`` and ``KV:src/lib/config.c:write_conf``: 50 processes each
     saving a different key of CT 101; afterwards 101.conf holds all 50 updates, exactly
     as if they had run one by one."""
     host = make_host(tmp_path / "node")
     create_ct(host, 101)
     runs = [(101, opt, value) for opt, value in OPTIONS]
-    _run_all(host, runs)
+    _run_all(host, runs, served)
     assert _keys(host, 101) == _serial(tmp_path, runs)
     assert os.readlink(host.root / "etc/vz/names/concurrent") == "/etc/vz/conf/101.conf"
     _no_leftovers(host)
 
 
 @pytest.mark.slow
-def test_fifty_concurrent_sets_across_containers(tmp_path: Path) -> None:
+def test_fifty_concurrent_sets_across_containers(tmp_path: Path, served: bool) -> None:
     """``KV:src/lib/lock.c`` and ``KV:src/lib/config.c:write_conf``: one process per
     container, 50 containers at once; every container's config holds its update and
     nothing of another's."""
@@ -183,7 +196,7 @@ def test_fifty_concurrent_sets_across_containers(tmp_path: Path) -> None:
     runs = [(1000 + i, opt, value) for i, (opt, value) in enumerate(OPTIONS)]
     for veid, _opt, _value in runs:
         create_ct(host, veid)
-    _run_all(host, runs)
+    _run_all(host, runs, served)
     expected = _each_alone(tmp_path, runs)
     for veid, _opt, _value in runs:
         assert _keys(host, veid) == expected[veid], veid
@@ -193,7 +206,7 @@ def test_fifty_concurrent_sets_across_containers(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_locked_container_refuses_every_writer_until_released(tmp_path: Path) -> None:
+def test_locked_container_refuses_every_writer_until_released(tmp_path: Path, served: bool) -> None:
     """``KV:src/lib/lock.c:vps_lock``: while a live process holds
     ``/vz/lock/101.lck`` every ``set`` exits 9 naming the holder and saves nothing; once
     the holder is gone the retries all land."""
@@ -204,7 +217,7 @@ def test_locked_container_refuses_every_writer_until_released(tmp_path: Path) ->
     lock = host.root / "vz/lock/101.lck"
     lock.write_text(f"{os.getpid()}\n\n")
     runs = [(101, opt, value) for opt, value in OPTIONS]
-    outcomes = _wave(host, runs)
+    outcomes = _wave(host, runs, served)
     for _run, code, stdout, stderr in outcomes:
         assert code == LOCKED, (code, stdout, stderr)
         assert stderr.startswith(f"Locked by: pid {os.getpid()}, cmdline ".encode()), stderr

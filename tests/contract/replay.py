@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from simvz.host import Host, Settings
 from simvz.hostinit import install_tools, write_dists
 
@@ -82,7 +84,7 @@ def observed(root: Path, case: dict[str, Any]) -> dict[str, Any]:
 
 # How a case is run: in-process (Host.run), or as the node's executable through the
 # tool server (fast) or the Python entry (fallback), docs/fastpath.md.
-PATHS = ("in-process", "fast", "fallback")
+PATHS = ("in-process", "fast", pytest.param("fallback", marks=pytest.mark.slow))
 
 
 @dataclass

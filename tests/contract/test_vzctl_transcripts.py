@@ -29,7 +29,7 @@ ARTIFACTS: dict[str, tuple[int, str, str]] = {
 VZCTL = [c for c in cases() if c["tool"] == "vzctl"]
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", PATHS)  # fallback: marked slow (a Python start per call)
 @pytest.mark.parametrize("case", VZCTL, ids=[c["case"] for c in VZCTL])
 def test_vzctl_case(case: dict[str, Any], path: str, tmp_path: Path, tool_server: Path) -> None:
     host = recording_host(tmp_path, case)

@@ -20,7 +20,7 @@ def test_corpus_has_the_vzlist_cases() -> None:
     assert len(VZLIST) == 14
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", PATHS)  # fallback: marked slow (a Python start per call)
 @pytest.mark.parametrize("case", VZLIST, ids=[c["case"] for c in VZLIST])
 def test_vzlist_case(case: dict[str, Any], path: str, tmp_path: Path, tool_server: Path) -> None:
     host = recording_host(tmp_path, case)
