@@ -7,6 +7,7 @@ script's own path. Imports stay minimal here: start-up time is what a tool call 
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -40,6 +41,10 @@ def main(tool: str) -> NoReturn:
     # Ctrl-C kills it where it stands, leaving its lock file; Python's KeyboardInterrupt
     # would unwind and clean up instead.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # A tool is a short-lived process: reference counting frees what it drops, and the
+    # cycle collector's passes over thousands of parsed configs (vzlist -a on a large
+    # node) would cost a fifth of the run.
+    gc.disable()
     argv0 = sys.argv[0]
     root = host_root(argv0)
     if root is None:

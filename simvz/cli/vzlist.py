@@ -87,6 +87,9 @@ class Run:
     fields: list[Field] | None = None  # None: JSON with every field
     cts: list[CtInfo] = field(default_factory=list)
     dumpdir: str | None = None
+    _index: dict[int, CtInfo] = field(default_factory=dict)
+    _indexed: list[CtInfo] | None = None  # the list indexed (held, so its id stays its own)
+    _indexed_len: int = 0
 
     def err(self, text: str) -> None:
         """``fprintf(stderr, ...)``."""
@@ -101,8 +104,15 @@ class Run:
         return self.opts.ids is None or veid in self.opts.ids
 
     def find(self, veid: int) -> CtInfo | None:
-        """``find_ve``."""
-        return next((c for c in self.cts if c.veid == veid), None)
+        """``find_ve``: a bsearch of the sorted array in vzlist (src/vzlist.c:find_ve);
+        here an index by CT ID, rebuilt when the list changed, so that a node with
+        thousands of running CTs is not searched once per CT."""
+        if self._indexed is not self.cts or self._indexed_len != len(self.cts):
+            self._index = {}
+            for c in self.cts:
+                self._index.setdefault(c.veid, c)
+            self._indexed, self._indexed_len = self.cts, len(self.cts)
+        return self._index.get(veid)
 
 
 def main(host: Host, argv: list[str], stdin: bytes) -> Result:
@@ -451,10 +461,18 @@ def _read_configs(run: Run) -> None:
             ct.private = params.subst_veid(g.str("VE_PRIVATE") or "", ct.veid)
 
 
+_UBC_KEYS = [(name, name.upper()) for name, _ in F.UBC_NAMES]
+
+
+def _pair_or_zero(value: object) -> tuple[int, int]:
+    return value if isinstance(value, tuple) else (0, 0)
+
+
 def _merge(run: Run, ct: CtInfo, ps: ParamSet) -> None:
     """``merge_conf``: what the CT's own config adds to what the kernel told."""
     if ct.ubc is None:
-        ct.ubc = {name: [0, 0, *(ps.pair(name.upper()) or (0, 0)), 0] for name, _ in F.UBC_NAMES}
+        values = ps.values
+        ct.ubc = {name: [0, 0, *_pair_or_zero(values.get(key)), 0] for name, key in _UBC_KEYS}
     ct.vm_overcommit = F.f32(float(_num(ps.get("VM_OVERCOMMIT"), 0.0)))
     if ct.ip is None and ps.list("IP_ADDRESS"):
         ct.ip = " ".join(ps.list("IP_ADDRESS"))

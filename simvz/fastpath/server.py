@@ -13,6 +13,7 @@ has the protocol, who starts a server and when it stops.
 from __future__ import annotations
 
 import array
+import contextlib
 import fcntl
 import importlib
 import os
@@ -159,10 +160,8 @@ def listen(sockdir: str, fp: int) -> Listener | None:
         if _answers(dirfd, name):
             os.close(dirfd)
             return None
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(name, dir_fd=dirfd)  # a dead server's socket
-        except FileNotFoundError:
-            pass
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # through /proc/self/fd: a socket directory's path can exceed sun_path's 108 bytes
         sock.bind(f"/proc/self/fd/{dirfd}/{name}")
@@ -344,10 +343,8 @@ def _run(conn: socket.socket, tool: str) -> None:
     from simvz import entry
 
     def report(kind: bytes, value: int) -> None:
-        try:
+        with contextlib.suppress(OSError):  # the client is gone: nobody to tell
             conn.sendall(kind + struct.pack("<i", value))
-        except OSError:
-            pass
 
     entry.REPORT = report
     try:
@@ -377,9 +374,7 @@ def start(
     ``detach``: in its own session, so that it outlives its starter; the returned
     process is then only the starter, which exits at once. ``package_parent``: the
     directory holding the simvz package it runs (default: this one's)."""
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from simvz.fastpath.server import _main; _main()"
-    )
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from simvz.fastpath.server import _main; _main()"
     parent = package_parent or str(Path(package_dir()).parent)
     argv = [sys.executable, "-I", "-c", code, parent, sockdir, "" if idle is None else str(idle)]
     read, write = os.pipe()

@@ -9,6 +9,7 @@ appended at the end (after a ``#UUID:`` line libvirt may have added).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ class Unparsable:
 
 def unescape(line: str) -> str:
     """Drop every backslash, keeping the character after it (vzctl's unescapestr)."""
+    if "\\" not in line:
+        return line
     out: list[str] = []
     chars = iter(line)
     for ch in chars:
@@ -43,19 +46,32 @@ def unescape(line: str) -> str:
 
 def parse_line(raw: str, lineno: int) -> Entry | Unparsable | None:
     """Parse one raw line; ``None`` for blank lines and comments."""
+    parsed = parse_text(raw)
+    if parsed is None:
+        return None
+    if parsed[0] is None:
+        return Unparsable(lineno, parsed[1])
+    return Entry(lineno, parsed[0], parsed[1])
+
+
+# A node's configs are mostly the same sample's lines (vzctl create copies it), so a
+# line is parsed once per command however many configs hold it: vzlist reads them all.
+@functools.lru_cache(maxsize=16384)
+def parse_text(raw: str) -> tuple[str | None, str] | None:
+    """(key, value), (None, reason) for an unparsable line, None for blank and comment."""
     text = unescape(raw).lstrip(" \t\n\r\v\f")
     if not text or text.startswith("#"):
         return None
     text = text.rstrip(" \t\n\r\v\f")
     key, eq, rest = text.partition("=")
     if not eq:
-        return Unparsable(lineno, "'=' not found")
+        return None, "'=' not found"
     if not rest.startswith('"'):
-        return Entry(lineno, key, rest)
+        return key, rest
     close = rest.rfind('"')
     if close == 0:
-        return Unparsable(lineno, "unmatched quotes")
-    return Entry(lineno, key, rest[1:close])
+        return None, "unmatched quotes"
+    return key, rest[1:close]
 
 
 def _split_lf(text: str) -> list[str]:
@@ -75,6 +91,11 @@ def parse(text: str) -> list[Entry | Unparsable]:
         if item is not None:
             found.append(item)
     return found
+
+
+def fgets_lines(text: str) -> list[str]:
+    """The lines of ``text`` as vzctl's fgets loop reads them."""
+    return _fgets_lines(text)
 
 
 def _fgets_lines(text: str) -> list[str]:

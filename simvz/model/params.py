@@ -8,6 +8,7 @@ The table order is the order vzctl appends new keys on save (``KV:src/lib/config
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -307,20 +308,57 @@ class ParamSet:
 
 def load(text: str, path: str, *, is_global: bool = False) -> ParamSet:
     """Parse a config text the way ``vps_parse_config`` does, collecting its warnings."""
-    from simvz.formats.vzconf import Entry, parse
+    from simvz.formats.vzconf import fgets_lines, parse_text
 
     ps = ParamSet()
-    for item in parse(text):
-        if not isinstance(item, Entry):
-            ps.warnings.append(
-                Warning_(f"Warning: can't parse {path}:{item.lineno} ({item.reason}), skipping")
-            )
+    for lineno, raw in enumerate(fgets_lines(text), start=1):
+        parsed = parse_text(raw)
+        if parsed is None:
             continue
-        _load_entry(ps, item.key, item.value, f"{path}:{item.lineno}", is_global)
+        key, value = parsed
+        if key is None:
+            ps.warnings.append(Warning_(f"Warning: can't parse {path}:{lineno} ({value}), skipping"))
+            continue
+        known = _plain(key, value)
+        if known is not None and (known[0] not in ps.values or known[2]):
+            ps.values[known[0]] = known[1]  # what _load_entry would store, without a warning
+            continue
+        _load_entry(ps, key, value, _Where(path, lineno), is_global)
     return ps
 
 
-def _load_entry(ps: ParamSet, name: str, text: str, where: str, is_global: bool) -> None:
+_NOT_PLAIN = frozenset({Kind.IGNORED, Kind.FEATURES, Kind.CAPS, Kind.LIST, Kind.LIST_DUP, Kind.TOKENS})
+
+
+@functools.lru_cache(maxsize=16384)
+def _plain(name: str, text: str) -> tuple[str, Value, bool] | None:
+    """(key, value, overwrites) of an assignment that parses cleanly into a single value
+    (no alias, list or flag key); None for the others, which :func:`_load_entry` takes."""
+    key = KEYS.get(name)
+    if key is None or key.kind in _NOT_PLAIN:
+        return None
+    outcome, value = _parse_once(name, text)
+    if outcome != "ok" or isinstance(value, list):
+        return None
+    return name, value, key.kind is Kind.UB
+
+
+class _Where:
+    """``FILE:LINE`` of a warning, formatted only when a warning names it."""
+
+    __slots__ = ("lineno", "path")
+
+    def __init__(self, path: str, lineno: int) -> None:
+        self.path, self.lineno = path, lineno
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.lineno}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _load_entry(ps: ParamSet, name: str, text: str, where: _Where | str, is_global: bool) -> None:
     name = ALIASES.get(name, name)
     key = KEYS.get(name)
     if key is None:
@@ -331,12 +369,12 @@ def _load_entry(ps: ParamSet, name: str, text: str, where: str, is_global: bool)
     if key.kind in (Kind.FEATURES, Kind.CAPS):
         _load_flags(ps, key, text, where)
         return
-    try:
-        value = parse_value(key, text)
-    except Truncated as t:
+    outcome, value = _parse_once(key.name, text)
+    if isinstance(value, list):
+        value = list(value)  # each ParamSet owns its lists
+    if outcome == "truncated":
         ps.warnings.append(Warning_(f'Warning at {where}: too large value for {name} ("{text}"), truncated'))
-        value = t.value
-    except Invalid:
+    elif outcome == "invalid":
         if name == "NETFILTER":
             ps.warnings.append(Warning_(f"Incorrect netfilter value: {text}"))
         ps.warnings.append(Warning_(f'Warning at {where}: invalid value for {name} ("{text}"), skipped'))
@@ -344,7 +382,7 @@ def _load_entry(ps: ParamSet, name: str, text: str, where: str, is_global: bool)
     _store(ps, key, value, text, where)
 
 
-def _load_flags(ps: ParamSet, key: Key, text: str, where: str) -> None:
+def _load_flags(ps: ParamSet, key: Key, text: str, where: _Where | str) -> None:
     """FEATURES and CAPABILITY lines OR into one mask pair; what parsed before a bad
     token stays set (``KV:src/lib/config.c:parse_cap``, ``parse_features``)."""
     parsed = (envflags.parse_features if key.kind is Kind.FEATURES else envflags.parse_caps)(text)
@@ -357,7 +395,20 @@ def _load_flags(ps: ParamSet, key: Key, text: str, where: str) -> None:
         ps.warnings.append(Warning_(f'Warning at {where}: invalid value for {key.name} ("{text}"), skipped'))
 
 
-def _store(ps: ParamSet, key: Key, value: Value, text: str, where: str) -> None:
+# Configs of one node repeat the same assignments (a sample's lines): each value text
+# is parsed once per command, which is what keeps vzlist -a on many CTs fast.
+@functools.lru_cache(maxsize=16384)
+def _parse_once(name: str, text: str) -> tuple[str, Value]:
+    """("ok", value), ("truncated", the truncated value) or ("invalid", None)."""
+    try:
+        return "ok", parse_value(KEYS[name], text)
+    except Truncated as t:
+        return "truncated", t.value
+    except Invalid:
+        return "invalid", None
+
+
+def _store(ps: ParamSet, key: Key, value: Value, text: str, where: _Where | str) -> None:
     old = ps.values.get(key.name)
     if old is None or key.kind is Kind.UB:
         ps.values[key.name] = value

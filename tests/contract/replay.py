@@ -77,8 +77,11 @@ def observed(root: Path, case: dict[str, Any]) -> dict[str, Any]:
         if rel not in files and rel != "etc/vz/conf/0.conf":
             files[rel] = p.read_text()
     links = {str(p.relative_to(root)): os.readlink(p) for p in (root / "etc/vz/names").iterdir()}
-    dirs = sorted(str(p.relative_to(root)) for d in ("private", "root", "lock", "dump")
-                  for p in (root / "vz" / d).iterdir())
+    dirs = sorted(
+        str(p.relative_to(root))
+        for d in ("private", "root", "lock", "dump")
+        for p in (root / "vz" / d).iterdir()
+    )
     return {"files": files, "symlinks": links, "dirs": dirs}
 
 
@@ -115,5 +118,7 @@ def run_case(host: Host, tool: str, argv: list[str], path: str, sockdir: Path) -
     combined, _ = proc.communicate()
     entry = host.journal()[-1]
     assert (entry["pid"] != proc.pid) == (path == "fast"), f"the call did not take the {path} path"
-    out, err = (base64.b64decode(entry[k]).decode("utf-8", "surrogateescape") for k in ("stdout_b64", "stderr_b64"))
+    out, err = (
+        base64.b64decode(entry[k]).decode("utf-8", "surrogateescape") for k in ("stdout_b64", "stderr_b64")
+    )
     return Outcome(proc.returncode, out, err, combined.decode("utf-8", "surrogateescape"))

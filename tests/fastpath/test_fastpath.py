@@ -66,7 +66,9 @@ def _answers(calls: list[Call]) -> list[tuple[int, bytes, bytes]]:
     return [(c.exit, c.stdout, c.stderr) for c in calls]
 
 
-def test_server_answers_as_the_python_entry(served: tuple[Host, subprocess.Popen[bytes]], unserved: Host) -> None:
+def test_server_answers_as_the_python_entry(
+    served: tuple[Host, subprocess.Popen[bytes]], unserved: Host
+) -> None:
     """Every call of the session runs in the server and answers byte for byte what the
     fallback answers on an identical node; the nodes end up identical."""
     fast = _session(served[0], SESSION)
@@ -74,7 +76,10 @@ def test_server_answers_as_the_python_entry(served: tuple[Host, subprocess.Popen
     assert [c.served for c in fast] == [True] * len(SESSION)
     assert [c.served for c in slow] == [False] * len(SESSION)
     assert _answers(fast) == _answers(slow)
-    assert fast[SESSION.index(("vzctl", ("exec", "101", "cat", "/etc/issue")))].stdout == b"centos-6-x86 (simvz template)\n"
+    assert (
+        fast[SESSION.index(("vzctl", ("exec", "101", "cat", "/etc/issue")))].stdout
+        == b"centos-6-x86 (simvz template)\n"
+    )
     for rel in ("etc/vz/conf", "etc/vz/names", "vz/private", "proc/vz"):
         assert sorted(p.name for p in (served[0].root / rel).iterdir()) == sorted(
             p.name for p in (unserved.root / rel).iterdir()
@@ -144,7 +149,11 @@ def test_relative_invocation_and_working_directory(served: tuple[Host, subproces
     call finds the node from the caller's directory, and getopt names it as called."""
     host = served[0]
     proc = subprocess.Popen(
-        ["./vzctl", "--bogus"], cwd=host.root / "usr/sbin", env={}, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ["./vzctl", "--bogus"],
+        cwd=host.root / "usr/sbin",
+        env={},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     _out, err = proc.communicate()
     entry = host.journal()[-1]

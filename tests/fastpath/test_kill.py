@@ -85,7 +85,9 @@ def _child_pid(reached: int) -> int:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
-def test_killed_client_leaves_old_or_new_config(held: tuple[Host, str, int], tmp_path: Path, sig: int) -> None:
+def test_killed_client_leaves_old_or_new_config(
+    held: tuple[Host, str, int], tmp_path: Path, sig: int
+) -> None:
     host, point, reached = held
     conf = host.root / "etc/vz/conf/101.conf"
     old = conf.read_bytes()
