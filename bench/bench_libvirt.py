@@ -109,18 +109,26 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="simvz-bench-libvirt-"))
     try:
-        host = init_host(tmp / "node")
-        for i in range(args.runs):
-            prepare_private(host, FIRST_CTID + i)
-        with Session(host) as session:
-            cycles = [cycle(session, FIRST_CTID + i) for i in range(args.runs)]
-            empty = round_trip(session, max(args.runs, 20))
-        report(cycles, empty, bin_true(max(args.runs, 20)))
+        report(*measure(tmp, args.runs))
     finally:
         if args.keep:
             print(f"node kept in {tmp / 'node'}")
         else:
             shutil.rmtree(tmp)
+
+
+def measure(tmp: Path, runs: int) -> tuple[list[Cycle], float, float]:
+    """The cycles on a fresh node under ``tmp`` whose tools use a tool server of the
+    bench's own; the round trip of a call running no command; /bin/true."""
+    from bench_tools import serving
+
+    host = init_host(tmp / "node")
+    for i in range(runs):
+        prepare_private(host, FIRST_CTID + i)
+    with serving(host, tmp / "sock"), Session(host) as session:
+        cycles = [cycle(session, FIRST_CTID + i) for i in range(runs)]
+        empty = round_trip(session, max(runs, 20))
+    return cycles, empty, bin_true(max(runs, 20))
 
 
 def report(cycles: list[Cycle], empty_s: float, true_s: float) -> None:
