@@ -84,7 +84,24 @@ def _parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell", help="an interactive shell on the simulated host in DIR")
     shell.add_argument("dir", metavar="DIR", type=Path)
     shell.set_defaults(func=cmd_shell)
+    serve = sub.add_parser("serve", help="serve the node tools' calls (docs/fastpath.md), until stopped")
+    serve.add_argument(
+        "--sockdir", metavar="DIR", help="socket directory (default: $SIMVZ_TOOL_SOCKDIR, else /tmp/simvz-UID)"
+    )
+    serve.add_argument("--idle", type=float, metavar="SECONDS", help="stop after SECONDS without a call")
+    serve.set_defaults(func=cmd_serve)
     return p
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``simvz serve``: the tool server in the foreground (SIGTERM or Ctrl-C stop it)."""
+    from simvz.fastpath import server
+
+    sockdir = args.sockdir or server.default_sockdir()
+    try:
+        return server.serve(sockdir, args.idle, ready=1)
+    except OSError as err:
+        raise CliError(f"serve: {sockdir}: {err.strerror or err}") from err
 
 
 def _libvirt_build_option(p: argparse.ArgumentParser) -> None:
@@ -271,6 +288,7 @@ def _run_on(
     from simvz.harness import shim
 
     host = _host(path)
+    _ensure_server(host)
     try:
         env = shim.environ(host.root, base) | (extra or {})
     except shim.ShimError as err:
@@ -293,6 +311,21 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
+
+
+def _ensure_server(host: Host) -> None:
+    """A tool server for the node's tools while COMMAND runs (docs/fastpath.md): started
+    detached unless one answers, it stops by itself after 10 minutes without a call.
+    Without one, the tools run their Python entry: nothing fails for lack of a server."""
+    from simvz.fastpath import server
+
+    sockdir = server.node_sockdir(host.root)
+    if sockdir is None:
+        return  # no native tools (no C compiler), or another simvz package's node
+    try:
+        server.ensure(sockdir, idle=600.0)
+    except (OSError, RuntimeError):
+        pass
 
 
 def cmd_init(args: argparse.Namespace) -> str:

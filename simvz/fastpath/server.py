@@ -96,6 +96,16 @@ def tools_conf(sockdir: str | None = None) -> str:
     return f"package={package_dir()}\nsockdir={sockdir or default_sockdir()}\n"
 
 
+def node_sockdir(root: Path) -> str | None:
+    """The socket directory a node's tools use, when they are this package's clients."""
+    try:
+        text = (Path(root) / ".simvz" / "tools.conf").read_text()
+    except OSError:
+        return None
+    conf = dict(line.partition("=")[::2] for line in text.splitlines())
+    return conf.get("sockdir") if conf.get("package") == package_dir() else None
+
+
 # -- the server ----------------------------------------------------------------------
 
 
@@ -190,7 +200,8 @@ def serve(sockdir: str, idle: float | None = None, ready: int | None = None) -> 
     listener = listen(sockdir, fp)
     if ready is not None:
         os.write(ready, b"running\n" if listener is None else b"ready\n")
-        os.close(ready)
+        if ready > 2:
+            os.close(ready)
     if listener is None:
         return 0
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel

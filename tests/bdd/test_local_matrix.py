@@ -2,15 +2,25 @@
 inside ``simvz run DIR -- ...`` (the shim makes the simulated node this machine's OpenVZ
 host) gives the default simulated run's matrix, apart from the ``@sim_only`` scenarios,
 which it skips; and the operator's own container, outside the reserved range and with
-the same number as a scenario container, is never touched."""
+the same number as a scenario container, is never touched.
+
+The simulated run's matrix is the checked-in ``golden-matrix.json`` (feature, scenario
+and result of each row; nothing else of a row is compared), instead of a second
+conformance run per test run: ``SIMVZ_REGENERATE=1`` reruns the simulated conformance
+and rewrites it. A scenario added, renamed or removed in features/ without regenerating
+fails the cheap check below.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from simvz.backends.sim import SimBackend
 from simvz.host import Host
@@ -20,6 +30,42 @@ from tests.conftest import create_ct, start_ct
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMVZ = [sys.executable, "-m", "simvz.main"]
+GOLDEN = Path(__file__).with_name("golden-matrix.json")
+FIELDS = ("feature", "scenario", "result")  # what the comparison uses (simvz/report.py)
+
+
+def scenario_names() -> set[str]:
+    """Every scenario name in features/."""
+    names = set()
+    for feature in (ROOT / "features").rglob("*.feature"):
+        names |= set(re.findall(r"^\s*Scenario(?: Outline)?: ([^\n]+)", feature.read_text(), re.M))
+    return {n.strip() for n in names}
+
+
+def golden(tmp_path: Path) -> Path:
+    """The simulated run's matrix; rerun and rewritten with ``SIMVZ_REGENERATE=1``."""
+    if os.environ.get("SIMVZ_REGENERATE") == "1":
+        out = tmp_path / "sim.json"
+        sim = subprocess.run(
+            [*SIMVZ, "conformance", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert sim.returncode == 0, sim.stdout[-3000:]
+        rows = sorted(
+            ({k: r[k] for k in FIELDS} for r in load(out)["scenarios"]),
+            key=lambda r: (r["feature"], r["scenario"]),
+        )
+        GOLDEN.write_text(
+            json.dumps({"scenarios": rows}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    return GOLDEN
+
+
+def test_the_golden_matrix_names_every_scenario() -> None:
+    """Each scenario of features/ has exactly one row in the golden matrix."""
+    rows = load(GOLDEN)["scenarios"]
+    assert sorted(r["scenario"] for r in rows) == sorted(scenario_names()), (
+        "features/ changed: regenerate with SIMVZ_REGENERATE=1 pytest tests/bdd/test_local_matrix.py"
+    )
 
 
 def sim_only_scenarios() -> set[str]:
@@ -30,17 +76,16 @@ def sim_only_scenarios() -> set[str]:
     return names
 
 
+@pytest.mark.slow
 def test_the_real_host_backend_gives_the_simulated_runs_matrix(tmp_path: Path) -> None:
+    """One conformance run on the real-host backend (about as long as `simvz
+    conformance` itself), compared with the golden simulated matrix."""
     node = init_host(tmp_path / "node", bridges=["eth10", "eth11"])
     create_ct(node, 101)  # the operator's: CT 101 of the scenarios is 990101
     conf = node.fs.real("/etc/vz/conf/101.conf").read_text() + "#UUID: 5e1f0000-0000-4000-8000-000000000101\n"
     node.fs.write("/etc/vz/conf/101.conf", conf)
     start_ct(node, 101)
-    a, b = tmp_path / "sim.json", tmp_path / "local.json"
-    sim = subprocess.run(
-        [*SIMVZ, "conformance", "--json", str(a)], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert sim.returncode == 0, sim.stdout[-3000:]
+    a, b = golden(tmp_path), tmp_path / "local.json"
     real = subprocess.run(
         [*SIMVZ, "run", str(node.root), "--", *SIMVZ, "conformance", "--vz-host", "local", "--json", str(b)],
         cwd=ROOT, capture_output=True, text=True, check=False,

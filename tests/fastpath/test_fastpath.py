@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,3 +160,20 @@ def test_relative_invocation_and_working_directory(served: tuple[Host, subproces
     entry = host.journal()[-1]
     assert (proc.returncode, entry["argv"][0], entry["pid"] != proc.pid) == (20, "./vzctl", True)
     assert err == b"Bad command: --bogus\n" or err.startswith(b"./vzctl")
+
+
+def test_simvz_serve_serves_then_stops_when_idle(tmp_path: Path) -> None:
+    """``simvz serve --idle``: clients are served while it runs; it stops by itself after
+    the idle time and removes its socket; the next call falls back."""
+    host = make_host(tmp_path / "node")
+    sockdir = tmp_path / "sock"
+    point_at(host, sockdir)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simvz.main", "serve", "--sockdir", str(sockdir), "--idle", "1"],
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+    assert call(host, "vzctl", "--version").served
+    assert proc.wait(timeout=60) == 0
+    assert not list(sockdir.glob("tools-*.sock"))
+    assert not call(host, "vzctl", "--version").served
