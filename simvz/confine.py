@@ -45,6 +45,7 @@ def resolve(root: Path, path: str, follow: bool = True) -> str:
     """``path`` (absolute or relative to the root) with its symlinks resolved inside
     ``root``, as an absolute path under it (``/`` is ``root``); with ``follow=False`` a
     symlink in the last component is kept, as ``lstat`` and ``unlink`` see it."""
+    base = os.fspath(root)
     done: list[str] = []
     todo = deque(path.split("/"))
     links = 0
@@ -60,7 +61,7 @@ def resolve(root: Path, path: str, follow: bool = True) -> str:
             # the last component, not followed; a trailing "/." or "/.." follows it
             done.append(name)
             break
-        target = _readlink(root, [*done, name])
+        target = _readlink(base, done, name)
         if target is None:
             done.append(name)
             continue
@@ -73,9 +74,12 @@ def resolve(root: Path, path: str, follow: bool = True) -> str:
     return "/" + "/".join(done)
 
 
-def _readlink(root: Path, parts: list[str]) -> str | None:
-    """The target of ``root/parts`` if it is a symlink; None if not (or missing)."""
-    p = root.joinpath(*parts)
+def _readlink(base: str, done: list[str], name: str) -> str | None:
+    """The target of ``base/done.../name`` if it is a symlink; None if not (or missing).
+    Strings, not pathlib: a command resolves every path it touches component by
+    component (vzlist -a on 10,000 CTs: a quarter of a million), and building a Path per
+    component cost more than the lstat."""
+    p = f"{base}/{'/'.join(done)}/{name}" if done else f"{base}/{name}"
     try:
         if not stat.S_ISLNK(os.lstat(p).st_mode):
             return None

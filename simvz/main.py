@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -86,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     shell.set_defaults(func=cmd_shell)
     serve = sub.add_parser("serve", help="serve the node tools' calls (docs/fastpath.md), until stopped")
     serve.add_argument(
-        "--sockdir", metavar="DIR", help="socket directory (default: $SIMVZ_TOOL_SOCKDIR, else /tmp/simvz-UID)"
+        "--sockdir", metavar="DIR", help="socket directory (default $SIMVZ_TOOL_SOCKDIR, else /tmp/simvz-UID)"
     )
     serve.add_argument("--idle", type=float, metavar="SECONDS", help="stop after SECONDS without a call")
     serve.set_defaults(func=cmd_serve)
@@ -322,10 +323,8 @@ def _ensure_server(host: Host) -> None:
     sockdir = server.node_sockdir(host.root)
     if sockdir is None:
         return  # no native tools (no C compiler), or another simvz package's node
-    try:
+    with contextlib.suppress(OSError, RuntimeError):  # the tools fall back: slower, same answers
         server.ensure(sockdir, idle=600.0)
-    except (OSError, RuntimeError):
-        pass
 
 
 def cmd_init(args: argparse.Namespace) -> str:
