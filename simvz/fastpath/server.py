@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import ctypes
 import fcntl
 import importlib
 import os
@@ -38,6 +39,8 @@ MAGIC = 0x315A5653  # "SVZ1", little-endian as the client writes it
 FNV0, FNV_PRIME, MASK = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
 SOCKDIR_ENV = "SIMVZ_TOOL_SOCKDIR"
 TICK = 1.0  # seconds between the idle and staleness checks of a waiting server
+SPARES = 2  # children waiting in accept(): one per core of the machines simvz targets
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # What a tool imports, loaded once in the server rather than in every command.
 PRELOAD = ("simvz.entry", "simvz.host", "simvz.faults", "simvz.errors", "simvz.registry", "simvz.inspect")
 PRELOAD_PACKAGES = ("simvz.cli", "simvz.formats", "simvz.model")
@@ -220,34 +223,60 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def _loop(listener: Listener, package: str, fp: int, idle: float | None) -> None:
+    """Keep SPARES children waiting in accept(), so that a call never waits for a fork;
+    each child tells the parent (a pipe) when it took a connection and is replaced."""
+    taken_r, taken_w = os.pipe()
+    spares: set[int] = set()
     last = time.monotonic()
-    listener.sock.setblocking(False)
-    while True:
-        readable, _, _ = select.select([listener.sock], [], [], TICK)
-        if readable:
-            try:
-                conn, _addr = listener.sock.accept()
-            except BlockingIOError:
+    try:
+        while True:
+            while len(spares) < SPARES:
+                spares.add(_spare(listener, taken_r, taken_w))
+            readable, _, _ = select.select([taken_r], [], [], TICK)
+            if readable:
+                data = os.read(taken_r, 4 * 256)
+                spares -= set(struct.unpack(f"<{len(data) // 4}i", data[: len(data) // 4 * 4]))
+                last = time.monotonic()
                 continue
-            _fork(conn, listener)
-            last = time.monotonic()
-            continue
-        if idle is not None and time.monotonic() - last > idle:
-            return
-        if not listener.still_ours() or fingerprint(package) != fp:
-            return
+            if idle is not None and time.monotonic() - last > idle:
+                return
+            if not listener.still_ours() or fingerprint(package) != fp:
+                return
+    finally:
+        for pid in spares:  # waiting in accept(): nothing of a command to lose
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        os.close(taken_r)
+        os.close(taken_w)
 
 
-def _fork(conn: socket.socket, listener: Listener) -> None:
+def _spare(listener: Listener, taken_r: int, taken_w: int) -> int:
+    parent = os.getpid()
     pid = os.fork()
-    if pid == 0:
-        try:
-            listener.sock.close()
-            os.close(listener.dirfd)
-            _child(conn)
-        finally:
-            os._exit(70)  # not reached: _child always exits
-    conn.close()
+    if pid != 0:
+        return pid
+    try:
+        os.close(taken_r)
+        _die_with_parent(parent)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        listener.sock.setblocking(True)
+        conn, _addr = listener.sock.accept()
+        _die_with_parent(None)  # a command runs to its end even if the server stops
+        os.write(taken_w, struct.pack("<i", os.getpid()))
+        os.close(taken_w)
+        listener.sock.close()
+        os.close(listener.dirfd)
+        _child(conn)
+    finally:
+        os._exit(70)  # not reached: _child always exits
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """PR_SET_PDEATHSIG: a spare dies with the server (SIGKILL); None clears it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL if parent else 0, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(0)  # the server died before the request was made
 
 
 # -- a command's child ---------------------------------------------------------------
