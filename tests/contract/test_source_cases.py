@@ -19,6 +19,7 @@ import pytest
 
 from simvz.host import Host
 from simvz.hostinit import init_host
+from tests.contract.replay import PATHS, run_case
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "corpus" / "vzctl-4.11.1" / "source-cases.jsonl"
 CASES = [json.loads(line) for line in CASES_FILE.read_text().splitlines() if line.strip()]
@@ -48,11 +49,12 @@ def test_cases_are_well_formed() -> None:
         assert set(c) <= FIELDS and c["source"] and c["setup"] in ("none", "stopped", "basic", "running"), c
 
 
+@pytest.mark.parametrize("path", PATHS)  # in-process, the tool server, the fallback (docs/fastpath.md)
 @pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
-def test_source_case(case: dict[str, Any], tmp_path: Path) -> None:
+def test_source_case(case: dict[str, Any], path: str, tmp_path: Path, tool_server: Path) -> None:
     host = _node(tmp_path / "node", case)
     before = _snapshot(host)
-    r = host.run("vzctl", case["argv"])
+    r = run_case(host, "vzctl", case["argv"], path, tool_server)
     assert (r.exit, r.out, r.err) == (case["exit"], case["stdout"], case["stderr"]), case["source"]
     if case["exit"] != 0:
         assert _snapshot(host) == before
