@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,6 +133,13 @@ class Call:
 
     value: Any
     journal: list[dict[str, Any]] = field(default_factory=list)
+    what: str = ""  # ``defineXML('<domain ...')``, ``create() on dom:101``
+    error: dict[str, Any] | None = None  # the libvirt error it answered, if any
+
+
+# Told of every answered call and of every driver crash (a test's evidence, for the
+# claims of the ``simvz`` pytest plugin's ``xfail_claim``): (call, crash)
+observers: list[Callable[[Call, DriverCrash | None], None]] = []
 
 
 class Session:
@@ -170,6 +178,7 @@ class Session:
         ready = self._read(f"open({uri})")
         if "error" in ready:
             self.close()
+            _tell(Call(None, [], f"open({uri})", ready["error"]), None)
             raise LibvirtError(**ready["error"])
         self.library: str = ready["library"]
         self.version: str = ready["version"]
@@ -240,9 +249,14 @@ class Session:
             self._proc.stdin.flush()
         except BrokenPipeError:
             pass  # reported by _read as the crash it is
-        answer = self._read(what)
-        call = Call(_decode(answer.get("ok")), self._journal()[before:])
+        try:
+            answer = self._read(what)
+        except DriverCrash as crash:
+            _tell(Call(None, self._journal()[before:], what), crash)
+            raise
+        call = Call(_decode(answer.get("ok")), self._journal()[before:], what, answer.get("error"))
         self.calls.append(call)
+        _tell(call, None)
         if "error" in answer:
             raise LibvirtError(**answer["error"])
         return call
@@ -285,6 +299,11 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _tell(call: Call, crash: DriverCrash | None) -> None:
+    for observer in observers:
+        observer(call, crash)
 
 
 def _drain(fd: int) -> bytes:

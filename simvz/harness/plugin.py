@@ -3,21 +3,25 @@ connection to ``openvz:///system`` on it, the real driver running in a child pro
 started with the preload shim. ``--libvirt-build DIR`` (declared with the scenario
 options in ``steps.plugin``) is the libvirt of every connection the run opens, and the
 run's header names the library a process actually maps. The node tools' server for the
-session (docs/fastpath.md), or none with ``--tool-server=off``."""
+session (docs/fastpath.md), or none with ``--tool-server=off``. ``xfail_claim``
+(:mod:`simvz.harness.xfail`) marks a test expected to fail, judged here against the
+evidence the test recorded: it is an expected failure only for the reason it states."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from simvz.fastpath import server
-from simvz.harness import libvirt_runner
+from simvz.harness import libvirt_runner, xfail
+from simvz.harness.claims import CallRecord, Command, Evidence, signal_of
 from simvz.harness.facade import VirConnect
 from simvz.harness.libvirt_build import BuildError, LibvirtBuild, probe
-from simvz.harness.libvirt_runner import Session
+from simvz.harness.libvirt_runner import Call, DriverCrash, Session, SessionDead
 from simvz.host import Host
 from simvz.hostinit import init_host
 
@@ -34,6 +38,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(err)) from err
     config.stash[BUILD] = build
     libvirt_runner.set_default_build(build)
+    config.addinivalue_line(
+        "markers",
+        f"{xfail.MARKER}(reason, *claims, raises, match=None): a strict expected failure, only "
+        "for the exception type, message and claims stated (simvz.harness.xfail)",
+    )
+    if _observe not in libvirt_runner.observers:  # pytester runs configure again in-process
+        libvirt_runner.observers.append(_observe)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -98,3 +109,80 @@ def tool_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             os.environ.pop(server.SOCKDIR_ENV, None)
         else:
             os.environ[server.SOCKDIR_ENV] = previous
+
+
+# -- xfail_claim: expected failures that prove their reason ------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """An ``xfail_claim`` that cannot be evaluated stops the run before anything runs."""
+    wrong: list[str] = []
+    for item in items:
+        for mark in item.iter_markers(xfail.MARKER):
+            try:
+                xfail.spec_of(mark)
+            except xfail.ClaimError as err:
+                wrong.append(f"{item.nodeid}: {err}")
+    if wrong:
+        raise pytest.UsageError("\n".join(wrong))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Each test gathers its own evidence, from its setup to its teardown."""
+    xfail.begin()
+    try:
+        return (yield)
+    finally:
+        xfail.end()
+
+
+def _observe(call: Call, crash: DriverCrash | None) -> None:
+    """A libvirt call of the running test, with its error and node commands."""
+    ev = xfail.evidence()
+    ev.calls.append(CallRecord(call.what, call.error, [_command(e) for e in call.journal]))
+    ev.signal = ev.signal or signal_of(crash)
+
+
+def _command(entry: dict[str, Any]) -> Command:
+    return Command(" ".join(entry["argv"]), int(entry["exit"]), str(entry.get("stderr", "")))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """An ``xfail_claim`` test that fails for its stated reason is xfailed, with what
+    matched; one that fails otherwise fails, saying what was expected and observed; one
+    that passes fails (strict). ``--runxfail`` leaves every outcome as it is."""
+    report = yield
+    mark = item.get_closest_marker(xfail.MARKER)
+    if mark is None or item.config.option.runxfail:
+        return report
+    spec = xfail.spec_of(mark)
+    if report.when == "call" and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"[XPASS(strict)] {spec.reason}"
+    elif report.when in ("setup", "call") and report.failed and call.excinfo is not None:
+        exc = call.excinfo.value
+        expected, lines = spec.judge(exc, _test_evidence(item, exc))
+        if expected:
+            report.outcome = "skipped"
+            report.wasxfail = f"{spec.reason} [" + "; ".join(lines) + "]"
+        else:
+            text = "failed, but not for the reason its xfail_claim states:\n  " + "\n  ".join(lines)
+            report.sections.append(("xfail claim", text))
+    return report
+
+
+def _test_evidence(item: pytest.Item, exc: BaseException) -> Evidence:
+    """The running test's evidence, completed with its crash signal and, when it has a
+    simulated node, every command the node ran (``virsh`` subprocesses' too)."""
+    ev = xfail.evidence()
+    cause = exc.cause if isinstance(exc, SessionDead) else exc
+    ev.signal = ev.signal or signal_of(cause)
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    host = funcargs.get("sim_host")
+    if isinstance(host, Host):
+        ev.calls.append(CallRecord("the node's journal", None, [_command(e) for e in host.journal()]))
+    return ev
