@@ -176,13 +176,15 @@ def pytest_runtest_makereport(
 
 
 def _test_evidence(item: pytest.Item, exc: BaseException) -> Evidence:
-    """The running test's evidence, completed with its crash signal and, when it has a
-    simulated node, every command the node ran (``virsh`` subprocesses' too)."""
+    """The running test's evidence, completed with its crash signal and every command
+    its simulated nodes (fixtures such as ``sim_host``) ran, ``virsh`` subprocesses' and
+    migration's other processes' included."""
     ev = xfail.evidence()
     cause = exc.cause if isinstance(exc, SessionDead) else exc
     ev.signal = ev.signal or signal_of(cause)
     funcargs: dict[str, Any] = getattr(item, "funcargs", {})
-    host = funcargs.get("sim_host")
-    if isinstance(host, Host):
-        ev.calls.append(CallRecord("the node's journal", None, [_command(e) for e in host.journal()]))
+    hosts = {id(v): (k, v) for k, v in funcargs.items() if isinstance(v, Host)}
+    for name, host in hosts.values():
+        commands = [_command(e) for e in host.journal()]
+        ev.calls.append(CallRecord(f"the journal of {name}", None, commands))
     return ev

@@ -19,7 +19,9 @@ from typing import Any
 from uuid import UUID
 
 from simvz.cli.output import Result
+from simvz.harness.claims import CallRecord
 from simvz.harness.libvirt_runner import Session, default_build
+from simvz.harness.xfail import evidence
 from simvz.host import Host
 from simvz.inspect import inspect
 
@@ -172,4 +174,18 @@ def virsh(host: Host, *args: str, uri: str = "openvz:///system") -> subprocess.C
     build = default_build()  # pytest's --libvirt-build: its virsh and libvirt.so
     chosen = ["--libvirt-build", str(build.root)] if build is not None else []
     cmd = [sys.executable, "-m", "simvz", "run", *chosen, str(host.root), "--", "virsh", "-c", uri]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=REPO, check=False, timeout=120)
+    done = subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=REPO, check=False, timeout=120)
+    _evidence_of_virsh(" ".join(args), done.stderr)
+    return done
+
+
+def _evidence_of_virsh(args: str, stderr: str) -> None:
+    """virsh's libvirt errors (``error: ...`` lines) and the signal it died of (``simvz run``
+    names it) join the test's evidence, for its ``xfail_claim``: they happen in another
+    process, which the Sessions' record does not see."""
+    errors = [line.removeprefix("error: ") for line in stderr.splitlines() if line.startswith("error: ")]
+    ev = evidence()
+    for message in errors:
+        ev.calls.append(CallRecord(f"virsh {args}", {"message": message}))
+    killed = re.search(r"^simvz: virsh killed by (SIG\w+)$", stderr, re.M)
+    ev.signal = ev.signal or (killed.group(1) if killed else None)

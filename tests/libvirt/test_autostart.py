@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from simvz.harness.claims import Claim
 from simvz.harness.libvirt_runner import DriverCrash, Session
+from simvz.harness.xfail import xfail_claim
 from simvz.host import Host
 from tests.libvirt.conftest import Connect
 from tests.libvirt.support import VZCTL, argvs, conf_values, vzctl, vzlist
@@ -32,12 +34,13 @@ def test_autostart_set_by_the_administrator(ct101: Host, connect: Connect) -> No
     assert s.dom("101", "autostart") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DriverCrash,
-    reason="openvzDomainGetAutostart: openvzReadVPSConfigParam returns 0 (not found) and leaves "
+@xfail_claim(
+    "openvzDomainGetAutostart: openvzReadVPSConfigParam returns 0 (not found) and leaves "
     'value NULL when the config has no ONBOOT, then STREQ(value, "yes") dereferences it: SIGSEGV '
     "(no node command runs); 'virsh dominfo' dies the same way (exit 139)",
+    Claim("signal", "SIGSEGV"),
+    raises=DriverCrash,
+    match=r"during autostart\(\) on dom:101",
 )
 def test_autostart_of_a_ct_without_onboot_is_off(ct101: Host, connect: Connect) -> None:
     """``virDomainGetAutostart`` on a CT whose config never set ONBOOT (every new CT's,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from simvz.harness.claims import Claim
 from simvz.harness.libvirt_runner import Domain, LibvirtError, Session
+from simvz.harness.xfail import xfail_claim
 from simvz.host import Host
 from tests.libvirt.conftest import Connect
 from tests.libvirt.support import (
@@ -75,12 +77,12 @@ def test_create_xml_defines_and_starts(sim_host: Host, connect: Connect) -> None
     assert status(sim_host, 101) == "CTID 101 exist mounted running"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="openvzDomainCreateXML sets vm->persistent = 1 ('All OpenVZ domains seem to be "
+@xfail_claim(
+    "openvzDomainCreateXML sets vm->persistent = 1 ('All OpenVZ domains seem to be "
     "persistent - this is a bit of a violation of this libvirt API'): isPersistent() is 1 and "
     "the domain is still listed after shutdown",
+    raises=AssertionError,
+    match=r"where 1 = dom\('101', 'isPersistent'\)",
 )
 def test_create_xml_domain_is_transient(sim_host: Host, connect: Connect) -> None:
     """``virDomainCreateXML``: "The domain is not persistent, so its definition will
@@ -163,12 +165,13 @@ def test_suspend_and_resume_need_a_running_domain(defined: Session, method: str)
     assert defined.journal_of_last() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="openvzGetVEStatus: vzlist cannot tell a frozen CT, and the paused state lives only in "
+@xfail_claim(
+    "openvzGetVEStatus: vzlist cannot tell a frozen CT, and the paused state lives only in "
     "the connection that suspended it; another connection reports VIR_DOMAIN_RUNNING and its "
     "resume() returns 0 without running 'vzctl chkpnt 101 --resume' (journal: no command)",
+    Claim("argv", r"vzctl --quiet chkpnt 101 --suspend$", exit=0),
+    raises=AssertionError,
+    match=r"^assert 1 == 3$",
 )
 def test_another_connection_sees_and_resumes_a_suspended_domain(running: Session, connect: Connect) -> None:
     """``virDomainGetState``/``virDomainResume`` on a domain suspended by someone else

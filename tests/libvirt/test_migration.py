@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from simvz.harness.claims import Claim
+from simvz.harness.xfail import xfail_claim
 from simvz.host import Host
 from simvz.hostinit import init_host
 from tests.libvirt.migration import Node, migrate3
@@ -121,12 +123,12 @@ def test_a_ct_id_taken_on_the_destination_stops_prepare(src: Host, dst: Host, op
     assert status(src, 101) == "CTID 101 exist mounted running"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="openvzLoadDomains never sets a CT's memory, so Begin3 formats <memory unit='KiB'>0"
+@xfail_claim(
+    "openvzLoadDomains never sets a CT's memory, so Begin3 formats <memory unit='KiB'>0"
     "</memory> and the destination's Prepare3 refuses that XML: 'Memory size must be specified "
     "via <memory> or in the <numa> configuration'; vzmigrate never runs",
+    raises=AssertionError,
+    match=r"XML error: Memory size must be specified via <memory> or in the <numa> configuration",
 )
 def test_a_ct_made_by_the_administrator_migrates(src: Host, dst: Host, open_node: OpenNode) -> None:
     """Any running CT of the node migrates, not only one defined through this driver."""
@@ -137,12 +139,13 @@ def test_a_ct_made_by_the_administrator_migrates(src: Host, dst: Host, open_node
     assert status(dst, 101) == "CTID 101 exist mounted running"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Prepare3 adds the domain to the destination's list; Finish3 with cancelled=1 "
+@xfail_claim(
+    "Prepare3 adds the domain to the destination's list; Finish3 with cancelled=1 "
     "returns without removing it: after 'vzmigrate nowhere 101' exits 4 (Can't connect to "
     "destination address), the destination driver lists a domain 101 the node does not have",
+    Claim("argv", r"vzmigrate nowhere 101$", exit=4),
+    raises=AssertionError,
+    match=r"^assert \['101'\] == \[\]",
 )
 def test_a_failed_migration_leaves_nothing_on_the_destination(
     src: Host, dst: Host, open_node: OpenNode

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from simvz.harness.claims import Claim
 from simvz.harness.libvirt_runner import LibvirtError, Session
+from simvz.harness.xfail import xfail_claim
 from simvz.host import Host
 from simvz.inspect import inspect
 from tests.libvirt.conftest import Connect
@@ -33,13 +35,13 @@ def ct102(sim_host: Host) -> Host:
     return sim_host
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=LibvirtError,
-    reason="a CT read from the node has accessmode 'default' (openvzReadFSConf), a parsed "
+@xfail_claim(
+    "a CT read from the node has accessmode 'default' (openvzReadFSConf), a parsed "
     "<filesystem> gets 'passthrough' (virDomainFSDefPostParse), so openvzUpdateDevice refuses "
     "every update of a CT it did not define in this connection: 'Can only modify disk quota', "
     "no vzctl command",
+    Claim("error", r"^unsupported configuration: Can only modify disk quota$"),
+    raises=LibvirtError,
 )
 def test_update_quota_in_the_config(ct102: Host, connect: Connect) -> None:
     """``VIR_DOMAIN_AFFECT_CONFIG``: ``vzctl --quiet set 102 --save --diskspace S:H``."""
@@ -52,11 +54,11 @@ def test_update_quota_in_the_config(ct102: Host, connect: Connect) -> None:
     assert conf_values(ct102, 102, "DISKSPACE") == ["1572864:2097152"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=LibvirtError,
-    reason="same accessmode mismatch as above: 'unsupported configuration: Can only modify disk "
+@xfail_claim(
+    "same accessmode mismatch as above: 'unsupported configuration: Can only modify disk "
     "quota' for the running CT, no vzctl command",
+    Claim("error", r"^unsupported configuration: Can only modify disk quota$"),
+    raises=LibvirtError,
 )
 def test_update_quota_of_a_running_ct_live(ct102: Host, connect: Connect) -> None:
     """``VIR_DOMAIN_AFFECT_LIVE`` on a running CT: ``vzctl set --diskspace`` without
@@ -70,12 +72,12 @@ def test_update_quota_of_a_running_ct_live(ct102: Host, connect: Connect) -> Non
     assert conf_values(ct102, 102, "DISKSPACE") == ["1048576:1153434"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="openvzSetDiskQuota acts only on type='template': for the mount filesystem the update "
+@xfail_claim(
+    "openvzSetDiskQuota acts only on type='template': for the mount filesystem the update "
     "returns 0 and the driver's XML shows the new limits, but no vzctl command runs and "
     "DISKSPACE stays the sample's 2G:2.2G",
+    raises=AssertionError,
+    match=r"^assert \[\] == \[\[",
 )
 def test_update_quota_of_a_mount_filesystem(defined: Session, sim_host: Host) -> None:
     """The defined domain's mount filesystem with a quota: saved with vzctl."""

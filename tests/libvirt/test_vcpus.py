@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from simvz.harness.claims import Claim
 from simvz.harness.libvirt_runner import LibvirtError, Session
+from simvz.harness.xfail import xfail_claim
 from simvz.host import Host
 from tests.libvirt.support import (
     AFFECT_CONFIG,
@@ -78,11 +80,11 @@ def test_max_vcpus_of_an_inactive_domain_is_the_hypervisors(defined: Session) ->
     assert defined.dom("101", "vcpusFlags", AFFECT_LIVE | VCPU_MAXIMUM) == 1028
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="openvzDomainGetMaxVcpus returns openvzConnectGetMaxVcpus() (1028) whatever the "
+@xfail_claim(
+    "openvzDomainGetMaxVcpus returns openvzConnectGetMaxVcpus() (1028) whatever the "
     "domain: a running domain defined with one vcpu reports 1028",
+    raises=AssertionError,
+    match=r"assert 1028 == 1\b",
 )
 def test_max_vcpus_of_a_running_domain_is_its_own(running: Session) -> None:
     """``virDomainGetMaxVcpus``: "If the guest is running this will reflect the maximum
@@ -90,11 +92,11 @@ def test_max_vcpus_of_a_running_domain_is_its_own(running: Session) -> None:
     assert running.dom("101", "maxVcpus") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=LibvirtError,
-    reason="openvzDomainGetVcpusFlags accepts only VIR_DOMAIN_AFFECT_LIVE|VIR_DOMAIN_VCPU_MAXIMUM: "
+@xfail_claim(
+    "openvzDomainGetVcpusFlags accepts only VIR_DOMAIN_AFFECT_LIVE|VIR_DOMAIN_VCPU_MAXIMUM: "
     "flags 0 gives 'invalid argument: unsupported flags (0x0)' ('virsh vcpucount' fails alike)",
+    Claim("error", r"^invalid argument: unsupported flags \(0x0\)$", code=8),
+    raises=LibvirtError,
 )
 def test_current_vcpu_count(running: Session) -> None:
     """``virDomainGetVcpusFlags(0)``: the current number of vcpus (1)."""

@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 
+from simvz.harness.claims import Claim
+from simvz.harness.xfail import xfail_claim
 from simvz.host import Host
 from tests.libvirt.support import (
     CORPUS,
@@ -116,11 +118,12 @@ def test_virsh_define(sim_host: Host) -> None:
     assert status(sim_host, 101) == "CTID 101 exist unmounted down"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="virsh undefine: 'error: internal error: Child process (/usr/sbin/vzctl --quiet start "
+@xfail_claim(
+    "virsh undefine: 'error: internal error: Child process (/usr/sbin/vzctl --quiet start "
     "destroy 101) unexpected exit status 21: Bad CT ID destroy' (openvzDomainUndefineFlags)",
+    Claim("argv", r"vzctl --quiet start destroy 101$", exit=21),
+    raises=AssertionError,
+    match=r"Bad CT ID destroy",
 )
 def test_virsh_undefine(defined: Host) -> None:
     """``virsh undefine 101`` removes the CT (``vzctl destroy``)."""
@@ -154,12 +157,13 @@ def test_virsh_start_of_a_running_domain(defined: Host) -> None:
     assert commands == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="each virsh is a new connection and the paused state lives only in the one that "
+@xfail_claim(
+    "each virsh is a new connection and the paused state lives only in the one that "
     "suspended: 'virsh domstate' says running and 'virsh resume' prints \"Domain '101' resumed\" "
     "without running 'vzctl chkpnt 101 --resume' (journal: only the vzlist of the open)",
+    Claim("argv", r"vzctl --quiet chkpnt 101 --suspend$", exit=0),
+    raises=AssertionError,
+    match=r"assert 'running' == 'paused'",
 )
 def test_virsh_suspend_then_resume(defined: Host) -> None:
     """``virsh suspend`` freezes the CT (``chkpnt --suspend``), ``virsh domstate`` says
@@ -195,12 +199,12 @@ def test_virsh_dominfo_with_autostart_set(defined: Host) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="virsh dominfo calls virDomainGetAutostart; with no ONBOOT in the config "
+@xfail_claim(
+    "virsh dominfo calls virDomainGetAutostart; with no ONBOOT in the config "
     'openvzDomainGetAutostart does STREQ(NULL, "yes"): virsh dies of SIGSEGV after printing '
     "'Persistent: yes', exit 139",
+    Claim("signal", "SIGSEGV"),
+    raises=AssertionError,
 )
 def test_virsh_dominfo_of_a_new_ct(defined: Host) -> None:
     """``virsh dominfo`` of a CT never given ONBOOT: autostart disabled."""
@@ -220,11 +224,11 @@ def test_virsh_setvcpus(defined: Host) -> None:
     assert done.returncode == 1 and "unsupported flags (0x2)" in done.stderr and commands == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="'virsh vcpucount 101': 'error: Failed to retrieve current vcpu count' -- "
+@xfail_claim(
+    "'virsh vcpucount 101': 'error: Failed to retrieve current vcpu count' -- "
     "openvzDomainGetVcpusFlags accepts only VIR_DOMAIN_AFFECT_LIVE|VIR_DOMAIN_VCPU_MAXIMUM",
+    Claim("error", r"^Failed to retrieve current vcpu count$"),
+    raises=AssertionError,
 )
 def test_virsh_vcpucount(defined: Host) -> None:
     """``virsh vcpucount 101``: maximum and current, config and live."""
@@ -255,11 +259,11 @@ def test_virsh_memtune_set(defined: Host) -> None:
     assert commands[1][:5] == [VZCTL, "--quiet", "set", "101", "--privvmpages"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="'virsh memtune 101': 'error: Unable to get number of memory parameters' / "
+@xfail_claim(
+    "'virsh memtune 101': 'error: Unable to get number of memory parameters' / "
     "'unsupported flags (0x4) in function openvzDomainGetMemoryParameters'",
+    Claim("error", r"unsupported flags \(0x4\) in function openvzDomainGetMemoryParameters"),
+    raises=AssertionError,
 )
 def test_virsh_memtune_get(defined: Host) -> None:
     """``virsh memtune 101`` prints the three parameters."""
@@ -281,12 +285,12 @@ def test_virsh_domhostname(sim_host: Host) -> None:
 # -- update-device ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="'virsh update-device 101 quota-update.xml --config': 'unsupported configuration: Can "
+@xfail_claim(
+    "'virsh update-device 101 quota-update.xml --config': 'unsupported configuration: Can "
     "only modify disk quota' (a CT read from the node has accessmode default, the parsed device "
     "passthrough); no vzctl command",
+    Claim("error", r"unsupported configuration: Can only modify disk quota"),
+    raises=AssertionError,
 )
 def test_virsh_update_device_quota(sim_host: Host) -> None:
     """``virsh update-device 101 FILE --config``: the quota via ``vzctl set --diskspace``."""
