@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -205,3 +206,16 @@ def test_the_helper_checks_at_once() -> None:
     with pytest.raises(ClaimError, match="neither match nor a claim"):
         xfail_claim("r", raises=ValueError)
     assert isinstance(xfail_claim("r", raises=ValueError, match="x").args[0], XfailClaim)
+
+
+def test_no_plain_strict_xfail_is_left_in_tests() -> None:
+    """A plain xfail marker would hide a test failing for another reason: every
+    expected failure of ``tests/`` states its claim with ``xfail_claim``."""
+    tests = Path(__file__).resolve().parents[1]
+    plain = [
+        f"{p.relative_to(tests)}:{n}"
+        for p in sorted(tests.rglob("*.py"))
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"pytest\.mark\.xfail\b(?!_claim)", line)
+    ]
+    assert plain == []
