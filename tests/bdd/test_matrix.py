@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simvz.harness.claims import Claim
+from simvz.harness.claims import CallRecord, Claim, Command, Evidence
 from simvz_steps.gaps import GAPS, Gap
 from simvz_steps.plugin import markdown, matrix_lines
 
@@ -178,3 +178,20 @@ def test_the_matrix_wraps_evidence_to_the_width_without_cutting_words() -> None:
     assert all(len(line) <= 60 for line in body)
     words = " ".join(" ".join(line.split()) for line in body).split()
     assert words == ["gap:", "[g]", *matched.split()]
+
+
+@pytest.mark.parametrize(
+    ("template", "holds"),
+    [
+        ("\\x90\\xf9GI\\xf4U", True),  # the journal's text of the pointer's bytes
+        ("\u0415pUpU", True),  # bytes that decode as UTF-8 letters are no template name either
+        ("", True),  # a pointer whose low byte is 0: an empty argument, vzctl answers 91
+        ("fedora-core-5-i386", False),  # the fix: the template's name
+    ],
+)
+def test_the_pointer_claim_holds_for_any_bytes_but_a_template_name(template: str, holds: bool) -> None:
+    """The ``ostemplate-pointer`` claim matches whatever bytes the pointer has this run."""
+    argv = f"/usr/sbin/vzctl --quiet create 990209 --name 990209 --ostemplate {template}"
+    ev = Evidence(calls=[CallRecord("defineXML", None, [Command(argv, 91)])])
+    claim = GAPS["ostemplate-pointer"].claim
+    assert claim is not None and (claim.find(ev) is not None) == holds
