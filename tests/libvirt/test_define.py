@@ -81,9 +81,8 @@ def test_define_template_creates_the_ct_from_it(sim_host: Host, connect: Connect
     """The thread's summary XML: ``<filesystem type='template'><source name=
     'fedora-core-5-i386'/>`` makes ``vzctl create 209 --ostemplate fedora-core-5-i386``."""
     s = connect()
-    # The bytes of the pointer vary; if they start with NUL the argument is '', which this
-    # simulator (unlike vzctl, which answers 91) takes for DEF_OSTEMPLATE, and the define
-    # then succeeds with the wrong template: the assertions below still catch it.
+    # The bytes of the pointer vary (NUL first: the argument is '', vzctl answers 91 all the
+    # same); the claim above holds for any of them but the template's name.
     xml = domain_xml(209, uuid=UUID_209, devices=template_fs("fedora-core-5-i386"))
     try:
         assert s.call("defineXML", xml) == Domain("209")
