@@ -12,6 +12,7 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -227,15 +228,15 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     if args.compare:
         return _compare(*args.compare)
     try:
-        import simvz_steps
+        import simvz_steps  # noqa: F401 - the step library must be installed
     except ImportError as err:
-        raise CliError(f"conformance: {err} (install simvz[test])") from err
-    # the step library's own module of the shipped features; its own pytest settings,
-    # whatever directory the command runs in
-    scenarios = Path(simvz_steps.__file__).parent / "scenarios.py"
+        raise CliError(f"conformance: {err} (install simvz[conformance])") from err
     _build_environ(args.libvirt_build)  # an unusable build is refused before any host is touched
+    tmp = tempfile.TemporaryDirectory(prefix="simvz-conformance-")
+    scenarios = Path(tmp.name) / "test_conformance.py"
+    scenarios.write_text(SCENARIOS_MODULE)
     cmd = [sys.executable, "-m", "pytest", str(scenarios), "-q", "-p", "no:cacheprovider", "--tb=line"]
-    cmd += ["-c", os.devnull, "--rootdir", str(scenarios.parent)]  # no project's pytest settings
+    cmd += ["-c", os.devnull, "--rootdir", tmp.name]  # no project's pytest settings, wherever it runs
     # a real host runs one scenario at a time: the host and its IDs are shared
     cmd += ["--vz-host", args.vz_host] + (["-n", args.workers] if args.vz_host == "sim" else [])
     cmd += _guard_args(args)
@@ -249,7 +250,20 @@ def cmd_conformance(args: argparse.Namespace) -> int:
         if not args.json:
             cmd += ["--conformance-json", str(out / "matrix.json")]
     extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
-    return subprocess.run([*cmd, *extra], check=False).returncode
+    with tmp:
+        return subprocess.run([*cmd, *extra], check=False).returncode
+
+
+# The test module `simvz conformance` runs: the features shipped with the step library
+# (written to a temporary directory, so that pytest imports the library only by its
+# installed name, whether simvz is installed from a wheel or editable from a clone).
+SCENARIOS_MODULE = """\
+from pytest_bdd import scenarios
+
+from simvz_steps.catalogue import FEATURES
+
+scenarios(str(FEATURES))
+"""
 
 
 def _guard_args(args: argparse.Namespace) -> list[str]:

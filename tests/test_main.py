@@ -174,3 +174,18 @@ def test_run_names_the_signal_a_command_died_of(tmp_path: Path, capsys: pytest.C
     code = main(["run", str(tmp_path / "node"), "--", "sh", "-c", "kill -SEGV $$"])
     assert code == 139
     assert capsys.readouterr().err == "simvz: sh killed by SIGSEGV\n"
+
+
+def test_conformance_runs_the_shipped_features_from_any_directory(tmp_path: Path) -> None:
+    """``simvz conformance`` from a directory that is not the repository (one scenario of
+    the thread's, selected with pytest's -k): the features, corpus and steps come from the
+    installed step library, loaded once under its installed name."""
+    done = subprocess.run(
+        [sys.executable, "-m", "simvz", "conformance", "--json", "m.json", "--", "-k", "Undefine"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "OpenVZ domain XML conformance (July 2008 thread)" in done.stdout
+    rows = json.loads((tmp_path / "m.json").read_text())["scenarios"]
+    verdicts = [(r["scenario"], r["result"]) for r in rows]
+    assert verdicts == [("Undefine removes the container", "not honoured")]
