@@ -80,12 +80,12 @@ XPASS_WITH_FIXES = {
     "tests/libvirt/test_define.py::test_undefine_destroys_the_container",
     "tests/libvirt/test_virsh.py::test_virsh_undefine",
 }
-XFAIL_CLAIMS = 33  # xfail_claim tests of tests/libvirt, parametrized cases counted
+XFAIL_CLAIMS = 41  # xfail_claim tests of tests/libvirt, parametrized cases counted
 
 
 @pytest.mark.slow
 def test_the_two_driver_fixes_flip_exactly_these_xfails() -> None:
-    """Slow by nature: the build as above (cached), then the 33 ``xfail_claim`` tests of
+    """Slow by nature: the build as above (cached), then the 41 ``xfail_claim`` tests of
     ``tests/libvirt`` on it (about two minutes on 2 CPUs). The fixed ones pass (strict:
     failed as ``[XPASS(strict)]``); none fails for a reason other than its claim."""
     try:
