@@ -1,7 +1,7 @@
 """One error root carrying vzctl's exit code and message (``KV:include/vzerror.h``).
 
 Every refusal the simulated tools make is a :class:`VzError`; it is rendered to
-stderr and the exit code in exactly one place, :func:`simvz.cli.output.run_tool`.
+stderr and the exit code in exactly one place, :func:`simvz.results.run`.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from simvz.cli.output import Result
 from simvz.host import STATE_DIR
+from simvz.results import Result
 
 if TYPE_CHECKING:
     from simvz.host import Host

@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simvz.cli.output import Result
 from simvz.formats import procvz
 from simvz.model.kernel import Kernel
 from simvz.model.ubc import NODE_RAM_PAGES
+from simvz.results import Result
 from simvz.storage import Storage
 
 STATE_DIR = ".simvz"

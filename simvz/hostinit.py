@@ -168,8 +168,8 @@ def write_dists(host: Host) -> None:
     """``/etc/vz/dists``: the distribution configs vzctl 4.11.1 installs and the action
     scripts they name (:mod:`simvz.model.dist`); without them vzctl refuses
     ``--hostname`` and ``--ipadd`` (``KV:src/lib/dist.c:get_dist_conf_name``)."""
-    from simvz.formats import distconf
     from simvz.model import dist
+    from simvz.syntax import distconf
 
     for path, text in dist.installed_files().items():
         host.fs.write(path, text)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from simvz.cli.output import Result
 from simvz.host import Host
 from simvz.hostinit import init_host
+from simvz.results import Result
 
 # vz.conf's DEF_OSTEMPLATE in vzctl 4.11.1 (KV:etc/vz.conf.in); simvz init ships it.
 DEFAULT_TEMPLATE = "centos-6-x86"

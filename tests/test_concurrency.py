@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from simvz.formats import vzconf
 from simvz.host import Host
+from simvz.syntax import vzconf
 from tests.conftest import create_ct, make_host, vzctl
 
 LOCKED = 9  # VZ_LOCKED (KV:include/vzerror.h)

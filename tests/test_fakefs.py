@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pyfakefs.fake_filesystem import FakeFilesystem
 
-from simvz.cli.output import Result
 from simvz.hostinit import init_host
+from simvz.results import Result
 
 
 def test_a_container_lives_its_life_on_a_fake_filesystem(fs: FakeFilesystem) -> None:

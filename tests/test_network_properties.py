@@ -52,8 +52,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from simvz import inspect
-from simvz.cli.output import Result
 from simvz.host import Host
+from simvz.results import Result
 from tests.conftest import create_ct, make_host, vzctl
 
 CTS = (101, 102, 103)

@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simvz.cli import setopts
-from simvz.cli.output import Result
 from simvz.host import Host
+from simvz.results import Result
 from tests.conftest import create_ct, make_host, start_ct, vzctl
 
 # Exit codes vzctl 4.11.1 can return (KV:include/vzerror.h).

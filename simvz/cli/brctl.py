@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simvz.cli import output
+from simvz import results as output
 from simvz.cli.ip import bridge_mac
-from simvz.cli.output import Console, Result
 from simvz.errors import NotEmulated
+from simvz.results import Console, Result
 
 if TYPE_CHECKING:
     from simvz.host import Host

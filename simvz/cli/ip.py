@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simvz.cli import output
-from simvz.cli.output import Console, Result
+from simvz import results as output
 from simvz.errors import NotEmulated
+from simvz.results import Console, Result
 
 if TYPE_CHECKING:
     from simvz.host import Host

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simvz.cli.getopt import Opt
-from simvz.formats import values as V
-from simvz.formats.values import Invalid
 from simvz.model import envflags
 from simvz.model import netif as N
 from simvz.model import params as P
+from simvz.syntax import values as V
+from simvz.syntax.values import Invalid
 
 IPT_MODULES = (
     "ip_tables",

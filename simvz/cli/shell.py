@@ -23,10 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from simvz.cli import shparse
-from simvz.cli.output import Console
 from simvz.confine import PathLoop
 from simvz.model import quota as Q
 from simvz.model.lifecycle import Ctx
+from simvz.results import Console
 from simvz.storage import Storage
 
 

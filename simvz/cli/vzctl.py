@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simvz import errors as E
-from simvz.cli import output, setopts
+from simvz import results as output
+from simvz.cli import setopts
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
-from simvz.cli.output import Console, Result
 from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
-from simvz.formats.values import Invalid, Truncated, parse_int
 from simvz.model import container as C
 from simvz.model import lifecycle as L
 from simvz.model import network
 from simvz.model.params import ParamSet
+from simvz.results import Console, Result
+from simvz.syntax.values import Invalid, Truncated, parse_int
 
 if TYPE_CHECKING:
     from simvz.host import Host

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from simvz import errors as E
 from simvz.errors import VzError
-from simvz.formats import vzconf
 from simvz.model import container as C
 from simvz.model import params as P
+from simvz.syntax import vzconf
 
 if TYPE_CHECKING:
     from simvz.cli.vzctl import Call

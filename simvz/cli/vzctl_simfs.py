@@ -16,8 +16,8 @@ from simvz import errors as E
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
 from simvz.cli.vzctl import Call
 from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
-from simvz.formats.values import Invalid, parse_int
 from simvz.model import lifecycle as L
+from simvz.syntax.values import Invalid, parse_int
 
 NOT_PLOOP = "Snapshot feature is only available for ploop-based CTs"
 NO_PLOOP_KERNEL = (

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
-from simvz.cli.output import Console, Result
 from simvz.confine import PathLoop
 from simvz.formats import vzlist as F
 from simvz.formats.cfnmatch import fnmatch
-from simvz.formats.values import strtol
 from simvz.formats.vzlist import CpuStat, CtInfo, Field, Res
 from simvz.model import container as C
 from simvz.model import params, usage
 from simvz.model.params import ParamSet
+from simvz.results import Console, Result
+from simvz.syntax.values import strtol
 
 if TYPE_CHECKING:
     from simvz.host import Host

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from simvz.formats.values import LONG_MAX
 from simvz.model.ubc import Pair
 from simvz.model.usage import Usage, load_digits
+from simvz.syntax.values import LONG_MAX
 
 PAGE_KB = 4
 

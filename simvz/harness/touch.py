@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from simvz.cli import setopts
 from simvz.cli import vzctl as vzctl_cli
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
-from simvz.cli.output import Console
-from simvz.formats.values import Invalid, parse_int
+from simvz.results import Console
+from simvz.syntax.values import Invalid, parse_int
 
 # vzctl's own global options (KV:src/vzctl.c:main compares them with strcmp, in front
 # of the command only); ``-q``/``-v`` are not among them.

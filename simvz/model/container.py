@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from simvz.formats.values import big_int
 from simvz.model import params
 from simvz.model.params import ParamSet
+from simvz.syntax.values import big_int
 
 if TYPE_CHECKING:
     from simvz.host import Host

@@ -144,7 +144,7 @@ def conf_path(fs: Files, dist_name: str | None, log: Log) -> str:
 def read_actions(fs: Files, dist_name: str | None, log: Log) -> Actions:
     """``KV:src/lib/dist.c:read_dist_actions``: the first line of each known action
     counts; a script that does not exist is reported and left out."""
-    from simvz.formats import distconf
+    from simvz.syntax import distconf
 
     path = conf_path(fs, dist_name, log)
     text = fs.read(path)
@@ -167,7 +167,7 @@ def read_actions(fs: Files, dist_name: str | None, log: Log) -> Actions:
 
 def installed_files() -> Mapping[str, str]:
     """Node path -> text of every config ``make install`` puts under /etc/vz/dists."""
-    from simvz.formats import distconf
+    from simvz.syntax import distconf
 
     files = {f"{DIST_DIR}/{DEFAULT}": distconf.render(DEFAULT, SOURCES[DEFAULT])}
     for name, source in INSTALLED.items():

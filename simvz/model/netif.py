@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from simvz.formats.values import Invalid
+from simvz.syntax.values import Invalid
 
 OUI = "00:18:51"
 FIELDS = ("ifname", "bridge", "mac", "host_ifname", "host_mac", "mac_filter")

@@ -207,7 +207,7 @@ def _vznetcfg(ctx: Ctx, dev: str) -> None:
 
 
 def _external_script(conf: str) -> str:
-    from simvz.formats.vzconf import Entry, parse
+    from simvz.syntax.vzconf import Entry, parse
 
     for item in parse(conf):
         if isinstance(item, Entry) and item.key == "EXTERNAL_SCRIPT":
@@ -217,7 +217,7 @@ def _external_script(conf: str) -> str:
 
 def _conf_netif(text: str) -> list[N.Netif]:
     # vznetaddbr sources the CT config with the shell: the last NETIF= line wins
-    from simvz.formats.vzconf import Entry, parse
+    from simvz.syntax.vzconf import Entry, parse
 
     value = ""
     for item in parse(text):

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from simvz.formats import values as V
-from simvz.formats.values import Invalid, Truncated
 from simvz.model import envflags
+from simvz.syntax import values as V
+from simvz.syntax.values import Invalid, Truncated
 
 
 class Kind(Enum):
@@ -308,7 +308,7 @@ class ParamSet:
 
 def load(text: str, path: str, *, is_global: bool = False) -> ParamSet:
     """Parse a config text the way ``vps_parse_config`` does, collecting its warnings."""
-    from simvz.formats.vzconf import fgets_lines, parse_text
+    from simvz.syntax.vzconf import fgets_lines, parse_text
 
     ps = ParamSet()
     for lineno, raw in enumerate(fgets_lines(text), start=1):

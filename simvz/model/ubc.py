@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 
-from simvz.formats.values import LONG_MAX
+from simvz.syntax.values import LONG_MAX
 
 Pair = tuple[int, int]
 

@@ -32,8 +32,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from simvz.formats.values import LONG_MAX
 from simvz.model.kernel import Ct
+from simvz.syntax.values import LONG_MAX
 
 if TYPE_CHECKING:
     from simvz.host import Host

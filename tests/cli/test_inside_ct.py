@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from simvz import faults
-from simvz.cli.output import Result
 from simvz.host import Host
+from simvz.results import Result
 from tests.conftest import create_ct, make_host, start_ct, vzctl, vzlist
 
 MONITOR = Path(__file__).resolve().parents[1] / "data" / "monitor.py"

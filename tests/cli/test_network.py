@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from simvz import inspect
-from simvz.cli.output import Result
 from simvz.host import Host
 from simvz.hostinit import init_host
+from simvz.results import Result
 from tests.conftest import create_ct, make_host, start_ct, vzctl
 
 FAILED_APPLY = "Error: failed to apply some parameters, not saving configuration file!\n"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from simvz import faults
-from simvz.cli.output import Result
 from simvz.host import Host
+from simvz.results import Result
 from tests.conftest import create_ct, make_host, start_ct, vzctl
 
 SAMPLE = Path(__file__).resolve().parents[2] / "simvz/data/conf/ve-vswap-256m.conf-sample"

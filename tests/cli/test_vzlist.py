@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simvz.cli import vzlist
-from simvz.cli.output import Result
 from simvz.host import Host, Settings
 from simvz.model.kernel import Quota
+from simvz.results import Result
 
 DATA = Path(__file__).resolve().parents[2] / "simvz" / "data"
 

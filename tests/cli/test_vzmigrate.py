@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from simvz.cli.output import Result
 from simvz.host import Host
 from simvz.hostinit import init_host
+from simvz.results import Result
 from tests.conftest import create_ct, start_ct, vzctl, vzlist
 
 IP = "10.0.0.1"

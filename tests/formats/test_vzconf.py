@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pyfakefs.fake_filesystem import FakeFilesystem
 
-from simvz.formats import vzconf
-from simvz.formats.vzconf import Entry, Unparsable
 from simvz.storage import Storage
+from simvz.syntax import vzconf
+from simvz.syntax.vzconf import Entry, Unparsable
 
 
 def test_quoted_value_runs_to_the_last_quote_and_drops_a_trailing_comment() -> None:

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from simvz.cli.output import Result
 from simvz.harness.claims import CallRecord
 from simvz.harness.libvirt_runner import Session, default_build
 from simvz.harness.xfail import evidence
 from simvz.host import Host
 from simvz.inspect import inspect
+from simvz.results import Result
 
 VZCTL = "/usr/sbin/vzctl"
 VZLIST = "/usr/sbin/vzlist"

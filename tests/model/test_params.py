@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simvz.formats import values as V
 from simvz.model import params as P
+from simvz.syntax import values as V
 
 
 def test_duplicate_scalar_keeps_first_with_warning_but_ubc_keeps_last() -> None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simvz.cli.output import Console, Result
 from simvz.cli.vzmigrate.args import Exit, parse_args
 from simvz.cli.vzmigrate.migration import Migration
+from simvz.results import Console, Result
 
 if TYPE_CHECKING:
     from simvz.host import Host

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simvz.cli.output import Console
+from simvz.results import Console
 
 # Exit codes (KV:bin/vzmigrate.in MIG_ERR_*; KV:man/vzmigrate.8.in "EXIT STATUS").
 USAGE, VPS_IS_STOPPED, CANT_CONNECT, COPY, START_VPS, STOP_SOURCE = 1, 2, 4, 6, 7, 8

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simvz.cli.output import Console, Result
 from simvz.cli.vzmigrate.args import (
     APPLY_CONFIG,
     CANT_CONNECT,
@@ -32,6 +31,7 @@ from simvz.cli.vzmigrate.args import (
     Options,
 )
 from simvz.cli.vzmigrate.shell import dot_source, grep_cw, ip_pattern, mirror, ps_f
+from simvz.results import Console, Result
 
 if TYPE_CHECKING:
     from pathlib import Path

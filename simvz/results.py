@@ -1,4 +1,5 @@
-"""Console output of a simulated tool and the one place a VzError becomes output.
+"""Console output of a simulated tool and the one place a VzError becomes output; shared by
+the tools (simvz/cli), the node that runs them (simvz/host.py) and fault injection.
 
 vzctl's logger (``KV:src/lib/logger.c``) prints a message of level L when
 L <= verbose; negative levels go to stderr. ``--quiet`` silences the console.
