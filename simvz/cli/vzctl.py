@@ -9,12 +9,12 @@ import os
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simvz import errors as E
 from simvz import results as output
 from simvz.cli import setopts
+from simvz.cli.call import Call, Command
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
 from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
 from simvz.model import container as C
@@ -26,47 +26,6 @@ from simvz.syntax.values import Invalid, Truncated, parse_int
 
 if TYPE_CHECKING:
     from simvz.host import Host
-
-
-@dataclass
-class Call:
-    """One vzctl invocation after the global flags: what every action gets."""
-
-    host: Host
-    con: Console
-    prog: str
-    command: str
-    veid: int
-    name: str | None
-    args: list[str]  # after the CT ID
-    gps: ParamSet = field(default_factory=ParamSet)
-    cps: ParamSet | None = None  # the CT's own config, None when missing
-    opts: dict[str, object] = field(default_factory=dict)
-    skiplock: bool = False
-    stdin: bytes = b""
-
-    @property
-    def ps(self) -> ParamSet:
-        """Global defaults merged with the CT config."""
-        return self.gps.merged(self.cps) if self.cps is not None else ParamSet(dict(self.gps.values))
-
-    def ctx(self) -> L.Ctx:
-        """The model's view of this call."""
-        return L.Ctx(self.host, self.veid, self.ps, self.con.log)
-
-
-Parser = Callable[[Call], None]
-Action = Callable[[Call], int]
-
-
-@dataclass(frozen=True)
-class Command:
-    """A row of the command table."""
-
-    parse: Parser
-    action: Action
-    lock: bool = True
-    needs_conf: bool = True
 
 
 def main(host: Host, argv: list[str], stdin: bytes) -> Result:

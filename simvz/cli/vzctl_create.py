@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simvz import errors as E
 from simvz.cli import setopts
-from simvz.cli.vzctl import Call
+from simvz.cli.call import Call
 from simvz.cli.vzctl_save import rendered, save
 from simvz.errors import VzError
 from simvz.model import container as C

@@ -12,7 +12,7 @@ from simvz.model import params as P
 from simvz.syntax import vzconf
 
 if TYPE_CHECKING:
-    from simvz.cli.vzctl import Call
+    from simvz.cli.call import Call
 
 
 def ordered(stored: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 from simvz import errors as E
+from simvz.cli.call import Call
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
-from simvz.cli.vzctl import Call
 from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
 from simvz.model import lifecycle as L
 from simvz.syntax.values import Invalid, parse_int
