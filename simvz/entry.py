@@ -49,8 +49,10 @@ def main(tool: str) -> NoReturn:
     root = host_root(argv0)
     if root is None:
         _die(f"simvz: {argv0}: cannot find the host: the tool must live in DIR/usr/sbin")
+    from simvz import faults
     from simvz.host import Host
 
+    faults.install()  # a scenario may have arranged this command to fail
     host = Host(root)
     if not host.is_initialised():
         _die(f"simvz: {root} is not a simulated host (run `simvz init {root}`)")

@@ -4,6 +4,10 @@ Faults are stored in ``<DIR>/.simvz/faults.json`` so that every process running 
 on the host sees them. They are a named back door for arranging what a real host cannot
 be made to do on demand (a broken template, a full disk), and never a way to observe
 anything: Then steps look at the host only as an administrator would.
+
+The node runs them through its ``Host.before_run`` hook, which :func:`install` fills:
+the node's tool entry point (simvz/entry.py) installs it in every tool process, and
+:func:`add` in the process arranging them.
 """
 
 from __future__ import annotations
@@ -13,13 +17,10 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simvz.host import STATE_DIR
+from simvz.host import STATE_DIR, Host
 from simvz.results import Result
-
-if TYPE_CHECKING:
-    from simvz.host import Host
 
 FAULTS_FILE = "faults.json"
 FAULTS_LOCK = "faults.lock"
@@ -53,8 +54,15 @@ def add(host: Host, tool: str, argv_contains: Sequence[str], exit: int, stderr: 
     if not -64 <= exit <= 255:
         raise ValueError(f"exit must be an exit status (0..255) or -signal, not {exit}")
     fault = Fault(tool, list(argv_contains), exit, stderr, count)
+    install()
     with _locked(host):
         _save(host, [*load(host), fault])
+
+
+def install() -> None:
+    """Make every tool run of this process consult the pending faults (idempotent)."""
+    if take not in Host.before_run:
+        Host.before_run.append(take)
 
 
 def take(host: Host, tool: str, args: Sequence[str]) -> Result | None:

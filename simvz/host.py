@@ -17,23 +17,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from simvz.formats import procvz
 from simvz.model.kernel import Kernel
+from simvz.model.node import TemplateInfo
 from simvz.model.ubc import NODE_RAM_PAGES
 from simvz.results import Result
 from simvz.storage import Storage
 
 STATE_DIR = ".simvz"
-
-
-@dataclass
-class TemplateInfo:
-    """A cached OS template's declared unpacked size (1 KiB blocks) and inode count."""
-
-    kb: int
-    inodes: int
 
 
 @dataclass
@@ -59,6 +52,10 @@ class Settings:
 
 
 Tool = Callable[["Host", list[str], bytes], Result]
+# Runs before a tool on every command; a Result it returns is the command's answer and
+# the tool does not run. The node itself installs none: arranging code does
+# (simvz.faults makes a chosen command fail), so the node knows nothing of why.
+Interceptor = Callable[["Host", str, list[str]], "Result | None"]
 
 # The tools a node has, by module; each module has ``main(host, argv, stdin) -> Result``.
 # Imported on demand: a tool's start-up time is part of what the driver sees.
@@ -86,6 +83,9 @@ def _tool(name: str) -> Tool | None:
 
 class Host:
     """A simulated OpenVZ node rooted at a directory."""
+
+    # process-wide, as a tool run in any process of the node must honour them
+    before_run: ClassVar[list[Interceptor]] = []
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).absolute()
@@ -188,16 +188,16 @@ class Host:
         return result
 
     def _dispatch(self, tool: str, args: list[str], stdin: bytes) -> Result:
-        from simvz import faults
         from simvz.errors import NotEmulated
 
         fn = _tool(tool) if tool in TOOLS else None
         if fn is None:
             err = NotEmulated(f"tool {tool!r}", [t for t in TOOLS if _tool(t)])
             return Result(err.code, b"", "\n".join(err.lines).encode() + b"\n", refused=True)
-        injected = faults.take(self, tool, args)
-        if injected is not None:
-            return injected
+        for intercept in Host.before_run:
+            injected = intercept(self, tool, args)
+            if injected is not None:
+                return injected
         self.kernel.clock += 1
         return fn(self, args, stdin)
 

@@ -19,9 +19,10 @@ from importlib import resources
 from pathlib import Path
 
 import simvz
-from simvz.host import Host, Settings, TemplateInfo
+from simvz.host import Host, Settings
 from simvz.model.container import CONF_DIR, GLOBAL_CONF, NAMES_DIR
 from simvz.model.hostnet import Bridge, HostNet, Network, Nic, default_net
+from simvz.model.node import TemplateInfo
 
 # The templates of the 2008 thread, plus vz.conf's DEF_OSTEMPLATE of vzctl 4.11.1.
 DEFAULT_TEMPLATES = (

@@ -10,9 +10,6 @@ import pytest
 from lxml import etree
 from pytest_bdd import given, parsers, then, when
 
-# the hook naming the nearest steps when a feature's step matches none; plugin.py's
-# star import of this module is what registers it with pytest
-from simvz_steps.catalogue import pytest_bdd_step_func_lookup_error  # noqa: F401
 from simvz_steps.host import arrange
 from simvz_steps.world import DomainDraft, World, corpus_text, seeded_uuid
 

@@ -19,7 +19,10 @@ from simvz.backends.base import Driver, HostBackend
 from simvz.harness.claims import Evidence, signal_of
 from simvz.harness.guard import GuardError
 from simvz.harness.libvirt_runner import DriverHung, SessionDead
-from simvz_steps.catalogue import FEATURES
+from simvz_steps.catalogue import (
+    FEATURES,
+    pytest_bdd_step_func_lookup_error,  # noqa: F401 - registers the unknown-step hook (nearest steps)
+)
 from simvz_steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
 from simvz_steps.gaps import GAPS, problems
 from simvz_steps.host import *  # noqa: F403

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from simvz import entry, hostinit
-from simvz.host import Host, TemplateInfo
+from simvz.host import Host
 from simvz.hostinit import DEFAULT_TEMPLATES, init_host
 from simvz.model import params
+from simvz.model.node import TemplateInfo
 from simvz.syntax.vzconf import Entry, parse
 
 # Keys of KV:etc/vz.conf.in (vzctl 4.11.1) in their shipped order.

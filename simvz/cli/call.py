@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from simvz.model import lifecycle as L
+from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 from simvz.results import Console
 
@@ -39,9 +39,9 @@ class Call:
         """Global defaults merged with the CT config."""
         return self.gps.merged(self.cps) if self.cps is not None else ParamSet(dict(self.gps.values))
 
-    def ctx(self) -> L.Ctx:
+    def ctx(self) -> Ctx:
         """The model's view of this call."""
-        return L.Ctx(self.host, self.veid, self.ps, self.con.log)
+        return Ctx(self.host, self.veid, self.ps, self.con.log)
 
 
 Parser = Callable[[Call], None]

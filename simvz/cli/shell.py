@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from simvz.cli import shparse
 from simvz.confine import PathLoop
 from simvz.model import quota as Q
-from simvz.model.lifecycle import Ctx
+from simvz.model.ctx import Ctx
 from simvz.results import Console
 from simvz.storage import Storage
 

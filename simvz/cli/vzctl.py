@@ -20,6 +20,7 @@ from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
 from simvz.model import container as C
 from simvz.model import lifecycle as L
 from simvz.model import network
+from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 from simvz.results import Console, Result
 from simvz.syntax.values import Invalid, Truncated, parse_int
@@ -425,13 +426,13 @@ def act_umount(call: Call) -> int:
     return 0
 
 
-def _undump(ctx: L.Ctx, dumpfile: str | None) -> None:
+def _undump(ctx: Ctx, dumpfile: str | None) -> None:
     if dumpfile is None:
         raise VzError(E.RESTORE_ERROR, "Error: dumpfile is not specified")
     L.resume(ctx, dumpfile, frozen=True)
 
 
-def _full_chkpnt(ctx: L.Ctx, dumpfile: str | None) -> None:
+def _full_chkpnt(ctx: Ctx, dumpfile: str | None) -> None:
     try:
         L.suspend(ctx, dumpfile)
     except VzError as err:
@@ -442,7 +443,7 @@ def _full_chkpnt(ctx: L.Ctx, dumpfile: str | None) -> None:
 
 # The steps of a checkpoint and of a restore; None is the whole of it. ``--kill`` and
 # ``--resume`` act on the CPT context either way (KV:src/vzctl-actions.c:chkpnt/restore).
-_CPT_STEPS: dict[str, dict[str | None, Callable[[L.Ctx, str | None], None]]] = {
+_CPT_STEPS: dict[str, dict[str | None, Callable[[Ctx, str | None], None]]] = {
     "chkpnt": {
         "kill": lambda c, _f: L.cpt_kill(c), "resume": lambda c, _f: L.thaw(c),
         "suspend": lambda c, _f: L.freeze(c), "dump": L.dump, None: _full_chkpnt,

@@ -12,6 +12,7 @@ from simvz.model import dist
 from simvz.model import lifecycle as L
 from simvz.model import params as P
 from simvz.model import quota as Q
+from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 
 FAILED = "Creation of container private area failed"
@@ -31,7 +32,7 @@ def run(call: Call) -> int:
     conf = C.conf_path(call.veid)
     base, sample = _base_config(call, req, conf)
     ps = call.gps.merged(P.load(base, conf)).merged(ParamSet(dict(req.keys)))
-    ctx = L.Ctx(call.host, call.veid, ps, call.con.log)
+    ctx = Ctx(call.host, call.veid, ps, call.con.log)
     _check_paths(ctx, ps)
     _check_layout(call, req)
     _assign_name(call, req)
@@ -57,7 +58,7 @@ def run(call: Call) -> int:
     return 0
 
 
-def _postcreate(call: Call, ctx: L.Ctx, tmpl: str) -> None:
+def _postcreate(call: Call, ctx: Ctx, tmpl: str) -> None:
     """``KV:src/lib/create.c:vps_postcreate``: the distribution's action config names
     the postcreate script; without a config at all creation fails, and ``vps_create``
     removes the root and the private area it made (``err_root``)."""
@@ -98,7 +99,7 @@ def _base_config(call: Call, req: setopts.Request, conf: str) -> tuple[str, str 
     return text, sample_name
 
 
-def _check_paths(ctx: L.Ctx, ps: ParamSet) -> None:
+def _check_paths(ctx: Ctx, ps: ParamSet) -> None:
     if not ps.str("TEMPLATE"):
         raise VzError(E.VE_TMPL_NOTSET, "TEMPLATE is not set", FAILED)
     priv, _root = ctx.private, ctx.root
@@ -138,7 +139,7 @@ def _find_template(call: Call, ps: ParamSet, tmpl: str) -> str:
     raise VzError(E.OSTEMPLATE_NOT_FOUND, f"Cached OS template {cache}.tar[.gz|.bz2|.xz] not found", FAILED)
 
 
-def _check_disk(call: Call, ctx: L.Ctx) -> None:
+def _check_disk(call: Call, ctx: Ctx) -> None:
     need = L.usage_of(ctx)[0]
     free = call.host.settings.disk_free_kb
     if need > free:

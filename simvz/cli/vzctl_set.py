@@ -16,6 +16,7 @@ from simvz.model import dist, envflags, network, ubc
 from simvz.model import lifecycle as L
 from simvz.model import netif as N
 from simvz.model import quota as Q
+from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 
 FAILED_APPLY = "Error: failed to apply some parameters, not saving configuration file!"
@@ -169,7 +170,7 @@ def _check_set_mode(call: Call, req: setopts.Request) -> bool:
         raise VzError(E.VE_RUNNING)
     if mode == "restart":
         ctx = call.ctx()
-        merged = L.Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
+        merged = Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
         call.con.info("Restarting container")
         L.stop(merged)
         L.start(merged)
@@ -394,7 +395,7 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
     for key, label in (("CPULIMIT", "CPU limit"), ("CPUUNITS", "CPU units"), ("CPUS", "CPUs")):
         if key in req.keys:
             call.con.info(f"Setting {label}: {req.keys[key]}")
-    merged = L.Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
+    merged = Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
     if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys():
         network.apply_inside(merged)
     if set(QUOTA_KEYS) & req.keys.keys() and ctx.kct.quota is not None:

@@ -13,7 +13,7 @@ from simvz.model.params import ParamSet
 from simvz.syntax.values import big_int
 
 if TYPE_CHECKING:
-    from simvz.host import Host
+    from simvz.model.node import Node
 
 VEID_MAX = 2147483644
 GLOBAL_CONF = "/etc/vz/vz.conf"
@@ -28,18 +28,18 @@ def conf_path(veid: int) -> str:
     return f"{CONF_DIR}/{veid}.conf"
 
 
-def load_global(host: Host) -> ParamSet:
+def load_global(host: Node) -> ParamSet:
     """Parse vz.conf (warnings included)."""
     return params.load(host.fs.read(GLOBAL_CONF) or "", GLOBAL_CONF, is_global=True)
 
 
-def load_ct(host: Host, veid: int) -> ParamSet | None:
+def load_ct(host: Node, veid: int) -> ParamSet | None:
     """Parse ``<veid>.conf``; None when it does not exist."""
     text = host.fs.read(conf_path(veid))
     return None if text is None else params.load(text, conf_path(veid))
 
 
-def effective(host: Host, veid: int) -> ParamSet:
+def effective(host: Node, veid: int) -> ParamSet:
     """vz.conf defaults overridden by the CT's own config, without warnings."""
     g = load_global(host)
     ct = load_ct(host, veid)
@@ -58,7 +58,7 @@ def root_of(ps: ParamSet, veid: int) -> str | None:
     return params.subst_veid(r, veid) if r else None
 
 
-def configured_ids(host: Host) -> tuple[list[int], list[str]]:
+def configured_ids(host: Node) -> tuple[list[int], list[str]]:
     """CT IDs with a ``<N>.conf`` (CT0 included) and the names vzlist warns about."""
     ids: list[int] = []
     bad: list[str] = []
@@ -74,14 +74,14 @@ def configured_ids(host: Host) -> tuple[list[int], list[str]]:
     return sorted(ids), bad
 
 
-def exists(host: Host, veid: int) -> bool:
+def exists(host: Node, veid: int) -> bool:
     """``exist`` in ``vzctl status``: config and private area both present."""
     ps = effective(host, veid)
     priv = private_of(ps, veid)
     return host.fs.exists(conf_path(veid)) and bool(priv) and host.fs.isdir(priv or "")
 
 
-def name_target(host: Host, name: str) -> int | None:
+def name_target(host: Node, name: str) -> int | None:
     """The CT an ``/etc/vz/names/<name>`` link names (``KV:src/lib/config.c:get_veid_by_name``):
     the link must resolve (stat follows it), and its target's basename is read with
     ``sscanf("%d.conf")`` — so ``+101.conf`` and ``101.conf.x`` are 101 too."""
@@ -96,7 +96,7 @@ def name_target(host: Host, name: str) -> int | None:
     return value - 2**32 if value > 2**31 - 1 else value
 
 
-def names_of(host: Host, veid: int) -> list[str]:
+def names_of(host: Node, veid: int) -> list[str]:
     """Every name link whose target's basename is ``<veid>.conf``, resolvable or not
     (``KV:src/lib/util.c:remove_names`` only reads the links)."""
     out = []
@@ -107,12 +107,12 @@ def names_of(host: Host, veid: int) -> list[str]:
     return out
 
 
-def private_paths(host: Host) -> dict[int, str]:
+def private_paths(host: Node) -> dict[int, str]:
     """Expanded VE_PRIVATE of every CT with kernel state (for /proc/vz/vzquota)."""
     return {v: private_of(effective(host, v), v) or "" for v in host.kernel.cts}
 
 
-def ubc_limits(host: Host) -> dict[int, dict[str, tuple[int, int]]]:
+def ubc_limits(host: Node) -> dict[int, dict[str, tuple[int, int]]]:
     """Barrier/limit of every beancounter of each running CT, as start and live ``set``
     gave them to the kernel (a CT started before that was recorded: its config)."""
     out: dict[int, dict[str, tuple[int, int]]] = {}

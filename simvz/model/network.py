@@ -19,8 +19,8 @@ from simvz.model import netif as N
 from simvz.model.hostnet import HostNet, Route, Veth
 
 if TYPE_CHECKING:
-    from simvz.host import Host
-    from simvz.model.lifecycle import Ctx
+    from simvz.model.ctx import Ctx
+    from simvz.model.node import Node
 
 VZNETCFG = "/usr/sbin/vznetcfg"
 VZNET_CONF = "/etc/vz/vznet.conf"
@@ -32,7 +32,7 @@ def bare(ip: str) -> str:
     return ip.split("/")[0]
 
 
-def hwid(host: Host) -> str:
+def hwid(host: Node) -> str:
     """The MAC vzctl hashes into generated MACs: the first ``link/ether`` of ``ip a l``
     on the node (``KV:src/lib/veth.c``); a node modelled without NICs uses its setting."""
     net = host.kernel.net
@@ -270,7 +270,7 @@ def apply_inside(ctx: Ctx) -> None:
         fs.write(f"{priv}/etc/resolv.conf", "\n".join(lines) + "\n")
 
 
-def _host_resolv(host: Host) -> tuple[list[str], list[str]]:
+def _host_resolv(host: Node) -> tuple[list[str], list[str]]:
     """``inherit`` copies the node's own /etc/resolv.conf
     (``KV:src/lib/vps_configure.c:read_resolv_conf``)."""
     ns: list[str] = []

@@ -1,0 +1,46 @@
+"""What the model needs of a node: its files, its kernel state and two facts of its
+settings. :class:`simvz.host.Host` satisfies it structurally; the model never imports
+the node (docs/architecture.md), so a rule can be exercised on anything that has these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from simvz.model.kernel import Kernel
+from simvz.storage import Storage
+
+
+@dataclass
+class TemplateInfo:
+    """A cached OS template's declared unpacked size (1 KiB blocks) and inode count."""
+
+    kb: int
+    inodes: int
+
+
+class NodeSettings(Protocol):
+    """The node-wide facts the model reads: the hardware ID veth MACs derive from and
+    the cached templates' declared sizes (a fresh private area's quota usage)."""
+
+    @property
+    def hwid(self) -> str: ...
+
+    @property
+    def templates(self) -> Mapping[str, TemplateInfo]: ...
+
+
+class Node(Protocol):
+    """A node as the model sees it: storage, kernel state (valid under the node's lock),
+    settings."""
+
+    @property
+    def fs(self) -> Storage: ...
+
+    @property
+    def kernel(self) -> Kernel: ...
+
+    @property
+    def settings(self) -> NodeSettings: ...
