@@ -3,7 +3,7 @@ tables so it cannot drift: ``python -m simvz.coverage > docs/emulation.md``."""
 
 from __future__ import annotations
 
-from simvz.cli import brctl, ip, setopts, shell, shsys, vzctl, vzctl_simfs
+from simvz.cli import brctl, ip, setopts, shell, shproc, vzctl, vzctl_simfs
 
 
 def render() -> str:
@@ -28,7 +28,7 @@ def render() -> str:
     lines += [f"- `{form}`" for form in (*ip.FORMS, *brctl.FORMS)]
     lines += ["", "## Inside a container (`vzctl exec`, `exec2`, `runscript`; README.md)", ""]
     lines += [" ".join(f"`{name}`" for name in sorted(shell.BUILTINS))]
-    lines += ["", "/proc inside: " + " ".join(f"`{p}`" for p in shsys.PROC_FILES)]
+    lines += ["", "/proc inside: " + " ".join(f"`{p}`" for p in shproc.PROC_FILES)]
     return "\n".join(lines) + "\n"
 
 

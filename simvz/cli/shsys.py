@@ -9,72 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from simvz.formats import procct, procvz
+from simvz.cli.shio import Io, _ct, _write
+from simvz.cli.shproc import _usage, proc_read
 from simvz.model import usage
-from simvz.model.lifecycle import Ctx
-from simvz.model.ubc import NODE_RAM_PAGES, NODE_SWAP_PAGES
-
-if TYPE_CHECKING:
-    from simvz.cli.shell import Io
-
-_PROC_DIRS = frozenset({"/proc", "/proc/vz"})
-PROC_FILES = (
-    "/proc/cpuinfo", "/proc/loadavg", "/proc/meminfo", "/proc/uptime", "/proc/user_beancounters",
-    "/proc/vz/veinfo", "/proc/vz/vestat",
-)  # fmt: skip
-
-
-def _usage(ctx: Ctx, commands: Sequence[str]) -> usage.Usage:
-    return usage.session(ctx.veid, ctx.host, commands)
+from simvz.model.ctx import Ctx
+from simvz.model.ubc import NODE_RAM_PAGES
 
 
 def _commands(io: Io) -> list[str]:
     return io.shell.pipeline if io.shell else []
 
-
-def is_dir(path: str) -> bool:
-    """A directory of the CT's /proc."""
-    return path in _PROC_DIRS
-
-
-def proc_read(ctx: Ctx, path: str, commands: Sequence[str] = ()) -> str | None:
-    """A file of the CT's /proc, as the kernel renders it for a reader inside; None
-    for what a CT's /proc does not have (or a directory)."""
-    u = _usage(ctx, commands)
-    limits = usage.limits_of(ctx.host).get(ctx.veid, {})
-    if path == "/proc/loadavg":
-        return procct.loadavg(u)
-    if path == "/proc/uptime":
-        return procct.uptime(u)
-    if path == "/proc/meminfo":
-        return procct.meminfo(u, limits, NODE_RAM_PAGES, NODE_SWAP_PAGES)
-    if path == "/proc/cpuinfo":
-        return procct.cpuinfo(_cpus(ctx), ctx.host.settings.cpus)
-    if path == "/proc/user_beancounters":
-        # kernel/bc/proc.c:ub_accessible: a CT sees its own beancounter only
-        return procvz.user_beancounters([procvz.ct_beancounter(u, limits)])
-    if path == "/proc/vz/vestat":
-        return procvz.vestat(ctx.host.kernel, {ctx.veid: u}, only=ctx.veid)
-    if path == "/proc/vz/veinfo":
-        # kernel/ve/vecalls.c:veinfo_seq_show: inside a CT, its own line
-        return procvz.veinfo_line(ctx.veid, len(u.procs), ctx.kct.ips)
-    return None
-
-
-def proc_list(path: str) -> list[str] | None:
-    """Entries of a /proc directory inside a CT."""
-    if path == "/proc":
-        return ["cpuinfo", "loadavg", "meminfo", "uptime", "user_beancounters", "vz"]
-    if path == "/proc/vz":
-        return ["veinfo", "vestat"]
-    return None
-
-
-def _cpus(ctx: Ctx) -> int:
-    return ctx.ps.int("CPUS") or ctx.host.settings.cpus
 
 
 # -- uname, id, uptime, free ------------------------------------------------------------------
@@ -114,8 +59,6 @@ def uname(ctx: Ctx, io: Io, argv: list[str]) -> int:
 
 def ctx_hostname(ctx: Ctx) -> str:
     """The CT's hostname (its /etc/hostname, as the distribution scripts set it)."""
-    from simvz.cli.shell import _ct
-
     text = _ct(ctx).read("/etc/hostname")
     return (text or "localhost\n").splitlines()[0] if text and text.strip() else "localhost"
 
@@ -217,8 +160,6 @@ def ps(ctx: Ctx, io: Io, argv: list[str]) -> int:
 
 
 def _users(ctx: Ctx) -> list[str]:
-    from simvz.cli.shell import _ct
-
     text = _ct(ctx).read("/etc/passwd")
     return [line.split(":")[0] for line in (text or "root:x:0:0:root:/root:/bin/bash\n").splitlines() if line]
 
@@ -232,8 +173,6 @@ def _crypt(ctx: Ctx, user: str, password: str) -> str:
 
 
 def _set_passwords(ctx: Ctx, io: Io, pairs: list[tuple[str, str]], who: str) -> int:
-    from simvz.cli.shell import _ct, _write
-
     day = ctx.host.kernel.clock // 86400
     lines = (_ct(ctx).read("/etc/shadow") or "").splitlines()
     for user, password in pairs:

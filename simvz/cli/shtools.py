@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from simvz.model.lifecycle import Ctx
-
-if TYPE_CHECKING:
-    from simvz.cli.shell import Io
+from simvz.cli.shio import Io, read_file
+from simvz.model.ctx import Ctx
 
 
 def _inputs(ctx: Ctx, io: Io, tool: str, names: list[str]) -> tuple[list[bytes], int]:
     """The contents of each named file (stdin when none, or for ``-``)."""
-    from simvz.cli.shell import read_file
-
     if not names:
         return [io.stdin], 0
     out, code = [], 0
@@ -281,8 +276,6 @@ def test(ctx: Ctx, io: Io, argv: list[str]) -> int:
 
 
 def _test(ctx: Ctx, args: list[str]) -> bool:
-    from simvz.cli.shell import read_file
-
     if not args:
         return False
     if args[0] == "!":

@@ -22,11 +22,18 @@ class TemplateInfo:
 
 
 class NodeSettings(Protocol):
-    """The node-wide facts the model reads: the hardware ID veth MACs derive from and
-    the cached templates' declared sizes (a fresh private area's quota usage)."""
+    """The node-wide facts the model reads: the hardware ID veth MACs derive from, the
+    cached templates' declared sizes (a fresh private area's quota usage), the CPUs and
+    the seed the usage model draws a running CT's numbers from."""
 
     @property
     def hwid(self) -> str: ...
+
+    @property
+    def cpus(self) -> int: ...
+
+    @property
+    def seed(self) -> int: ...
 
     @property
     def templates(self) -> Mapping[str, TemplateInfo]: ...

@@ -36,7 +36,7 @@ from simvz.model.kernel import Ct
 from simvz.syntax.values import LONG_MAX
 
 if TYPE_CHECKING:
-    from simvz.host import Host
+    from simvz.model.node import Node
 
 HZ = 100  # jiffies per second
 PAGE_KB = 4
@@ -227,7 +227,7 @@ def _cpu(u: Usage, veid: int, inp: Inputs) -> None:
     u.loadavg = (one, five, fifteen)
 
 
-def inputs(host: Host, veid: int, limits: Mapping[str, Pair]) -> Inputs:
+def inputs(host: Node, veid: int, limits: Mapping[str, Pair]) -> Inputs:
     """A running CT's inputs as the node has them: disk usage from its quota (the
     template's declared size before a quota exists), CPUs from ``CPUS`` (``--cpus``)."""
     from simvz.model import container
@@ -244,14 +244,14 @@ def inputs(host: Host, veid: int, limits: Mapping[str, Pair]) -> Inputs:
     return Inputs(settings.seed, limits, disk_kb, disk_inodes, min(cpus, settings.cpus))
 
 
-def limits_of(host: Host) -> dict[int, dict[str, Pair]]:
+def limits_of(host: Node) -> dict[int, dict[str, Pair]]:
     """Every running CT's beancounter limits, kernel defaults included."""
     from simvz.model import container, ubc
 
     return {v: ubc.beancounter_limits(g) for v, g in container.ubc_limits(host).items()}
 
 
-def of_node(host: Host) -> dict[int, Usage]:
+def of_node(host: Node) -> dict[int, Usage]:
     """The usage of every running CT, by ID."""
     k = host.kernel
     return {
@@ -260,7 +260,7 @@ def of_node(host: Host) -> dict[int, Usage]:
     }
 
 
-def session(veid: int, host: Host, commands: Sequence[str]) -> Usage:
+def session(veid: int, host: Node, commands: Sequence[str]) -> Usage:
     """A running CT's usage seen from inside ``vzctl exec``: its shell and the commands
     of the pipeline being run are processes too."""
     k = host.kernel
