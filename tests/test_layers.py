@@ -205,3 +205,40 @@ def test_an_upward_import_names_module_line_and_layers(tmp_path: Path) -> None:
     assert found == [
         "simvz/model/container.py:3: simvz.model.container (model) imports simvz.formats.values (formats)"
     ]
+
+
+def _model_aliases(tree: ast.Module) -> set[str]:
+    """Names a module binds to simvz.model modules (``from simvz.model import lifecycle as L``)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "simvz.model":
+            names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.asname for a in node.names if a.name.startswith("simvz.model.") and a.asname}
+    return names
+
+
+def private_model_uses(mods: dict[str, Path], root: Path = REPO) -> list[str]:
+    """Each use, outside the model, of a model function or name kept private (``_name``)."""
+    out = []
+    for name, path in mods.items():
+        if name.startswith("simvz.model"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        aliases = _model_aliases(tree)
+        for node in ast.walk(tree):
+            used: list[str] = []
+            line = getattr(node, "lineno", 0)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if node.value.id in aliases and node.attr.startswith("_") and not node.attr.startswith("__"):
+                    used = [f"{node.value.id}.{node.attr}"]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("simvz.model"):
+                used = [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+            out += [f"{path.relative_to(root)}:{line}: {name} uses {u}" for u in used]
+    return out
+
+
+def test_no_one_calls_the_models_private_functions() -> None:
+    """What the tools do to a container goes through the model's public operations."""
+    found = private_model_uses(modules())
+    assert not found, "private model functions used outside the model:\n" + "\n".join(found)

@@ -358,7 +358,7 @@ SET_OPTIONS: list[tuple[str, bool, Handler]] = [
     *((k.lower(), True, _ub(k)) for k in P.UBC if k not in ("AVNUMPROC", "SWAPPAGES")),
     ("avnumproc", True, _ub("AVNUMPROC")),
     ("swappages", True, _ub("SWAPPAGES")),
-    ("vm_overcommit", True, _key("VM_OVERCOMMIT", P._parse_float)),
+    ("vm_overcommit", True, _key("VM_OVERCOMMIT", P.parse_float)),
     ("capability", True, _capability),
     ("ipadd", True, _ipadd),
     ("ip", True, _ipadd),

@@ -515,9 +515,7 @@ def act_runscript(call: Call) -> int:
         return shell.run(ctx, call.con, text, b"")
     finally:
         if mounted_here:
-            ctx.kct.mounted = False
-            if ctx.kct.quota:
-                ctx.kct.quota.on = False
+            L.script_umount(ctx)
 
 
 def act_quota(call: Call) -> int:
@@ -527,14 +525,7 @@ def act_quota(call: Call) -> int:
     if not L.quota_enabled(ctx):
         call.con.info("Disk quota is not enabled, skipping operation")
         return codes[call.command]
-    k = ctx.kct
-    if call.command == "quotaoff":
-        if k.quota is not None:
-            k.quota.on = False
-    else:
-        L._quota_on(ctx)
-        assert k.quota is not None
-        k.quota.on = call.command == "quotaon" or k.mounted
+    {"quotaon": L.quota_on, "quotaoff": L.quota_off, "quotainit": L.quota_init}[call.command](ctx)
     return 0
 
 

@@ -11,7 +11,6 @@ from simvz.model import container as C
 from simvz.model import dist
 from simvz.model import lifecycle as L
 from simvz.model import params as P
-from simvz.model import quota as Q
 from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 
@@ -46,7 +45,7 @@ def run(call: Call) -> int:
     _check_disk(call, ctx)
     call.con.info(f"Creating container private area ({tmpl})")
     usage = L.unpack_template(ctx, tarball)
-    ctx.kct.quota = Q.new(L.quota_limits(ps), ps.int("QUOTATIME"), usage)
+    L.quota_new(ctx, usage)
     # postcreate mounts the CT to run its scripts: fsmount() creates VE_ROOT, which stays
     # (KV:src/lib/create.c:vps_postcreate, KV:src/lib/fs.c:fsmount)
     call.host.fs.mkdir(ctx.root)
@@ -67,7 +66,7 @@ def _postcreate(call: Call, ctx: Ctx, tmpl: str) -> None:
     except VzError as err:
         call.host.fs.rmdir(ctx.root)
         call.host.fs.rmtree(ctx.private)
-        ctx.kct.quota = None
+        L.quota_drop(ctx)
         raise VzError(err.code, *err.lines, FAILED) from None
     if "POST_CREATE" in actions.scripts:
         call.con.info("Performing postcreate actions")

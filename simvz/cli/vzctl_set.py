@@ -15,7 +15,6 @@ from simvz.model import container as C
 from simvz.model import dist, envflags, network, ubc
 from simvz.model import lifecycle as L
 from simvz.model import netif as N
-from simvz.model import quota as Q
 from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 
@@ -386,7 +385,7 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
     ctx = call.ctx()
     calc = _calc_ub(call, req)
     if calc:
-        ctx.kct.ubc.update({k: list(v) for k, v in calc.items()})
+        L.set_ubc(ctx, calc)
         call.con.info("UB limits were set successfully")
     network.del_ips(ctx, req.ip_del + _readded(call, req), every="ipdel_all" in req.flags)
     network.add_ips(ctx, req.ip_add)
@@ -398,10 +397,8 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
     merged = Ctx(call.host, call.veid, ctx.ps.merged(ParamSet(dict(req.keys))), call.con.log)
     if {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN"} & req.keys.keys():
         network.apply_inside(merged)
-    if set(QUOTA_KEYS) & req.keys.keys() and ctx.kct.quota is not None:
-        Q.setlimit(
-            ctx.kct.quota, L.quota_limits(merged.ps), merged.ps.int("QUOTATIME"), call.host.kernel.clock
-        )
+    if set(QUOTA_KEYS) & req.keys.keys():
+        L.quota_set_limits(merged)
     network.veth_del(ctx, req.netif_del, every="all" in req.netif_del)
     # vznetaddbr reads the config on disk, which is saved only after this: a veth added
     # live is therefore not put on its bridge until the next start (KV:bin/vznetaddbr.in)

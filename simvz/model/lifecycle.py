@@ -42,14 +42,17 @@ def mount(ctx: Ctx, announce: bool = True) -> None:
     if not ctx.host.fs.isdir(ctx.private):
         raise VzError(E.FS_NOPRVT, f"Container private area {ctx.private} does not exist")
     if quota_enabled(ctx):
-        _quota_on(ctx)
+        quota_on(ctx)
     ctx.host.fs.mkdir(ctx.root)
     k.mounted = True
     if announce:
         ctx.log(0, "Container is mounted")
 
 
-def _quota_on(ctx: Ctx) -> None:
+def quota_on(ctx: Ctx) -> None:
+    """Turn the CT's disk quota on: initialised from the config's limits and the private
+    area's usage the first time, its limits refreshed from the config after that
+    (``KV:src/lib/quota.c:vps_quotaon``)."""
     k = ctx.kct
     if k.quota is None:
         ctx.log(0, "Initializing quota ...")
@@ -57,6 +60,46 @@ def _quota_on(ctx: Ctx) -> None:
     else:
         Q.setlimit(k.quota, quota_limits(ctx.ps), ctx.ps.int("QUOTATIME"), ctx.host.kernel.clock)
     k.quota.on = True
+
+
+def quota_init(ctx: Ctx) -> None:
+    """``vzctl quotainit``: the quota file made (or its limits refreshed), and left on
+    only if the CT is mounted, where the quota must be on."""
+    quota_on(ctx)
+    k = ctx.kct
+    assert k.quota is not None
+    k.quota.on = k.mounted
+
+
+def quota_off(ctx: Ctx) -> None:
+    """Turn the CT's disk quota off; its usage is kept (the vzquota file stays)."""
+    q = ctx.kct.quota
+    if q is not None:
+        q.on = False
+
+
+def quota_new(ctx: Ctx, usage: tuple[int, int]) -> None:
+    """A fresh quota for a CT whose private area was just made with ``usage`` (1K blocks,
+    inodes) in it, off until the CT is mounted."""
+    ctx.kct.quota = Q.new(quota_limits(ctx.ps), ctx.ps.int("QUOTATIME"), usage)
+
+
+def quota_drop(ctx: Ctx) -> None:
+    """Forget the CT's quota (its private area is gone)."""
+    ctx.kct.quota = None
+
+
+def quota_set_limits(ctx: Ctx) -> None:
+    """Set a live CT's quota limits to those of ``ctx.ps`` (``vzctl set --diskspace``...)."""
+    q = ctx.kct.quota
+    if q is not None:
+        Q.setlimit(q, quota_limits(ctx.ps), ctx.ps.int("QUOTATIME"), ctx.host.kernel.clock)
+
+
+def script_umount(ctx: Ctx) -> None:
+    """Unmount, without a message, a CT that ``runscript`` mounted to run its script."""
+    _umount_quiet(ctx)
+    quota_off(ctx)
 
 
 def usage_of(ctx: Ctx) -> tuple[int, int]:
@@ -180,6 +223,12 @@ def apply_ubc(ctx: Ctx) -> None:
     ovc = ctx.ps.get("VM_OVERCOMMIT")
     applied = ubc.applied(pairs, ovc if isinstance(ovc, float) else None)
     ctx.kct.ubc = {k: list(v) for k, v in applied.items()}
+
+
+def set_ubc(ctx: Ctx, pairs: dict[str, tuple[int, int]]) -> None:
+    """Give a running CT's beancounters new barrier:limit pairs (``vzctl set`` on a live
+    CT, ``KV:src/lib/ub.c:vps_set_ublimit``); the others keep theirs."""
+    ctx.kct.ubc.update({k: list(v) for k, v in pairs.items()})
 
 
 class BadInit(VzError):

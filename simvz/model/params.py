@@ -191,7 +191,7 @@ def parse_value(key: Key, text: str) -> Value:
     elif kind is Kind.DQ:
         value = V.parse_pair(text, key.divisor, False)
     elif kind is Kind.FLOAT:
-        value = _parse_float(text)
+        value = parse_float(text)
     elif kind is Kind.NETIF:
         value = text
     elif kind is Kind.IOLIMIT:
@@ -208,7 +208,8 @@ def parse_value(key: Key, text: str) -> Value:
     return value
 
 
-def _parse_float(text: str) -> float:
+def parse_float(text: str) -> float:
+    """A float-valued key or option (VM_OVERCOMMIT); Invalid when not a number."""
     try:
         return float(text)
     except ValueError as exc:
