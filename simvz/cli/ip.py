@@ -9,11 +9,11 @@ venet0, bridges and the veth host ends with their ``master`` bridge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from simvz import results as output
 from simvz.errors import NotEmulated
+from simvz.formats.iproute import ETHER, LOOPBACK, VOID, Addr, Link, node_link
 from simvz.results import Console, Result
 
 if TYPE_CHECKING:
@@ -23,18 +23,6 @@ if TYPE_CHECKING:
 FORMS = ["ip [-o] link [show]", "ip [-o] [-4|-6] addr [show]", "ip [-4] route [show]"]
 # iproute2 abbreviates objects by prefix ("ip a", "ip l", "ip r").
 OBJECTS = ("link", "address", "route")
-
-
-@dataclass(frozen=True)
-class Link:
-    """One host interface as ``ip link`` shows it."""
-
-    name: str
-    flags: str
-    kind: str  # link/ether, link/loopback, link/void
-    mac: str
-    master: str | None
-    addrs: tuple[str, ...]
 
 
 def main(host: Host, argv: list[str], stdin: bytes) -> Result:
@@ -60,29 +48,29 @@ def _main(host: Host, con: Console, args: list[str]) -> int:
         con.write(1, "".join(f"{r.render()} \n" for r in net.routes if family != "6"))
         return 0
     for index, link in enumerate(links(net), start=1):
-        con.write(1, _render(index, link, oneline, family if obj == "address" else None))
+        con.write(1, node_link(index, link, oneline, family if obj == "address" else None))
     return 0
 
 
 def links(net: HostNet) -> list[Link]:
     """The node's interfaces in ``ip link`` order: lo, NICs still on the host, venet0,
     bridges, then veth host ends."""
-    out = [Link("lo", "LOOPBACK,UP,LOWER_UP", "link/loopback", "00:00:00:00:00:00", None, ("127.0.0.1/8",))]
+    out = [
+        Link("lo", "LOOPBACK,UP,LOWER_UP", LOOPBACK, "00:00:00:00:00:00", None, _addrs("lo", "127.0.0.1/8"))
+    ]
     up = "BROADCAST,MULTICAST,UP,LOWER_UP"
     for nic in net.nics.values():
         if nic.owner is None:
             out.append(
-                Link(nic.name, up, "link/ether", nic.mac.lower(), net.bridge_of(nic.name), _addrs(nic.addr))
+                Link(
+                    nic.name, up, ETHER, nic.mac.lower(), net.bridge_of(nic.name), _addrs(nic.name, nic.addr)
+                )
             )
-    out.append(Link("venet0", "BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP", "link/void", "", None, ()))
+    out.append(Link("venet0", "BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP", VOID, ""))
     for br in net.bridges.values():
-        out.append(Link(br.name, up, "link/ether", bridge_mac(net, br.name), None, _addrs(br.addr)))
+        out.append(Link(br.name, up, ETHER, bridge_mac(net, br.name), None, _addrs(br.name, br.addr)))
     for veth in net.veths.values():
-        out.append(
-            Link(
-                veth.host_ifname, up, "link/ether", veth.host_mac.lower(), net.bridge_of(veth.host_ifname), ()
-            )
-        )
+        out.append(Link(veth.host_ifname, up, ETHER, veth.host_mac.lower(), net.bridge_of(veth.host_ifname)))
     return out
 
 
@@ -100,37 +88,6 @@ def _mac_of(net: HostNet, dev: str) -> str:
     return nic.mac.lower() if nic else "00:00:00:00:00:00"
 
 
-def _addrs(addr: str) -> tuple[str, ...]:
-    return (addr,) if addr else ()
-
-
-def _render(index: int, link: Link, oneline: bool, family: str | None) -> str:
-    sep = "\\" if oneline else "\n"
-    if family is not None and oneline:
-        return "".join(
-            f"{index}: {link.name}    inet {a} scope {_scope(link)} {link.name}{sep}"
-            "       valid_lft forever preferred_lft forever\n"
-            for a in link.addrs
-            if family != "6"
-        )
-    mtu = 65536 if link.kind == "link/loopback" else 1500
-    master = f" master {link.master}" if link.master else ""
-    state = "UNKNOWN" if link.kind != "link/ether" else "UP"
-    brd = " brd ff:ff:ff:ff:ff:ff" if link.kind == "link/ether" else ""
-    if link.kind == "link/loopback":
-        brd = " brd 00:00:00:00:00:00"
-    head = (
-        f"{index}: {link.name}: <{link.flags}> mtu {mtu} qdisc noqueue{master} state {state}"
-        " mode DEFAULT group default qlen 1000"
-    )
-    text = f"{head}{sep}    {link.kind}{(' ' + link.mac) if link.mac else ' '}{brd}"
-    if family is not None and family != "6":
-        text += "".join(
-            f"\n    inet {a} scope {_scope(link)} {link.name}\n       valid_lft forever preferred_lft forever"
-            for a in link.addrs
-        )
-    return text + "\n"
-
-
-def _scope(link: Link) -> str:
-    return "host" if link.kind == "link/loopback" else "global"
+def _addrs(name: str, addr: str) -> tuple[Addr, ...]:
+    # the node's addresses are IPv4 (iproute2 labels each with its device)
+    return (Addr("inet", addr, "host" if name == "lo" else "global", name),) if addr else ()

@@ -23,6 +23,7 @@ import re
 from simvz.cli import shparse, shproc
 from simvz.cli.shio import Builtin, Io, Shell, _ct, _kb, _write, read_file
 from simvz.confine import PathLoop
+from simvz.formats import iproute
 from simvz.model import quota as Q
 from simvz.model.ctx import Ctx
 from simvz.results import Console
@@ -258,50 +259,24 @@ def _rm(ctx: Ctx, con: Console, argv: list[str]) -> int:
     return code
 
 
-def _ct_links(ctx: Ctx) -> list[tuple[str, str, str, list[str]]]:
-    """(name, flags, link line, inet lines) of every device inside the CT, in the order
-    they appear: lo, venet0 with its IPs (the distribution scripts name them venet0:N),
-    veth ends with their MACs, then NICs moved in."""
+def _ct_links(ctx: Ctx) -> list[iproute.Link]:
+    """Every device inside the CT, in the order they appear: lo, venet0 with its IPs (the
+    distribution scripts name them venet0:N), veth ends with their MACs, then NICs moved in."""
     net = ctx.host.kernel.net
-    links = [
-        (
-            "lo",
-            "LOOPBACK,UP,LOWER_UP",
-            "link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
-            ["inet 127.0.0.1/8 scope host lo"],
-        )
-    ]
-    ips = [
-        f"inet{'6' if ':' in ip else ''} {ip}/{128 if ':' in ip else 32} scope global venet0:{i}"
-        for i, ip in enumerate(ctx.kct.ips)
-    ]
-    links.append(
-        (
-            "venet0",
-            "BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP",
-            "link/void",
-            ["inet 127.0.0.2/32 scope host venet0", *ips],
-        )
-    )
+    lo = iproute.Addr("inet", "127.0.0.1/8", "host", "lo")
+    links = [iproute.Link("lo", "LOOPBACK,UP,LOWER_UP", iproute.LOOPBACK, "00:00:00:00:00:00", addrs=(lo,))]
+    venet = [iproute.Addr("inet", "127.0.0.2/32", "host", "venet0")]
+    for i, ip in enumerate(ctx.kct.ips):
+        family, bits = ("inet6", 128) if ":" in ip else ("inet", 32)
+        venet.append(iproute.Addr(family, f"{ip}/{bits}", "global", f"venet0:{i}"))
+    p2p = "BROADCAST,POINTOPOINT,NOARP,UP,LOWER_UP"
+    links.append(iproute.Link("venet0", p2p, iproute.VOID, "", addrs=tuple(venet)))
+    up = "BROADCAST,MULTICAST,UP,LOWER_UP"
     for v in sorted((v for v in net.veths.values() if v.veid == ctx.veid), key=lambda v: v.ifname):
-        links.append(
-            (
-                v.ifname,
-                "BROADCAST,MULTICAST,UP,LOWER_UP",
-                f"link/ether {v.mac.lower()} brd ff:ff:ff:ff:ff:ff",
-                [],
-            )
-        )
+        links.append(iproute.Link(v.ifname, up, iproute.ETHER, v.mac.lower()))
     for nic in net.nics.values():
         if nic.owner == ctx.veid:
-            links.append(
-                (
-                    nic.name,
-                    "BROADCAST,MULTICAST,UP,LOWER_UP",
-                    f"link/ether {nic.mac.lower()} brd ff:ff:ff:ff:ff:ff",
-                    [],
-                )
-            )
+            links.append(iproute.Link(nic.name, up, iproute.ETHER, nic.mac.lower()))
     return links
 
 
@@ -321,10 +296,8 @@ def _ip(ctx: Ctx, con: Console, argv: list[str]) -> int:
 
 
 def _ip_links(ctx: Ctx, con: Console, inet: bool) -> None:
-    for n, (name, flags, link, inets) in enumerate(_ct_links(ctx), start=1):
-        con.write(1, f"{n}: {name}: <{flags}> mtu 1500 qdisc noqueue state UNKNOWN \n    {link}\n")
-        if inet:
-            con.write(1, "".join(f"    {line}\n" for line in inets))
+    for n, link in enumerate(_ct_links(ctx), start=1):
+        con.write(1, iproute.ct_link(n, link, addrs=inet))
 
 
 def _exit(ctx: Ctx, con: Io, argv: list[str]) -> int:
