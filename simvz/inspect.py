@@ -14,9 +14,17 @@ NICs moved in (``KV:src/lib/net.c``, ``KV:src/lib/veth.c``).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from simvz.hostview import (
+    ContainerView,
+    HostView,
+    InterfacesView,
+    NetworkView,
+    QuotaView,
+    StatusView,
+    TemplateView,
+)
 from simvz.model import container as C
 from simvz.model import params
 from simvz.model.params import ParamSet
@@ -37,13 +45,13 @@ CONFIG_KEYS = (
     "NETIF",
     "NETDEV",
 )
-QUOTA_FIELDS = ("bused", "bsoft", "bhard", "iused", "isoft", "ihard")
 DEFAULT_DUMPDIR = "/vz/dump"  # KV:etc/vz.conf.in DUMPDIR=@VZDIR@/dump
 
 
-def inspect(host: Host) -> dict[str, Any]:
+def inspect(host: Host) -> HostView:
     """Host settings, every configured container (CT 0 aside) and the IPs in use."""
     settings = host.settings
+    templates = settings.templates
     with host.locked(exclusive=False) as h:
         ids, _bad = C.configured_ids(h)
         cts = [_container(h, veid) for veid in ids if veid != 0]
@@ -54,26 +62,26 @@ def inspect(host: Host) -> dict[str, Any]:
         "hostname": settings.hostname,
         "vzctl_version": settings.vzctl_version,
         "disk_free_kb": settings.disk_free_kb,
-        "templates": {n: asdict(t) for n, t in sorted(settings.templates.items())},
+        "templates": {n: TemplateView(kb=t.kb, inodes=t.inodes) for n, t in sorted(templates.items())},
         "containers": cts,
         "ips_in_use": ips,
         "network": net,
     }
 
 
-def _container(host: Host, veid: int) -> dict[str, Any]:
+def _container(host: Host, veid: int) -> ContainerView:
     own = C.load_ct(host, veid) or ParamSet()
     eff = C.effective(host, veid)
     k = host.kernel.peek(veid)
     dump = f"{eff.str('DUMPDIR') or DEFAULT_DUMPDIR}/Dump.{veid}"
     return {
         "ctid": veid,
-        "status": {
-            "exist": C.exists(host, veid),
-            "mounted": k.mounted,
-            "running": k.running,
-            "suspended": not k.running and host.fs.exists(dump),
-        },
+        "status": StatusView(
+            exist=C.exists(host, veid),
+            mounted=k.mounted,
+            running=k.running,
+            suspended=not k.running and host.fs.exists(dump),
+        ),
         "config": {key: _config_value(own, key) for key in CONFIG_KEYS},
         "private": C.private_of(eff, veid),
         "root": C.root_of(eff, veid),
@@ -88,18 +96,18 @@ def _config_value(ps: ParamSet, key: str) -> str | None:
     return None if value is None else params.render_value(params.KEYS[key], value)
 
 
-def _quota(q: Quota | None) -> dict[str, int | bool] | None:
+def _quota(q: Quota | None) -> QuotaView | None:
     if q is None:
         return None
-    data: dict[str, int | bool] = {f: getattr(q, f) for f in QUOTA_FIELDS}
-    data["on"] = q.on
-    return data
+    return QuotaView(
+        bused=q.bused, bsoft=q.bsoft, bhard=q.bhard, iused=q.iused, isoft=q.isoft, ihard=q.ihard, on=q.on
+    )
 
 
 # -- network -------------------------------------------------------------------------
 
 
-def network(host: Host) -> dict[str, Any]:
+def network(host: Host) -> NetworkView:
     """Only the network: the node's (as in :func:`inspect`) and, by CT ID, the interfaces
     of each running container; reads no config file, so it is cheap to call often."""
     with host.locked(exclusive=False) as h:
@@ -109,7 +117,7 @@ def network(host: Host) -> dict[str, Any]:
     return data
 
 
-def _network(net: HostNet) -> dict[str, Any]:
+def _network(net: HostNet) -> NetworkView:
     """The node's NICs (``owner``: the CT a NIC was moved into), bridges with their ports,
     libvirt networks, routes as ``ip route`` prints them and proxy-ARP entries."""
     return {
@@ -121,7 +129,7 @@ def _network(net: HostNet) -> dict[str, Any]:
     }
 
 
-def _interfaces(net: HostNet, veid: int, ips: list[str]) -> dict[str, Any]:
+def _interfaces(net: HostNet, veid: int, ips: list[str]) -> InterfacesView:
     """A running CT's devices: venet0's IPs, veth pairs, NICs moved in."""
     veths = sorted((v for v in net.veths.values() if v.veid == veid), key=lambda v: v.ifname)
     return {
@@ -144,12 +152,12 @@ def _interfaces(net: HostNet, veid: int, ips: list[str]) -> dict[str, Any]:
 # -- text ------------------------------------------------------------------------
 
 
-def render_json(data: dict[str, Any]) -> str:
+def render_json(data: HostView) -> str:
     """The inspection as JSON."""
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
-def render_text(data: dict[str, Any]) -> str:
+def render_text(data: HostView) -> str:
     """The inspection as text for a human."""
     lines = [
         f"Host {data['root']} ({data['hostname']}, vzctl {data['vzctl_version']})",
@@ -165,7 +173,7 @@ def render_text(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status_words(status: dict[str, bool]) -> str:
+def status_words(status: StatusView) -> str:
     """Status in the words of ``vzctl status`` (plus ``suspended``)."""
     words = [
         "exist" if status["exist"] else "deleted",
@@ -177,7 +185,7 @@ def status_words(status: dict[str, bool]) -> str:
     return " ".join(words)
 
 
-def _ct_lines(ct: dict[str, Any]) -> list[str]:
+def _ct_lines(ct: ContainerView) -> list[str]:
     lines = ["", f"CT {ct['ctid']}: {status_words(ct['status'])}"]
     lines += [f"  {k:<11} {v}" for k, v in ct["config"].items() if v is not None]
     lines.append(f"  {'private':<11} {ct['private'] or '-'}")
@@ -188,7 +196,7 @@ def _ct_lines(ct: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _network_lines(net: dict[str, Any]) -> list[str]:
+def _network_lines(net: NetworkView) -> list[str]:
     lines = ["", "Network:", "  NICs:"]
     for n in net["nics"]:
         where = "up on the host" if n["owner"] is None else f"in CT {n['owner']}"
@@ -197,16 +205,16 @@ def _network_lines(net: dict[str, Any]) -> list[str]:
     for b in net["bridges"]:
         lines.append(f"    {b['name']:<10} {b['addr'] or '-':<18} ports: {' '.join(b['ports']) or '-'}")
     lines.append("  libvirt networks:")
-    for n in net["networks"]:
-        lines.append(f"    {n['name']:<10} bridge {n['bridge']}{', NAT' if n['nat'] else ''}")
+    for lv in net.get("networks", []):
+        lines.append(f"    {lv['name']:<10} bridge {lv['bridge']}{', NAT' if lv['nat'] else ''}")
     lines.append("  Routes (ip route):")
     lines += [f"    {r}" for r in net["routes"]]
     lines.append("  Proxy ARP (ip neigh show proxy):")
-    lines += [f"    {p['ip']} dev {p['dev']}  proxy" for p in net["proxy_arp"]] or ["    -"]
+    lines += [f"    {p['ip']} dev {p['dev']}  proxy" for p in net.get("proxy_arp", [])] or ["    -"]
     return lines
 
 
-def _interface_lines(ifs: dict[str, Any]) -> list[str]:
+def _interface_lines(ifs: InterfacesView) -> list[str]:
     lines = [f"  {'venet0':<11} {' '.join(ifs['venet0']) or '-'}"]
     for v in ifs["veth"]:
         where = f"on {v['bridge']}" if v["bridge"] else "on no bridge"
@@ -215,7 +223,7 @@ def _interface_lines(ifs: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _quota_text(q: dict[str, int] | None) -> str:
+def _quota_text(q: QuotaView | None) -> str:
     if q is None:
         return "none"
     state = "on" if q["on"] else "off"

@@ -8,11 +8,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from simvz import inspect
 from simvz.host import Host
 from simvz.hostinit import init_host
+from simvz.hostview import BridgeView, ContainerView, HostView, InterfacesView, NicView
 from tests.conftest import create_ct, make_host, start_ct, vzctl
 
 
@@ -25,18 +25,21 @@ def ok(host: Host, *argv: str) -> None:
     assert r.exit == 0, (argv, r.exit, r.err)
 
 
-def nic(data: dict[str, Any], name: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(n for n in data["network"]["nics"] if n["name"] == name)
-    return found
+def nic(data: HostView, name: str) -> NicView:
+    return next(n for n in data["network"]["nics"] if n["name"] == name)
 
 
-def bridge(data: dict[str, Any], name: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(b for b in data["network"]["bridges"] if b["name"] == name)
-    return found
+def bridge(data: HostView, name: str) -> BridgeView:
+    return next(b for b in data["network"]["bridges"] if b["name"] == name)
 
 
-def ct(data: dict[str, Any], veid: int) -> dict[str, Any]:
-    found: dict[str, Any] = next(c for c in data["containers"] if c["ctid"] == veid)
+def ct(data: HostView, veid: int) -> ContainerView:
+    return next(c for c in data["containers"] if c["ctid"] == veid)
+
+
+def interfaces(data: HostView, veid: int) -> InterfacesView:
+    found = ct(data, veid)["interfaces"]
+    assert found is not None, f"CT {veid} is not running"
     return found
 
 
@@ -96,8 +99,8 @@ def test_the_thread_node_as_json(tmp_path: Path) -> None:
     assert bridge(data, "vmbr0")["ports"] == ["node_eth15"]
     assert nic(data, "eth1")["owner"] == 102
     assert nic(data, "eth2")["owner"] is None
-    assert ct(data, 150)["interfaces"] == {"venet0": ["2.2.2.2"], "veth": [], "netdev": []}
-    assert ct(data, 105)["interfaces"]["veth"] == [
+    assert ct(data, 150)["interfaces"] == InterfacesView(venet0=["2.2.2.2"], veth=[], netdev=[])
+    assert interfaces(data, 105)["veth"] == [
         {
             "ifname": "eth15",
             "mac": "00:11:00:00:00:11",
@@ -106,7 +109,7 @@ def test_the_thread_node_as_json(tmp_path: Path) -> None:
             "bridge": "vmbr0",
         }
     ]
-    assert ct(data, 102)["interfaces"] == {"venet0": [], "veth": [], "netdev": ["eth1"]}
+    assert ct(data, 102)["interfaces"] == InterfacesView(venet0=[], veth=[], netdev=["eth1"])
 
 
 def test_the_thread_node_as_text_through_the_command(tmp_path: Path) -> None:
@@ -152,7 +155,7 @@ def test_a_veth_on_a_missing_bridge_is_shown_on_no_bridge(tmp_path: Path) -> Non
     ok(host, "set", "101", "--netif_add", "eth0,,,,vmbr7", "--save")
     start_ct(host, 101)
     data = inspect.inspect(host)
-    (veth,) = ct(data, 101)["interfaces"]["veth"]
+    (veth,) = interfaces(data, 101)["veth"]
     assert (veth["host_ifname"], veth["bridge"]) == ("veth101.0", None)
     assert " <-> veth101.0 " in inspect.render_text(data)
     assert "on no bridge" in inspect.render_text(data)

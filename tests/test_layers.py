@@ -20,7 +20,7 @@ TREES = ((REPO / "simvz", "simvz"), (REPO / "steps", "simvz_steps"))
 # docs/architecture.md.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("simvz", "simvz.errors", "simvz.confine", "simvz.storage", "simvz.tarsafe",
-              "simvz.results", "simvz.registry", "simvz.syntax")),
+              "simvz.results", "simvz.registry", "simvz.syntax", "simvz.hostview")),
     ("model", ("simvz.model",)),
     ("formats", ("simvz.formats",)),
     ("node", ("simvz.host",)),

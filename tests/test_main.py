@@ -126,6 +126,7 @@ def test_inspect_a_running_container(host: Host) -> None:
     assert ct["config"]["IP_ADDRESS"] == "10.0.0.101"
     assert ct["config"]["OSTEMPLATE"] == "fedora-core-5-i386"
     assert ct["config"]["NAME"] is None
+    assert ct["quota"] is not None
     assert ct["quota"]["bused"] == 96424 and ct["quota"]["iused"] == 6813
     assert ct["ips"] == ["10.0.0.101"]
     assert data["ips_in_use"] == {"10.0.0.101": 101}

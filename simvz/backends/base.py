@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from simvz.hostview import HostView, NetworkView
+
 
 class Unavailable(Exception):
     """The host lacks something a scenario needs (a template, a bridge, a spare NIC) and
@@ -56,7 +58,7 @@ class HostBackend(Protocol):
     def read(self, path: str) -> str | None:
         """A file of the host (``/etc/vz/conf/101.conf``), None when missing."""
 
-    def inspect(self) -> dict[str, Any]:
+    def inspect(self) -> HostView:
         """The host's containers, network and devices (``simvz inspect``'s view)."""
 
     def driver(self) -> Driver:
@@ -93,7 +95,7 @@ class HostBackend(Protocol):
         (:class:`Unavailable` otherwise)."""
 
 
-def spare_nic_problem(network: dict[str, Any], name: str) -> str | None:
+def spare_nic_problem(network: NetworkView, name: str) -> str | None:
     """Why the NIC ``name`` of an ``inspect()["network"]`` view is not spare, or None.
 
     A spare NIC is on the host, has no address and is no bridge's port: moving it into

@@ -9,6 +9,7 @@ from typing import Any
 
 from simvz.backends.base import CommandResult, Driver, HostBackend
 from simvz.harness.guard import Guard, GuardError
+from simvz.hostview import HostView
 
 
 class GuardedBackend:
@@ -28,7 +29,7 @@ class GuardedBackend:
         """As the inner backend."""
         return self.inner.read(path)
 
-    def inspect(self) -> dict[str, Any]:
+    def inspect(self) -> HostView:
         """As the inner backend."""
         return self.inner.inspect()
 

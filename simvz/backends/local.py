@@ -20,9 +20,10 @@ import subprocess
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simvz.backends.base import CommandResult, Driver, Unavailable, spare_nic_problem
+from simvz.hostview import ContainerView, HostView, InterfacesView, NetworkView, NicView, StatusView
 from simvz.inspect import CONFIG_KEYS  # the same config keys as the simulator's view
 
 if TYPE_CHECKING:
@@ -160,13 +161,13 @@ class LocalBackend:
             raise Unavailable(problem)
 
     # -- observation ---------------------------------------------------------------------
-    def inspect(self) -> dict[str, Any]:
+    def inspect(self) -> HostView:
         """The host's containers and network, in ``simvz inspect``'s shape (the parts a
         real host shows its administrator)."""
         net = self.network()
         cts = [self._container(ctid, net) for ctid in self.ctids()]
         for ct in cts:
-            for nic in (ct["interfaces"] or {}).get("netdev", []):
+            for nic in ct["interfaces"]["netdev"] if ct["interfaces"] else []:
                 net["nics"].append({"name": nic, "mac": "", "addr": "", "owner": ct["ctid"]})
         return {
             "hostname": os.uname().nodename,
@@ -181,7 +182,7 @@ class LocalBackend:
         out = self._ok(["vzlist", "-a", "-H", "-o", "ctid"])
         return sorted(int(w) for w in out.split() if w.isdigit() and int(w) != 0)
 
-    def status(self, ctid: int) -> dict[str, bool]:
+    def status(self, ctid: int) -> StatusView:
         """``vzctl status CT``: exist, mounted, running, suspended."""
         words = self.run(["vzctl", "status", str(ctid)]).stdout.split()
         return {
@@ -195,14 +196,14 @@ class LocalBackend:
         """``/etc/vz/conf/<CT>.conf`` as vzctl reads it: the last ``KEY=`` line wins."""
         return parse_config(self.read(f"/etc/vz/conf/{ctid}.conf") or "")
 
-    def network(self) -> dict[str, Any]:
+    def network(self) -> NetworkView:
         """NICs, bridges with their ports, and routes, as the host's tools print them."""
         links = parse_ip_link(self._ok(["ip", "-o", "link", "show"]))
         addrs = parse_ip_addr(self._ok(["ip", "-o", "-4", "addr", "show"]))
         bridges = parse_brctl_show(self._ok(["brctl", "show"]))
         veths = {v.host_ifname for v in self.veths()}
         skip = {*bridges, *veths, "lo", "venet0"}
-        nics = [
+        nics: list[NicView] = [
             {"name": link.name, "mac": link.mac, "addr": (addrs.get(link.name) or [""])[0], "owner": None}
             for link in links
             if link.kind == "link/ether" and link.name not in skip
@@ -223,7 +224,7 @@ class LocalBackend:
         """``/proc/vz/veth``: host MAC, host name, CT MAC, CT name, CT ID per pair."""
         return parse_proc_veth(self.read("/proc/vz/veth") or "")
 
-    def _container(self, ctid: int, net: dict[str, Any]) -> dict[str, Any]:
+    def _container(self, ctid: int, net: NetworkView) -> ContainerView:
         status = self.status(ctid)
         conf = self.config(ctid)
         may_look = self.inside is None or ctid in self.inside
@@ -237,7 +238,7 @@ class LocalBackend:
             "interfaces": interfaces,
         }
 
-    def _interfaces(self, ctid: int, net: dict[str, Any]) -> dict[str, Any]:
+    def _interfaces(self, ctid: int, net: NetworkView) -> InterfacesView:
         """Inside (``vzctl exec CT ip addr``) paired with /proc/vz/veth and the bridges."""
         inside = parse_ip_addr_blocks(self.run(["vzctl", "exec", str(ctid), "ip", "addr"]).stdout)
         ports = {p: b["name"] for b in net["bridges"] for p in b["ports"]}

@@ -6,11 +6,12 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simvz import confine
 from simvz.backends.base import CommandResult, Driver, Unavailable, spare_nic_problem
 from simvz.host import Host
+from simvz.hostview import HostView
 
 if TYPE_CHECKING:
     from simvz.harness.libvirt_build import LibvirtBuild
@@ -40,7 +41,7 @@ class SimBackend:
         """A node file by its node path."""
         return self.host.fs.read(path)
 
-    def inspect(self) -> dict[str, Any]:
+    def inspect(self) -> HostView:
         """``simvz inspect``'s data."""
         from simvz.inspect import inspect
 

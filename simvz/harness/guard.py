@@ -336,7 +336,7 @@ class Guard:
     # -- after every scenario ---------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """The host network as its tools show it (compared after the cleanup)."""
-        net: dict[str, Any] = self.host.inspect()["network"]
+        net = self.host.inspect()["network"]
         return {
             "ports": {b["name"]: sorted(b["ports"]) for b in net["bridges"]},
             "nics": sorted(n["name"] for n in net["nics"] if n["owner"] is None),

@@ -129,7 +129,7 @@ def test_checks_of_what_a_scenario_needs_never_arrange_anything(busy: Host) -> N
     for expr, why in lacks.items():
         raised = local(busy, expr)["raised"]
         assert raised[0] == Unavailable.__name__ and why in raised[1], (expr, raised)
-    assert "eth10" not in SimBackend(busy).inspect()["network"]["bridges"]
+    assert "eth10" not in {b["name"] for b in SimBackend(busy).inspect()["network"]["bridges"]}
 
 
 def test_prepare_private_unpacks_the_template_and_remove_tree_removes_it(busy: Host) -> None:

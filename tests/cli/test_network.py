@@ -27,6 +27,7 @@ import pytest
 from simvz import inspect
 from simvz.host import Host
 from simvz.hostinit import init_host
+from simvz.hostview import NetworkView
 from simvz.results import Result
 from tests.conftest import create_ct, make_host, start_ct, vzctl
 
@@ -68,10 +69,9 @@ def veth_rows(host: Host) -> list[list[str]]:
     return [line.split() for line in proc(host, "veth").splitlines() if line.strip()]
 
 
-def network(host: Host) -> dict[str, object]:
+def network(host: Host) -> NetworkView:
     """The node's network as ``simvz inspect`` shows it."""
-    data: dict[str, object] = inspect.network(host)
-    return data
+    return inspect.network(host)
 
 
 def routes(host: Host) -> list[str]:

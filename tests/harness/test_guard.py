@@ -18,6 +18,7 @@ from simvz.harness import shim
 from simvz.harness.guard import CtidRange, GuardError
 from simvz.host import Host
 from simvz.hostinit import init_host
+from simvz.hostview import HostView
 from tests.backends.test_local import local
 from tests.conftest import create_ct, start_ct, vzctl
 
@@ -42,7 +43,7 @@ def run_local(node: Host, proj: Path, *args: str) -> subprocess.CompletedProcess
     )
 
 
-def tree(node: Host) -> tuple[str, dict[str, object]]:
+def tree(node: Host) -> tuple[str, HostView]:
     """The node as its administrator sees it: a digest of its files (configs, private
     areas; not /proc, whose counters move with every command, nor the simulator's own
     bookkeeping) and ``simvz inspect``."""

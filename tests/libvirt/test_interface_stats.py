@@ -46,6 +46,7 @@ def test_the_nodes_veth_has_no_machine_counters(nets: Session, sim_host: Host, d
     """The veth (by host device name or MAC) is on the node's bridge, but not in the
     machine's ``/proc/net/dev``: a clear libvirt error, no node command."""
     (ct,) = inspect(sim_host)["containers"]
+    assert ct["interfaces"] is not None
     assert [v["host_ifname"] for v in ct["interfaces"]["veth"]] == ["veth101.0."]
     with pytest.raises(LibvirtError, match="/proc/net/dev: Interface not found"):
         nets.dom("101", "interfaceStats", device)

@@ -68,6 +68,7 @@ def test_update_quota_of_a_running_ct_live(ct102: Host, connect: Connect) -> Non
     s.dom("102", "updateDeviceFlags", NEW_QUOTA, AFFECT_LIVE)
     assert argvs(s.journal_of_last()) == [[VZCTL, "--quiet", "set", "102", "--diskspace", "1572864:2097152"]]
     (ct,) = inspect(ct102)["containers"]
+    assert ct["quota"] is not None
     assert (ct["quota"]["bsoft"], ct["quota"]["bhard"]) == (1572864, 2097152)
     assert conf_values(ct102, 102, "DISKSPACE") == ["1048576:1153434"]
 
