@@ -9,12 +9,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from simvz.cli.setopts import Request
 from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 from simvz.results import Console
 
 if TYPE_CHECKING:
     from simvz.host import Host
+
+
+@dataclass
+class Opts:
+    """What a command's parser found that its action reads; each field is for the
+    commands named beside it (the rest stay at their defaults)."""
+
+    flags: set[str] = field(default_factory=set)  # start, stop, restart; set, create: req.flags
+    req: Request | None = None  # set, create: every option, as vps_set/vps_create get them
+    sub: str | None = None  # suspend/chkpnt, resume/restore: the one sub-command given
+    dumpfile: str | None = None  # suspend/chkpnt, resume/restore: --dumpfile
+    layout: str | None = None  # convert: --layout, as config.c reads it
+
+    def request(self) -> Request:
+        """set's and create's options (their parser always sets them)."""
+        assert self.req is not None, "set/create parsed no options"
+        return self.req
 
 
 @dataclass
@@ -30,7 +48,7 @@ class Call:
     args: list[str]  # after the CT ID
     gps: ParamSet = field(default_factory=ParamSet)
     cps: ParamSet | None = None  # the CT's own config, None when missing
-    opts: dict[str, object] = field(default_factory=dict)
+    opts: Opts = field(default_factory=lambda: Opts())
     skiplock: bool = False
     stdin: bytes = b""
 

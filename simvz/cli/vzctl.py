@@ -163,8 +163,7 @@ def _no_kernel_ok(call: Call) -> bool:
     (``KV:src/vzctl-actions.c:run_action``)."""
     call.con.info("Directory /proc/vz not found, assuming non-OpenVZ kernel")
     call.con.error("No suitable kernel support compiled in")
-    flags = call.opts.get("flags", set())
-    return call.command == "set" and isinstance(flags, set) and {"save", "force"} <= flags
+    return call.command == "set" and {"save", "force"} <= call.opts.flags
 
 
 def _take_lock(call: Call) -> str:
@@ -212,8 +211,8 @@ def _parse_table(call: Call, table: list[tuple[str, bool, setopts.Handler]], sho
         call.host.fs.exists("/proc/vz/vswap"),
         call.gps.flag("IPV6") is True,
     )
-    call.opts["req"] = req
-    call.opts["flags"] = req.flags
+    call.opts.req = req
+    call.opts.flags = req.flags
     longopts, handlers = setopts.longopts(table)
     operands: list[str] = []
     try:
@@ -288,7 +287,7 @@ def _startstop(call: Call, start: bool, stop: bool) -> None:
         raise UsageError(str(err)) from None
     if operands:
         raise UsageError("Invalid extra arguments: " + "".join(f"{o} " for o in operands))
-    call.opts["flags"] = flags
+    call.opts.flags = flags
 
 
 def parse_start(call: Call) -> None:
@@ -339,12 +338,14 @@ def parse_cpt(call: Call) -> None:
     table = _CHKPNT if call.command in ("suspend", "chkpnt") else _RESTORE
     try:
         for p in getopt_long(call.prog, call.args, table, operands):
-            if p.id not in _SUBCOMMANDS:
-                call.opts[p.id] = p.value if p.value is not None else True
-            elif "sub" in call.opts:
+            if p.id == "dumpfile":
+                call.opts.dumpfile = p.value
+            elif p.id not in _SUBCOMMANDS:
+                pass  # accepted and, on a simulated node, without effect
+            elif call.opts.sub is not None:
                 raise UsageError("Invalid syntax: only one sub command may be used")
             else:
-                call.opts["sub"] = p.id
+                call.opts.sub = p.id
     except GetoptError as err:
         raise UsageError(str(err)) from None
     if operands:
@@ -375,8 +376,7 @@ def act_status(call: Call) -> int:
 
 def act_start(call: Call) -> int:
     """``vzctl start``."""
-    flags = call.opts.get("flags", set())
-    assert isinstance(flags, set)
+    flags = call.opts.flags
     L.start(call.ctx(), force="force" in flags, wait="wait" in flags)
     _save_layout_if_missing(call)
     return 0
@@ -393,8 +393,7 @@ def _save_layout_if_missing(call: Call) -> None:
 
 def act_stop(call: Call) -> int:
     """``vzctl stop``."""
-    flags = call.opts.get("flags", set())
-    assert isinstance(flags, set)
+    flags = call.opts.flags
     L.stop(call.ctx(), fast="fast" in flags, skip_umount="skip-umount" in flags)
     return 0
 
@@ -466,15 +465,13 @@ def act_resume(call: Call) -> int:
 
 
 def _cpt(call: Call, which: str) -> int:
-    sub = call.opts.get("sub")
-    step = _CPT_STEPS[which][sub if isinstance(sub, str) else None]
+    step = _CPT_STEPS[which][call.opts.sub]
     step(call.ctx(), _dumpfile(call))
     return 0
 
 
 def _dumpfile(call: Call) -> str | None:
-    dump = call.opts.get("dumpfile")
-    return dump if isinstance(dump, str) else None
+    return call.opts.dumpfile
 
 
 def act_exec(call: Call) -> int:

@@ -26,8 +26,7 @@ PLOOP_UNSUPPORTED = (
 
 def run(call: Call) -> int:
     """Create the private area from a template cache and write the config."""
-    req = call.opts["req"]
-    assert isinstance(req, setopts.Request)
+    req = call.opts.request()
     conf = C.conf_path(call.veid)
     base, sample = _base_config(call, req, conf)
     ps = call.gps.merged(P.load(base, conf)).merged(ParamSet(dict(req.keys)))

@@ -28,8 +28,7 @@ LOST_ON_RESTART = (
 def run(call: Call) -> int:
     """Check, apply, save; with ``--save`` any refusal ends with the not-saving line
     (``KV:src/vzctl-actions.c:vps_set``)."""
-    req = call.opts["req"]
-    assert isinstance(req, setopts.Request)
+    req = call.opts.request()
     try:
         return _run(call, req, "save" in req.flags)
     except VzError as err:

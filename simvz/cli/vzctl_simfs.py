@@ -91,7 +91,6 @@ def parse_snapshot(call: Call) -> None:
     """``parse_snapshot_{create,switch,delete,mount}_opt``: the id is required except
     for ``snapshot`` (create makes one); switch refuses --skip-resume with --must-resume."""
     got = _parse(call, SNAPSHOT_OPTS[call.command])
-    call.opts.update(got)
     if call.command == "snapshot":
         return
     if "guid" not in got:
@@ -122,7 +121,7 @@ def parse_convert(call: Call) -> None:
     layout = got.get("layout")
     if isinstance(layout, str):
         try:
-            call.opts["layout"] = layout_value(layout)
+            call.opts.layout = layout_value(layout)
         except Invalid:
             name = next(a for a in call.args if a.startswith("--") and "layout" in a).split("=")[0]
             raise BadParameter(name, layout) from None
@@ -132,8 +131,8 @@ def act_convert(call: Call) -> int:
     """``KV:src/vzctl-actions.c:convert``: only to ploop; then
     ``KV:src/lib/image.c:vzctl_env_convert_ploop`` needs the kernel's ploop support,
     which a simfs-only node lacks (``is_ploop_supported``)."""
-    layout = call.opts.get("layout", "ploop")
-    if not str(layout).startswith("ploop"):
+    layout = call.opts.layout or "ploop"
+    if not layout.startswith("ploop"):
         raise VzError(E.INVALID_PARAMETER_VALUE, "Only conversion to ploop is supported")
     if not call.host.fs.exists("/proc/vz/ploop_minor"):
         raise VzError(E.PLOOP_UNSUP, *NO_PLOOP_KERNEL)
