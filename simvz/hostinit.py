@@ -366,7 +366,7 @@ def install_tools(host: Host, sockdir: str | None = None) -> None:
     """Install the node's tools: the native client of the tool server, with its Python
     fallback and ``/.simvz/tools.conf``; Python scripts when no client can be built
     (no C compiler)."""
-    from simvz.fastpath import build, server
+    from simvz.fastpath import build, conf
 
     client = build.client()
     if client is None:
@@ -376,6 +376,6 @@ def install_tools(host: Host, sockdir: str | None = None) -> None:
     if not sys.executable:
         raise RuntimeError("cannot tell which Python interpreter runs simvz")
     host.fs.write("/.simvz/tools/fallback", fallback_script(), mode=0o755)
-    host.fs.write("/.simvz/tools.conf", server.tools_conf(sockdir))
+    host.fs.write("/.simvz/tools.conf", conf.tools_conf(sockdir))
     for tool in TOOLS:
         build.install(client, host.fs.real(f"/usr/sbin/{tool}"))

@@ -16,16 +16,20 @@ REPO = Path(__file__).resolve().parents[1]
 TREES = ((REPO / "simvz", "simvz"), (REPO / "steps", "simvz_steps"))
 
 # Lowest first: a module may import its own layer's modules and those of layers below,
-# never above. A module belongs to the longest prefix listed. The reasons are in
-# docs/architecture.md.
+# never above. A module belongs to the longest prefix listed; "simvz" names only the
+# package's __init__, so that a new module matches no layer until it is given one.
+# The reasons are in docs/architecture.md.
+ONLY_ITSELF = frozenset({"simvz"})
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("simvz", "simvz.errors", "simvz.confine", "simvz.storage", "simvz.tarsafe",
-              "simvz.results", "simvz.registry", "simvz.syntax", "simvz.hostview")),
+              "simvz.results", "simvz.registry", "simvz.syntax", "simvz.hostview",
+              "simvz.fastpath", "simvz.fastpath.build", "simvz.fastpath.conf")),
     ("model", ("simvz.model",)),
     ("formats", ("simvz.formats",)),
     ("node", ("simvz.host",)),
     ("tools", ("simvz.cli",)),
-    ("node services", ("simvz.hostinit", "simvz.faults", "simvz.inspect", "simvz.entry", "simvz.coverage")),
+    ("node services", ("simvz.hostinit", "simvz.faults", "simvz.inspect", "simvz.entry", "simvz.coverage",
+                       "simvz.fastpath.server")),
     ("harness", ("simvz.backends", "simvz.harness", "simvz.report")),
     ("steps", ("simvz_steps",)),
     ("command", ("simvz.main", "simvz.__main__")),
@@ -91,7 +95,7 @@ def layer_of(module: str) -> int | None:
         (len(prefix), index)
         for index, (_name, prefixes) in enumerate(LAYERS)
         for prefix in prefixes
-        if module == prefix or module.startswith(prefix + ".")
+        if module == prefix or (prefix not in ONLY_ITSELF and module.startswith(prefix + "."))
     ]
     return max(named)[1] if named else None
 

@@ -33,28 +33,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import simvz
+from simvz.fastpath.conf import SOCKDIR_ENV as SOCKDIR_ENV
+from simvz.fastpath.conf import default_sockdir as default_sockdir
+from simvz.fastpath.conf import node_sockdir as node_sockdir
+from simvz.fastpath.conf import package_dir as package_dir
+from simvz.fastpath.conf import tools_conf as tools_conf
 
 MAGIC = 0x315A5653  # "SVZ1", little-endian as the client writes it
 FNV0, FNV_PRIME, MASK = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
-SOCKDIR_ENV = "SIMVZ_TOOL_SOCKDIR"
 TICK = 1.0  # seconds between the idle and staleness checks of a waiting server
 SPARES = 2  # children waiting in accept(): one per core of the machines simvz targets
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # What a tool imports, loaded once in the server rather than in every command.
 PRELOAD = ("simvz.entry", "simvz.host", "simvz.faults", "simvz.errors", "simvz.registry", "simvz.inspect")
 PRELOAD_PACKAGES = ("simvz.cli", "simvz.formats", "simvz.model")
-
-
-def package_dir() -> str:
-    """The simvz package this process runs."""
-    return str(Path(simvz.__file__).resolve().parent)
-
-
-def default_sockdir() -> str:
-    """Where new nodes' clients look for the server: ``$SIMVZ_TOOL_SOCKDIR`` at ``simvz
-    init`` time, else ``/tmp/simvz-<uid>`` (the clients run with an empty environment)."""
-    return os.environ.get(SOCKDIR_ENV) or f"/tmp/simvz-{os.getuid()}"
 
 
 def _fnv(data: bytes) -> int:
@@ -92,21 +84,6 @@ def _files(directory: str, rel: bytes) -> Iterator[tuple[bytes, os.stat_result]]
 def socket_name(fp: int) -> str:
     """The server socket's name in its directory."""
     return f"tools-{fp:016x}.sock"
-
-
-def tools_conf(sockdir: str | None = None) -> str:
-    """The text of ``DIR/.simvz/tools.conf``: this package and the socket directory."""
-    return f"package={package_dir()}\nsockdir={sockdir or default_sockdir()}\n"
-
-
-def node_sockdir(root: Path) -> str | None:
-    """The socket directory a node's tools use, when they are this package's clients."""
-    try:
-        text = (Path(root) / ".simvz" / "tools.conf").read_text()
-    except OSError:
-        return None
-    conf = dict(line.partition("=")[::2] for line in text.splitlines())
-    return conf.get("sockdir") if conf.get("package") == package_dir() else None
 
 
 # -- the server ----------------------------------------------------------------------
