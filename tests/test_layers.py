@@ -79,8 +79,9 @@ def _targets(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:
     if node.level:
         up = package.split(".")[: len(package.split(".")) - node.level + 1]
         base = ".".join([*up, base] if base else up)
-    # `from pkg import mod` imports pkg.mod; `from mod import name` imports mod
-    return [f"{base}.{alias.name}" for alias in node.names] + [base]
+    # `from pkg import mod` imports pkg.mod; `from mod import name` imports mod (_known
+    # walks up from mod.name to the module)
+    return [f"{base}.{alias.name}" for alias in node.names]
 
 
 def _known(target: str, mods: dict[str, Path]) -> str | None:
