@@ -356,3 +356,15 @@ def test_init_of_an_empty_dir_is_refused(
     assert exit_.value.code == 2
     assert "an empty DIR names no directory" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_20_mb_config_is_read_in_seconds(ct101: Host) -> None:
+    """A config of 20 MB (comment lines, one escaped value) was unescaped char by char
+    by every command: ~70 s per command under the host lock. It must answer well
+    within the timeout, and the escaped value is still read as vzctl reads it."""
+    conf = ct101.root / "etc/vz/conf/101.conf"
+    with open(conf, "a", encoding="utf-8") as fh:
+        fh.write(("#" + "x" * 1023 + "\n") * 20 * 1024)
+        fh.write('DESCRIPTION="a\\\\b\\"c"\n')
+    done = tool(ct101, "vzlist", "-H", "-o", "ctid,description", "101", timeout=45)
+    assert (done.returncode, done.stdout.split()) == (0, [b"101", b'a\\b"c']), done

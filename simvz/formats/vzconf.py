@@ -10,6 +10,7 @@ appended at the end (after a ``#UUID:`` line libvirt may have added).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,17 +32,15 @@ class Unparsable:
     reason: str
 
 
+_ESCAPE = re.compile(r"\\(.?)", re.DOTALL)
+
+
 def unescape(line: str) -> str:
-    """Drop every backslash, keeping the character after it (vzctl's unescapestr)."""
-    if "\\" not in line:
-        return line
-    out: list[str] = []
-    chars = iter(line)
-    for ch in chars:
-        if ch == "\\":
-            ch = next(chars, "")
-        out.append(ch)
-    return "".join(out)
+    """Drop every backslash, keeping the character after it (vzctl's unescapestr).
+
+    In C, not char by char in Python: a config of many megabytes is parsed by every
+    command, several times, under the host lock."""
+    return _ESCAPE.sub(r"\1", line) if "\\" in line else line
 
 
 def parse_line(raw: str, lineno: int) -> Entry | Unparsable | None:
