@@ -368,3 +368,13 @@ def test_a_20_mb_config_is_read_in_seconds(ct101: Host) -> None:
         fh.write('DESCRIPTION="a\\\\b\\"c"\n')
     done = tool(ct101, "vzlist", "-H", "-o", "ctid,description", "101", timeout=45)
     assert (done.returncode, done.stdout.split()) == (0, [b"101", b'a\\b"c']), done
+
+
+def test_a_state_directory_that_loops_is_a_clear_error(ct101: Host) -> None:
+    """``.simvz`` replaced by a symlink to itself: the node's executables answer exit 3
+    and one line (the loop, as docs/containment.md resolves paths), not a traceback."""
+    shutil.move(ct101.root / ".simvz", ct101.root / "state-aside")
+    (ct101.root / ".simvz").symlink_to(".simvz")
+    done = tool(ct101, "vzctl", "status", "101")
+    assert done.returncode == 3, done
+    assert done.stderr.endswith(b": Too many levels of symbolic links\n") and done.stderr.count(b"\n") == 1
