@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -185,7 +185,7 @@ def _replace_by_dir(p: Path) -> None:
     p.mkdir()
 
 
-CORRUPT_STATE = {
+CORRUPT_STATE: dict[str, Callable[[Path], object]] = {
     "kernel.json truncated": lambda r: (r / ".simvz/kernel.json").write_text('{"clock": 1, "cts'),
     "kernel.json a list": lambda r: (r / ".simvz/kernel.json").write_text("[1, 2]"),
     "kernel.json unknown field": lambda r: (r / ".simvz/kernel.json").write_text(
