@@ -82,11 +82,27 @@ def _split_lf(text: str) -> list[str]:
     return lines
 
 
+# A line that is blank or a comment whatever its backslashes (whitespace, then "#" or
+# the end) is one parse_line returns None for. The others, the candidates, are found by
+# the regex engine (a newline is a literal it scans for in C), so a config of millions
+# of comment lines costs no Python call per line: a 20 MB config is read by every
+# command, several times, under the host lock.
+_FIRST = re.compile(r"[ \t\r\v\f]*[^ \t\r\v\f#\n]")
+_NEXT = re.compile(r"\n(?=[ \t\r\v\f]*[^ \t\r\v\f#\n])")
+
+
 def parse(text: str) -> list[Entry | Unparsable]:
     """All assignments and unparsable lines of a config text, in file order."""
     found: list[Entry | Unparsable] = []
-    for lineno, raw in enumerate(_fgets_lines(text), start=1):
-        item = parse_line(raw, lineno)
+    starts = [m.end() for m in _NEXT.finditer(text)]
+    if _FIRST.match(text):
+        starts.insert(0, 0)
+    lineno, pos = 1, 0
+    for start in starts:
+        lineno += text.count("\n", pos, start)
+        pos = start
+        end = text.find("\n", start)
+        item = parse_line(text[start:] if end < 0 else text[start : end + 1], lineno)
         if item is not None:
             found.append(item)
     return found
@@ -109,15 +125,15 @@ def render_line(key: str, value: str) -> str:
 
 def merge(text: str, stored: Iterable[tuple[str, str]]) -> str:
     """Rewrite ``text`` with ``stored`` (key, value) pairs as vzctl's save does."""
-    lines = [ln if ln.endswith("\n") else ln + "\n" for ln in _fgets_lines(text)]
+    body = text if not text or text.endswith("\n") else text + "\n"
     appended: list[str] = []
     for key, value in stored:
         new = render_line(key, value)
-        prefix = key + "="
-        for i, ln in enumerate(lines):
-            if ln.startswith(prefix):
-                lines[i] = new
-                break
+        # the first line starting exactly KEY= (found by the regex engine: configs can
+        # be large, and every save rewrites one)
+        m = re.search("^" + re.escape(key + "=") + "[^\n]*\n", body, re.MULTILINE)
+        if m:
+            body = body[: m.start()] + new + body[m.end() :]
         else:
             appended.append(new)
-    return "".join(lines) + "".join(appended)
+    return body + "".join(appended)
