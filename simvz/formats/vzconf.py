@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 
@@ -91,9 +91,8 @@ _FIRST = re.compile(r"[ \t\r\v\f]*[^ \t\r\v\f#\n]")
 _NEXT = re.compile(r"\n(?=[ \t\r\v\f]*[^ \t\r\v\f#\n])")
 
 
-def parse(text: str) -> list[Entry | Unparsable]:
-    """All assignments and unparsable lines of a config text, in file order."""
-    found: list[Entry | Unparsable] = []
+def candidate_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, fgets line) of every line that is not blank or a comment."""
     starts = [m.end() for m in _NEXT.finditer(text)]
     if _FIRST.match(text):
         starts.insert(0, 0)
@@ -102,7 +101,14 @@ def parse(text: str) -> list[Entry | Unparsable]:
         lineno += text.count("\n", pos, start)
         pos = start
         end = text.find("\n", start)
-        item = parse_line(text[start:] if end < 0 else text[start : end + 1], lineno)
+        yield lineno, text[start:] if end < 0 else text[start : end + 1]
+
+
+def parse(text: str) -> list[Entry | Unparsable]:
+    """All assignments and unparsable lines of a config text, in file order."""
+    found: list[Entry | Unparsable] = []
+    for lineno, raw in candidate_lines(text):
+        item = parse_line(raw, lineno)
         if item is not None:
             found.append(item)
     return found
