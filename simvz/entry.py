@@ -50,10 +50,15 @@ def main(tool: str) -> NoReturn:
     if root is None:
         _die(f"simvz: {argv0}: cannot find the host: the tool must live in DIR/usr/sbin")
     from simvz import faults
+    from simvz.errors import VzError
     from simvz.host import Host
 
     faults.install()  # a scenario may have arranged this command to fail
-    host = Host(root)
+    try:
+        host = Host(root)  # resolving .simvz can fail (a symlink loop): exit 3, no traceback
+    except VzError as err:
+        _write(2, "".join(line + "\n" for line in err.lines).encode("utf-8", "surrogateescape"))
+        _exit(err.code)
     if not host.is_initialised():
         _die(f"simvz: {root} is not a simulated host (run `simvz init {root}`)")
     # Started through the preload shim, the interpreter sees the redirected script path;

@@ -106,3 +106,27 @@ class NotEmulated(VzError):
             f"simvz: {what} is not emulated by the simulated host",
             "simvz: emulated: " + " ".join(sorted(supported)),
         )
+
+
+class NodeError(VzError):
+    """The node's own machinery failed: a full disk, an I/O error, a state file that is
+    corrupt or of the wrong type. The command is rolled back and the node left as it
+    was; the exit codes are listed in docs/failures.md."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code, message, raw=True)
+
+    @classmethod
+    def from_os(cls, err: OSError, path: str) -> NodeError:
+        """An OSError on ``path`` (a node path): ENOSPC/EDQUOT exit 46 as vzctl's
+        ``VZ_FS_NO_DISK_SPACE``, anything else 3 (``VZ_SYSTEM_ERROR``)."""
+        import errno
+
+        code = FS_NO_DISK_SPACE if err.errno in (errno.ENOSPC, errno.EDQUOT) else SYSTEM_ERROR
+        why = err.strerror or type(err).__name__
+        return cls(code, f"Unable to write {path}: {why}" if path else f"Node error: {why}")
+
+    @classmethod
+    def corrupt(cls, path: str, why: str) -> NodeError:
+        """A state file the node cannot use (exit 3, ``VZ_SYSTEM_ERROR``)."""
+        return cls(SYSTEM_ERROR, f"Unable to read node state {path}: {why}")

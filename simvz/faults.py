@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from simvz.errors import NodeError
 from simvz.host import STATE_DIR, Host
 from simvz.results import Result
 
@@ -94,7 +95,13 @@ def load(host: Host) -> list[Fault]:
     p = host.state / FAULTS_FILE
     if not p.exists():
         return []
-    return [Fault(**raw) for raw in json.loads(p.read_text(encoding="utf-8"))]
+    path = f"/{STATE_DIR}/{FAULTS_FILE}"
+    try:
+        return [Fault(**raw) for raw in json.loads(p.read_bytes().decode("utf-8"))]
+    except OSError as err:
+        raise NodeError.from_os(err, path) from None
+    except (ValueError, TypeError) as err:  # not UTF-8, not JSON, not a list of faults
+        raise NodeError.corrupt(path, f"not a list of faults ({err})") from None
 
 
 def clear(host: Host) -> None:
@@ -105,7 +112,8 @@ def clear(host: Host) -> None:
 
 def _save(host: Host, faults: list[Fault]) -> None:
     data: list[dict[str, Any]] = [asdict(f) for f in faults]
-    host.fs.write(f"/{STATE_DIR}/{FAULTS_FILE}", json.dumps(data, indent=1))
+    with host.fs.untracked():  # a fault that fired is spent, whatever the command answers
+        host.fs.write(f"/{STATE_DIR}/{FAULTS_FILE}", json.dumps(data, indent=1))
 
 
 def break_template(host: Host, name: str) -> None:

@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="simvz", description="A simulated legacy OpenVZ host (vzctl 4.11.1).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     init = sub.add_parser("init", help="create a simulated host in DIR")
-    init.add_argument("dir", metavar="DIR", type=Path)
+    init.add_argument("dir", metavar="DIR", type=_dir_arg)
     init.add_argument(
         "--template",
         action="append",
@@ -73,18 +73,18 @@ def _parser() -> argparse.ArgumentParser:
         ("inspect", cmd_inspect, "show the host in DIR as its administrator sees it"),
     ):
         sp = sub.add_parser(name, help=what)
-        sp.add_argument("dir", metavar="DIR", type=Path)
+        sp.add_argument("dir", metavar="DIR", type=_dir_arg)
         sp.add_argument("--json", action="store_true", help="print JSON")
         sp.set_defaults(func=func)
     run = sub.add_parser("run", help="run COMMAND as if on the simulated host in DIR")
-    run.add_argument("dir", metavar="DIR", type=Path)
+    run.add_argument("dir", metavar="DIR", type=_dir_arg)
     _libvirt_build_option(run)
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
     run.set_defaults(func=cmd_run)
     _conformance_parser(sub)
     _steps_parser(sub)
     shell = sub.add_parser("shell", help="an interactive shell on the simulated host in DIR")
-    shell.add_argument("dir", metavar="DIR", type=Path)
+    shell.add_argument("dir", metavar="DIR", type=_dir_arg)
     shell.set_defaults(func=cmd_shell)
     serve = sub.add_parser("serve", help="serve the node tools' calls (docs/fastpath.md), until stopped")
     serve.add_argument(
@@ -104,6 +104,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return server.serve(sockdir, args.idle, ready=1)
     except OSError as err:
         raise CliError(f"serve: {sockdir}: {err.strerror or err}") from err
+
+
+def _dir_arg(text: str) -> Path:
+    """A host directory argument: an empty one (an unset variable, ``simvz init "$X"``)
+    is refused rather than read as the current directory."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty DIR names no directory")
+    return Path(text)
 
 
 def _libvirt_build_option(p: argparse.ArgumentParser) -> None:
@@ -381,7 +389,9 @@ def _host(path: Path) -> Host:
 
 def cmd_journal(args: argparse.Namespace) -> str:
     """``simvz journal DIR [--json]``."""
-    entries = _host(args.dir).journal()
+    entries, problems = _host(args.dir).journal_lines()
+    for problem in problems:  # a line cut short by a full disk or a kill: reported, skipped
+        sys.stderr.write(f"simvz: journal: {problem}\n")
     if args.json:
         return json.dumps(entries, indent=1, ensure_ascii=False) + "\n"
     return "".join(journal_text(e) for e in entries)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,12 +39,37 @@ def default_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(tempfile.gettempdir()) / f"simvz-{os.getuid()}" / "hosts.json"
 
 
+def _shared_tmp(path: Path) -> bool:
+    """True for the default under the shared temporary directory, which anyone can
+    create first (``/tmp/simvz-<uid>``)."""
+    return path.parent == Path(tempfile.gettempdir()) / f"simvz-{os.getuid()}"
+
+
+def _check_private(directory: Path) -> None:
+    """Refuse a registry directory in a shared place that another user could have
+    made or swapped: it must be a real directory (not a symlink), ours, and writable
+    by no one else, or the hosts it names could be anyone's."""
+    try:
+        st = os.lstat(directory)
+    except OSError as err:
+        raise RegistryError(f"{directory}: {err.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise RegistryError(f"{directory}: not a directory (refusing a registry there)")
+    if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise RegistryError(
+            f"{directory}: owned by uid {st.st_uid} with mode {stat.S_IMODE(st.st_mode):o}, "
+            f"not private to uid {os.getuid()} (refusing a registry there; set ${ENV})"
+        )
+
+
 def _key(name: str) -> str:
     # host names are case-insensitive, and ssh lowercases the one it is given
     return name.lower()
 
 
 def _read(path: Path) -> dict[str, str]:
+    if _shared_tmp(path) and os.path.lexists(path.parent):
+        _check_private(path.parent)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -69,6 +95,8 @@ def _write(path: Path, hosts: dict[str, str]) -> None:
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if _shared_tmp(path):
+        _check_private(path.parent)
     with open(path.with_name(path.name + ".lock"), "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         yield

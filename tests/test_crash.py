@@ -101,9 +101,9 @@ SAVES = {
 }
 
 
-def _killed_save(host: Host, point: str, args: list[str]) -> None:
+def _killed_save(host: Host, point: str, args: list[str], target: str = "101.conf") -> None:
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", DRIVER, str(host.root), point, "101.conf", *args],
+        [sys.executable, "-I", "-c", DRIVER, str(host.root), point, target, *args],
         env={},
         stdin=subprocess.DEVNULL,
         capture_output=True,

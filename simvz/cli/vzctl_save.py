@@ -27,6 +27,10 @@ def save(call: Call, stored: Sequence[tuple[str, str]], announce: bool = True) -
         call.con.info("No changes in CT configuration, not saving")
         return
     text = call.host.fs.read(path) or ""
+    # vzctl applies a running CT's new parameters before it saves them
+    # (KV:src/vzctl-actions.c:set calls vps_setup_res, then vps_save_config): killed in
+    # between, the kernel has them and the config not yet, never the other way round.
+    call.host.save_kernel()
     try:
         call.host.fs.write(path, vzconf.merge(text, ordered(stored)))
     except OSError as exc:

@@ -12,6 +12,7 @@ unterminated ``[`` is a literal, a trailing backslash or a bad class name fails 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _CLASSES = {
     "alpha": rb"a-zA-Z",
@@ -35,12 +36,54 @@ class _NoMatch(Exception):
 
 
 def fnmatch(pattern: str, string: str) -> bool:
-    """True when ``string`` matches the shell wildcard ``pattern`` (glibc, flags 0)."""
+    """True when ``string`` matches the shell wildcard ``pattern`` (glibc, flags 0).
+
+    Matched token by token with one backtracking point, the last ``*`` (as glibc's
+    ``posix/fnmatch_loop.c`` retries only from its latest star): at most
+    len(pattern) * len(string) steps, where a backtracking regex is exponential in the
+    number of stars. vzlist matches under the host lock, so this bounds how long any
+    pattern can hold up the node's other commands."""
+    tokens = _tokens(pattern)
+    return tokens is not None and _match(tokens, string.encode("utf-8", "surrogateescape"))
+
+
+_STAR = None  # the token of ``*``; every other token is the set of bytes it matches
+Token = frozenset[int] | None
+
+
+@lru_cache(maxsize=256)
+def _tokens(pattern: str) -> tuple[Token, ...] | None:
     try:
-        regex = _translate(pattern.encode("utf-8", "surrogateescape"))
+        pieces = _translate(pattern.encode("utf-8", "surrogateescape"))
     except _NoMatch:
-        return False
-    return re.fullmatch(regex, string.encode("utf-8", "surrogateescape"), re.DOTALL) is not None
+        return None
+    return tuple(_STAR if p == b".*" else _byte_set(p) for p in pieces)
+
+
+@lru_cache(maxsize=1024)
+def _byte_set(piece: bytes) -> frozenset[int]:
+    """The bytes a one-character regex piece matches."""
+    rx = re.compile(piece, re.DOTALL)
+    return frozenset(b for b in range(256) if rx.fullmatch(bytes([b])))
+
+
+def _match(tokens: tuple[Token, ...], s: bytes) -> bool:
+    ti = si = 0
+    star_t, star_s = -1, 0
+    while si < len(s):
+        tok = tokens[ti] if ti < len(tokens) else frozenset()
+        if tok is _STAR:
+            star_t, star_s = ti, si  # let the star match nothing first
+            ti += 1
+        elif s[si] in tok:
+            ti += 1
+            si += 1
+        elif star_t >= 0:
+            star_s += 1  # the last star takes one more byte; retry after it
+            ti, si = star_t + 1, star_s
+        else:
+            return False
+    return all(t is _STAR for t in tokens[ti:])
 
 
 def well_formed(pattern: str) -> bool:
@@ -55,7 +98,8 @@ def well_formed(pattern: str) -> bool:
     return True
 
 
-def _translate(pat: bytes) -> bytes:
+def _translate(pat: bytes) -> list[bytes]:
+    """The pattern as one-character regex pieces, ``.*`` for a star."""
     out: list[bytes] = []
     i = 0
     while i < len(pat):
@@ -76,7 +120,7 @@ def _translate(pat: bytes) -> bytes:
             i = i if cls is None else end
         else:
             out.append(re.escape(c))
-    return b"".join(out)
+    return out
 
 
 def _bracket(pat: bytes, i: int) -> tuple[bytes | None, int]:

@@ -390,8 +390,7 @@ def resume(ctx: Ctx, dumpfile: str | None = None, frozen: bool = False) -> None:
     apply_ubc(ctx)
     from simvz.model import network
 
-    lines = text.splitlines()
-    network.add_ips(ctx, lines[1].split() if len(lines) > 1 else [], quiet=True)
+    network.add_ips(ctx, _dump_ips(path, text), quiet=True)
     network.start(ctx)
     network.start_veths(ctx)
     if frozen:
@@ -401,6 +400,23 @@ def resume(ctx: Ctx, dumpfile: str | None = None, frozen: bool = False) -> None:
     ctx.log(0, "Container start in progress...")
     ctx.log(0, "Restoring completed successfully")
     ctx.host.fs.remove(path)
+
+
+def _dump_ips(path: str, text: str) -> list[str]:
+    """The venet IPs of a dump this node wrote; anything else fails as undump does
+    (``KV:src/lib/hooks_vz.c:restore_fn``: "Restore error, undump failed", exit 17)."""
+    import ipaddress
+
+    lines = text.splitlines()
+    ips = lines[1].split() if len(lines) > 1 else []
+    try:
+        if lines[:1] != ["SIMVZ-DUMP"]:
+            raise ValueError(path)
+        for ip in ips:
+            ipaddress.ip_address(ip)
+    except ValueError:
+        raise VzError(E.RESTORE_ERROR, f"Restore error, undump failed: {path} is not a dump") from None
+    return ips
 
 
 def unpack_template(ctx: Ctx, tarball: str) -> tuple[int, int]:

@@ -309,10 +309,10 @@ class ParamSet:
 
 def load(text: str, path: str, *, is_global: bool = False) -> ParamSet:
     """Parse a config text the way ``vps_parse_config`` does, collecting its warnings."""
-    from simvz.syntax.vzconf import fgets_lines, parse_text
+    from simvz.syntax.vzconf import candidate_lines, parse_text
 
     ps = ParamSet()
-    for lineno, raw in enumerate(fgets_lines(text), start=1):
+    for lineno, raw in candidate_lines(text):  # comment lines skipped in C (a 20 MB config)
         parsed = parse_text(raw)
         if parsed is None:
             continue

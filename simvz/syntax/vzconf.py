@@ -10,7 +10,8 @@ appended at the end (after a ``#UUID:`` line libvirt may have added).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 
@@ -31,17 +32,15 @@ class Unparsable:
     reason: str
 
 
+_ESCAPE = re.compile(r"\\(.?)", re.DOTALL)
+
+
 def unescape(line: str) -> str:
-    """Drop every backslash, keeping the character after it (vzctl's unescapestr)."""
-    if "\\" not in line:
-        return line
-    out: list[str] = []
-    chars = iter(line)
-    for ch in chars:
-        if ch == "\\":
-            ch = next(chars, "")
-        out.append(ch)
-    return "".join(out)
+    """Drop every backslash, keeping the character after it (vzctl's unescapestr).
+
+    In C, not char by char in Python: a config of many megabytes is parsed by every
+    command, several times, under the host lock."""
+    return _ESCAPE.sub(r"\1", line) if "\\" in line else line
 
 
 def parse_line(raw: str, lineno: int) -> Entry | Unparsable | None:
@@ -83,10 +82,32 @@ def _split_lf(text: str) -> list[str]:
     return lines
 
 
+# A line that is blank or a comment whatever its backslashes (whitespace, then "#" or
+# the end) is one parse_line returns None for. The others, the candidates, are found by
+# the regex engine (a newline is a literal it scans for in C), so a config of millions
+# of comment lines costs no Python call per line: a 20 MB config is read by every
+# command, several times, under the host lock.
+_FIRST = re.compile(r"[ \t\r\v\f]*[^ \t\r\v\f#\n]")
+_NEXT = re.compile(r"\n(?=[ \t\r\v\f]*[^ \t\r\v\f#\n])")
+
+
+def candidate_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, fgets line) of every line that is not blank or a comment."""
+    starts = [m.end() for m in _NEXT.finditer(text)]
+    if _FIRST.match(text):
+        starts.insert(0, 0)
+    lineno, pos = 1, 0
+    for start in starts:
+        lineno += text.count("\n", pos, start)
+        pos = start
+        end = text.find("\n", start)
+        yield lineno, text[start:] if end < 0 else text[start : end + 1]
+
+
 def parse(text: str) -> list[Entry | Unparsable]:
     """All assignments and unparsable lines of a config text, in file order."""
     found: list[Entry | Unparsable] = []
-    for lineno, raw in enumerate(_fgets_lines(text), start=1):
+    for lineno, raw in candidate_lines(text):
         item = parse_line(raw, lineno)
         if item is not None:
             found.append(item)
@@ -110,15 +131,15 @@ def render_line(key: str, value: str) -> str:
 
 def merge(text: str, stored: Iterable[tuple[str, str]]) -> str:
     """Rewrite ``text`` with ``stored`` (key, value) pairs as vzctl's save does."""
-    lines = [ln if ln.endswith("\n") else ln + "\n" for ln in _fgets_lines(text)]
+    body = text if not text or text.endswith("\n") else text + "\n"
     appended: list[str] = []
     for key, value in stored:
         new = render_line(key, value)
-        prefix = key + "="
-        for i, ln in enumerate(lines):
-            if ln.startswith(prefix):
-                lines[i] = new
-                break
+        # the first line starting exactly KEY= (found by the regex engine: configs can
+        # be large, and every save rewrites one)
+        m = re.search("^" + re.escape(key + "=") + "[^\n]*\n", body, re.MULTILINE)
+        if m:
+            body = body[: m.start()] + new + body[m.end() :]
         else:
             appended.append(new)
-    return "".join(lines) + "".join(appended)
+    return body + "".join(appended)

@@ -593,15 +593,15 @@ def test_over_the_soft_limit_writes_pass_until_the_grace_time_ends(host: Host) -
     """``KV:src/lib/quota.c:quota_set`` (QUOTATIME is the grace for blocks and inodes) and vzquota(8):
     past the soft limit writes still succeed until the grace period has run out, then
     the soft limit acts as the hard one; going back under it resets the timer. The
-    simulated clock advances one second per command."""
+    simulated clock advances one second per command that changes the node."""
     create_ct(host, 101, "fedora-core-5-i386", ("--diskspace", "97000:200000"))
     ok(vzctl(host, "set", "101", "--quotatime", "5", "--save"))
     start_ct(host, 101)
     write = ("exec", "101", "dd", "if=/dev/zero", "bs=1K", "count=100")
     ok(vzctl(host, "exec", "101", "dd", "if=/dev/zero", "of=/over", "bs=1M", "count=1"))  # 97448 > 97000
     ok(vzctl(host, *write, "of=/a"))  # within the grace time
-    for _ in range(10):
-        status(host)
+    for i in range(10):
+        ok(vzctl(host, "set", "101", "--description", f"tick {i}", "--save"))
     r = vzctl(host, *write, "of=/b")
     assert r.exit == 8 and "Disk quota exceeded" in r.err, r
     assert _quota_usage(host) == 96424 + 1024 + 100

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyfakefs.fake_filesystem import FakeFilesystem
 
 from simvz.storage import Storage
@@ -76,3 +78,43 @@ def test_node_paths_cannot_climb_out_of_the_host(fs: FakeFilesystem) -> None:
     node = Storage(Path("/host"))
     assert node.real("/../../etc/passwd") == Path("/host/etc/passwd")
     assert node.real("vz/private/../../..") == Path("/host")
+
+
+# Characters that matter to the parser: escapes, comments, quotes, every whitespace
+# vzctl trims, fgets's only separator, and characters str.splitlines would split on.
+_CONF_CHARS = st.sampled_from([*'\\#="AB x', "\t", "\r", "\v", "\f", "\n", "\n", "\x1c", "\x0b"])
+
+
+@given(st.lists(_CONF_CHARS, max_size=40).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_parse_finds_what_parse_line_finds_on_every_fgets_line(text: str) -> None:
+    """parse() skips comment and blank lines without a Python call each (a config of
+    millions of lines is read by every command); it must find exactly what parsing
+    each line as fgets returns it finds."""
+    expected = []
+    for lineno, raw in enumerate(vzconf._fgets_lines(text), start=1):
+        item = vzconf.parse_line(raw, lineno)
+        if item is not None:
+            expected.append(item)
+    assert vzconf.parse(text) == expected
+
+
+@given(
+    st.lists(_CONF_CHARS, max_size=40).map("".join),
+    st.lists(st.tuples(st.sampled_from(["A", "B", "AB"]), st.sampled_from(["1", "x\\y", ""])), max_size=3),
+)
+@settings(max_examples=400, deadline=None)
+def test_merge_replaces_the_first_key_line_of_the_fgets_lines(
+    text: str, stored: list[tuple[str, str]]
+) -> None:
+    """merge() as vps_save_config rewrites: every fgets line kept, newline-terminated,
+    the first starting exactly KEY= replaced, keys without one appended."""
+    lines = [ln if ln.endswith("\n") else ln + "\n" for ln in vzconf._fgets_lines(text)]
+    appended = []
+    for key, value in stored:
+        at = next((i for i, ln in enumerate(lines) if ln.startswith(key + "=")), None)
+        if at is None:
+            appended.append(vzconf.render_line(key, value))
+        else:
+            lines[at] = vzconf.render_line(key, value)
+    assert vzconf.merge(text, stored) == "".join(lines) + "".join(appended)
