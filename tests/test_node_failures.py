@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from simvz import registry
+from simvz import faults, registry
 from simvz.host import Host
 from simvz.main import main as simvz_main
 from tests.conftest import create_ct, make_host, start_ct, vzctl, vzlist
@@ -205,6 +205,7 @@ def test_corrupt_node_state_is_a_clear_error(ct101: Host, case: str) -> None:
     through the node's own executable too; nothing changes (a journal that is a
     directory used to let `set --save` commit, then crash)."""
     (ct101.root / ".simvz/kernel.json").write_text(json.dumps({"cts": {}}))
+    faults.install()  # as the node's own executables do (simvz.entry): faults.json is read
     CORRUPT_STATE[case](ct101.root)
     before = snapshot(ct101.root)
     for args in (("set", "101", "--cpuunits", "2000", "--save"), ("start", "101"), ("status", "101")):
