@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     _conformance_parser(sub)
     _steps_parser(sub)
+    _libvirt_build_parser(sub)
     shell = sub.add_parser("shell", help="an interactive shell on the simulated host in DIR")
     shell.add_argument("dir", metavar="DIR", type=_dir_arg)
     shell.set_defaults(func=cmd_shell)
@@ -127,7 +128,8 @@ def _conformance_parser(sub: Any) -> None:
     )
     conf.add_argument("--json", metavar="FILE", help="also write the matrix as JSON")
     conf.add_argument(
-        "--report", metavar="DIR", help="write matrix.md, matrix.json, junit.xml and cucumber.json into DIR"
+        "--report", metavar="DIR",
+        help="write matrix.md, matrix.html, matrix.json, junit.xml and cucumber.json into DIR",
     )
     conf.add_argument("-n", "--workers", default="2", help="parallel workers (pytest-xdist), default 2")
     conf.add_argument(
@@ -152,11 +154,65 @@ def _conformance_parser(sub: Any) -> None:
         help="seconds a libvirt call may take; a longer one is killed and shown as hung (default 900)",
     )  # fmt: skip
     conf.add_argument(
-        "--compare", nargs=2, metavar=("A.json", "B.json"),
-        help="print the scenarios whose result differs between two reports (exit 1 when any does)",
+        "--coverage", nargs="?", const="", metavar="DIR",
+        help="with a --libvirt-build made with --coverage: the driver's line and branch coverage "
+        "(gcovr's HTML and coverage.json into DIR, default REPORT/coverage or ./simvz-coverage)",
+    )  # fmt: skip
+    conf.add_argument(
+        "--valgrind", action="store_true",
+        help="run the driver's processes under valgrind memcheck (the stock library, no rebuild; "
+        "slow: about N minutes a scenario); memory errors become the verdicts' evidence",
+    )  # fmt: skip
+    conf.add_argument(
+        "--compare", nargs="+", metavar="A.json B.json",
+        help="reports side by side, one column per run, and the scenarios whose result differs "
+        "(exit 1 when any does); with --report DIR also DIR/matrix.md and DIR/matrix.html",
     )  # fmt: skip
     conf.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST ARGS")
     conf.set_defaults(func=cmd_conformance)
+
+
+def _libvirt_build_parser(sub: Any) -> None:
+    b = sub.add_parser(
+        "libvirt-build", help="build an OpenVZ-only libvirt (cached) and print where the build is",
+        description="Build libvirt with only the OpenVZ driver from Debian's source of VERSION "
+        "(9.0.0: Debian 12, 11.3.0: Debian 13) or from a source tree (a git checkout), into "
+        "$XDG_CACHE_HOME/simvz/libvirt; an unchanged recipe is reused, a tree rebuilt incrementally. "
+        "Prints the build directory (for --libvirt-build).",
+    )  # fmt: skip
+    what = b.add_mutually_exclusive_group()
+    what.add_argument("--version", default="9.0.0", help="Debian's libvirt of this version (default 9.0.0)")
+    what.add_argument("--source", metavar="DIR", help="a libvirt source tree or git checkout instead")
+    b.add_argument("--patch", action="append", default=[], metavar="FILE",
+                   help="apply FILE (-p1, repeatable)")
+    b.add_argument("--fixes", action="store_true", help="apply corpus/patches/ (the thread's driver fixes)")
+    b.add_argument("--coverage", action="store_true", help="build with gcov (meson -Db_coverage=true)")
+    b.add_argument(
+        "--asan", action="store_true", help="build with ASan and UBSan (-Db_sanitize=address,undefined)"
+    )
+    b.set_defaults(func=cmd_libvirt_build)
+
+
+def cmd_libvirt_build(args: argparse.Namespace) -> str:
+    """``simvz libvirt-build``: the build's directory, made or reused."""
+    from simvz.harness.libvirt_build import BuildError
+    from simvz.harness.libvirt_source import Recipe, build, thread_fixes
+
+    patches = tuple(Path(p).absolute() for p in args.patch)
+    patches = (*thread_fixes(), *patches) if args.fixes else patches
+    for patch in patches:
+        if not patch.is_file():
+            raise CliError(f"libvirt-build: --patch {patch}: no such file")
+    try:
+        if args.source:
+            recipe = Recipe.tree(Path(args.source), patches, args.coverage, args.asan)
+        else:
+            recipe = Recipe.debian(args.version, patches, args.coverage, args.asan)
+        sys.stderr.write(f"simvz: building libvirt {recipe.version} ({recipe.key()}) ...\n")
+        made = build(recipe)
+    except BuildError as err:
+        raise CliError(f"libvirt-build: {err}") from err
+    return f"{made.root}\n"
 
 
 def _steps_parser(sub: Any) -> None:
@@ -234,7 +290,7 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     import subprocess
 
     if args.compare:
-        return _compare(*args.compare)
+        return _compare(args.compare, args.report)
     try:
         import simvz_steps  # noqa: F401 - the step library must be installed
     except ImportError as err:
@@ -253,7 +309,8 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     if args.report:
         out = Path(args.report).absolute()
         out.mkdir(parents=True, exist_ok=True)
-        cmd += ["--conformance-md", str(out / "matrix.md"), "--junitxml", str(out / "junit.xml"),
+        cmd += ["--conformance-md", str(out / "matrix.md"), "--conformance-html", str(out / "matrix.html"),
+                "--junitxml", str(out / "junit.xml"),
                 "--cucumberjson", str(out / "cucumber.json")]  # fmt: skip
         if not args.json:
             cmd += ["--conformance-json", str(out / "matrix.json")]
@@ -283,16 +340,33 @@ def _guard_args(args: argparse.Namespace) -> list[str]:
         out += ["--vz-call-timeout", repr(args.call_timeout)]
     if args.libvirt_build:
         out += ["--libvirt-build", str(Path(args.libvirt_build).absolute())]
+    if args.valgrind:
+        out += ["--vz-valgrind"]
+    if args.coverage is not None:
+        if not args.libvirt_build:
+            raise CliError("conformance --coverage: needs --libvirt-build (simvz libvirt-build --coverage)")
+        where = args.coverage or (str(Path(args.report) / "coverage") if args.report else "simvz-coverage")
+        out += ["--vz-coverage", str(Path(where).absolute())]
     return out
 
 
-def _compare(a: str, b: str) -> int:
-    from simvz.report import ReportError, compare
+def _compare(paths: list[str], report: str | None) -> int:
+    from simvz.report import ReportError, columns, columns_markdown, html_page, load
 
+    if len(paths) < 2:
+        raise CliError("conformance --compare: give at least two reports (A.json B.json ...)")
     try:
-        text, differ = compare(a, b)
+        text, differ = columns(list(paths))
+        if report:
+            out = Path(report)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "matrix.md").write_text(columns_markdown(list(paths)), encoding="utf-8")
+            page = html_page([(p, load(p)) for p in paths])
+            (out / "matrix.html").write_text(page, encoding="utf-8")
     except ReportError as err:
         raise CliError(f"conformance --compare: {err}") from err
+    except OSError as err:
+        raise CliError(f"conformance --compare: --report {report}: {err.strerror}") from err
     sys.stdout.write(text)
     return 1 if differ else 0
 

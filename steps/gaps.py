@@ -60,6 +60,16 @@ REASONS: dict[str, str] = {
         "included, which the two set differently: even the domain's own filesystem with a new "
         "space_hard_limit is refused with 'Can only modify disk quota', and no vzctl runs"
     ),
+    "mount-quota-ignored": (
+        "openvz_driver.c:openvzSetDiskQuota handles only type='template': the limits of a mount "
+        "filesystem are accepted, but no vzctl --diskspace runs; the config keeps the sample's "
+        "DISKSPACE"
+    ),
+    "kmemsize-truncated": (
+        "openvz_driver.c:openvzDomainSetMemoryInternal prints the memory in bytes into a 16-byte "
+        "buffer with g_snprintf: from 976562500000 KiB on (16 digits) the value is cut to its "
+        "first 15 digits, so vzctl sets a KMEMSIZE a tenth (or less) of what the XML asked for"
+    ),
     "quota-inodes": (
         "libvirt never adopted the thread's <quota type='inodes'>; the driver has no inode limit, "
         "so DISKINODES is left at the sample's value"
@@ -84,6 +94,8 @@ CLAIMS: dict[str, Claim] = {
     "undefine-start-destroy": Claim("argv", r"vzctl --quiet start destroy \S+$", exit=21),
     "update-device-refused": Claim("error", r"^unsupported configuration: Can only modify disk quota$"),
     "quota-inodes": Claim("state", r"131072:144179", key="DISKINODES"),
+    "mount-quota-ignored": Claim("state", r"2G:2\.2G", key="DISKSPACE"),
+    "kmemsize-truncated": Claim("argv", r"vzctl --quiet set \S+ --kmemsize \d{15} --save$"),
 }
 
 GAPS: dict[str, Gap] = {k: Gap(reason, CLAIMS.get(k)) for k, reason in REASONS.items()}

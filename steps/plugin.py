@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from simvz.backends.base import Driver, HostBackend
-from simvz.harness.claims import Evidence, signal_of
+from simvz.harness.claims import Evidence, sanitizer_of, signal_of
 from simvz.harness.guard import GuardError
 from simvz.harness.libvirt_runner import DriverHung, SessionDead
+from simvz.report import html_page
 from simvz_steps.catalogue import (
     FEATURES,
     pytest_bdd_step_func_lookup_error,  # noqa: F401 - registers the unknown-step hook (nearest steps)
@@ -36,6 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("simvz", "simvz conformance")
     group.addoption("--conformance-json", metavar="FILE", default=None, help="write the matrix as JSON")
     group.addoption("--conformance-md", metavar="FILE", default=None, help="write the matrix as Markdown")
+    group.addoption(
+        "--conformance-html", metavar="FILE", default=None, help="write the matrix as an HTML page"
+    )
     group.addoption(
         "--vz-driver", choices=sorted(DRIVERS), default="libvirt",
         help="the driver the scenarios exercise (default: libvirt's OpenVZ driver via libvirt-python)",
@@ -252,6 +256,7 @@ def _evidence(item: pytest.Item, call: pytest.CallInfo[None]) -> Evidence:
     ev = item.stash.get(EVIDENCE_KEY, None) or Evidence()
     exc = call.excinfo.value if call.excinfo else None
     ev.signal = ev.signal or signal_of(exc)
+    ev.sanitizer = ev.sanitizer or sanitizer_of(exc)
     if not ev.failure and call.excinfo is not None:
         ev.failure = f"{call.excinfo.typename}: {exc}"
     return ev
@@ -268,6 +273,7 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, exception: 
     first = (str(exception).strip().splitlines() or [""])[0]
     ev.failure = ev.failure or f"{type(exception).__name__}: {first}"
     ev.signal = ev.signal or signal_of(exception)
+    ev.sanitizer = ev.sanitizer or sanitizer_of(exception)
     request.node.stash[EVIDENCE_KEY] = ev
 def _corpus(item: pytest.Item) -> list[str]:
     return sorted(m.args[0] for m in item.iter_markers("corpus"))
@@ -368,6 +374,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     md = config.getoption("conformance_md")
     if md:
         Path(md).write_text(markdown(rows, header))
+    page = config.getoption("conformance_html")
+    if page:
+        report = {"header": header, "scenarios": rows}
+        Path(page).write_text(html_page([(str(path or "this run"), report)]), encoding="utf-8")
 
 
 CORPUS_NOTE = "the thread's items the scenario derives from (corpus/thread/NN-*, listed in corpus/README.md)"

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from simvz.backends.base import Driver, HostBackend
-from simvz.harness.claims import CallRecord, Command, Evidence, signal_of
+from simvz.harness.claims import CallRecord, Command, Evidence, sanitizer_of, signal_of
 from simvz.harness.guard import DEFAULT_RANGE, CtidRange
 
 # the thread corpus ships with the library (steps/corpus is a link to the repository's corpus/)
@@ -156,10 +156,14 @@ class Recorder:
             raise
         except Exception as err:
             self.evidence.signal = signal_of(err) or self.evidence.signal
+            self.evidence.sanitizer = self.evidence.sanitizer or sanitizer_of(err)
             raise
         finally:
             if len(calls) > before:  # the call got an answer: its journal is the node's record
                 record.commands = [_command(e) for e in calls[-1].journal]
+            errors = getattr(self._driver, "memory_errors", None)
+            if callable(errors):  # memcheck goes on after an error: each is evidence
+                self.evidence.sanitizer = errors() or self.evidence.sanitizer
 
 
 def _command(entry: dict[str, Any]) -> Command:

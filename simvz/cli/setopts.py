@@ -74,6 +74,7 @@ class Request:
     userpw: list[str] = field(default_factory=list)  # every --userpasswd, in order
     features: tuple[int, int] | None = None  # (on, known) masks
     caps: tuple[int, int] | None = None  # (on, off) masks
+    bridge_field: bool = True  # --netif_add's fifth field (vzctl >= 3.0.23)
     warnings: list[str] = field(default_factory=list)  # stdout lines printed while parsing
     seen: list[str] = field(default_factory=list)  # option identities, in order
 
@@ -267,7 +268,7 @@ def _userpw(r: Request, v: str) -> None:
 
 def _netif_add(r: Request, v: str) -> None:
     for dev in v.split():
-        r.netif_add.append(N.parse_cmd(dev, r.veid, r.hwid))
+        r.netif_add.append(N.parse_cmd(dev, r.veid, r.hwid, r.bridge_field))
 
 
 def _netif_del(r: Request, v: str) -> None:

@@ -19,7 +19,7 @@ from simvz.cli.getopt import GetoptError, Opt, getopt_long
 from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
 from simvz.model import container as C
 from simvz.model import lifecycle as L
-from simvz.model import network
+from simvz.model import netif, network
 from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 from simvz.results import Console, Result
@@ -211,6 +211,7 @@ def _parse_table(call: Call, table: list[tuple[str, bool, setopts.Handler]], sho
         call.host.fs.exists("/proc/vz/vswap"),
         call.gps.flag("IPV6") is True,
     )
+    req.bridge_field = netif.takes_bridge(h.vzctl_version)
     call.opts.req = req
     call.opts.flags = req.flags
     longopts, handlers = setopts.longopts(table)

@@ -12,7 +12,10 @@ step and its failure. A claim is one of four kinds:
   N`` errors count as commands too, so a claim holds on a host that keeps no journal;
 - ``error``: a libvirt error whose message matches ``pattern`` (and whose code is ``code``);
 - ``signal``: the driver's process died of the signal named ``pattern`` (``SIGSEGV``);
-- ``state``: a value observed under ``key`` that matches ``pattern`` in full.
+- ``state``: a value observed under ``key`` that matches ``pattern`` in full;
+- ``asan``: a memory or undefined-behaviour error in the driver's process (an ASan/UBSan
+  build, or valgrind memcheck) whose line -- ``AddressSanitizer: KIND in FUNCTION
+  (FRAME)``, from :mod:`simvz.harness.sanitizer` -- matches ``pattern``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import textwrap
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("argv", "error", "signal", "state")
+KINDS = ("argv", "error", "signal", "state", "asan")
 # virCommand's error for a child that failed (src/util/vircommand.c:virCommandWait)
 _CHILD = re.compile(r"Child process \((?P<argv>.*?)\) unexpected exit status (?P<exit>\d+)", re.S)
 
@@ -66,6 +69,7 @@ class Evidence:
     signal: str | None = None
     step: str = ""
     failure: str = ""
+    sanitizer: list[str] = field(default_factory=list)  # one line per ASan/UBSan/memcheck report
 
     def observe(self, key: str, value: str) -> None:
         """Record a value read from the host or the driver."""
@@ -87,6 +91,7 @@ class Evidence:
         if call is not None:
             out += [f"command: {c.describe()}" for c in call.all_commands()]
         out += [f"signal: {self.signal}"] if self.signal else []
+        out += [f"sanitizer: {line}" for line in self.sanitizer]
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -99,6 +104,7 @@ class Evidence:
             "error": call.error if call else None,
             "commands": [asdict(c) for c in call.all_commands()] if call else [],
             "signal": self.signal,
+            "sanitizer": list(self.sanitizer),
         }
 
 
@@ -155,6 +161,10 @@ class Claim:
         elif self.kind == "signal":
             if ev.signal and rx.fullmatch(ev.signal):
                 return f"the driver's process was killed by {ev.signal}"
+        elif self.kind == "asan":
+            for line in ev.sanitizer:
+                if rx.search(line):
+                    return line
         else:
             for key, value in ev.state:
                 if key == self.key and rx.fullmatch(value):
@@ -166,8 +176,16 @@ class Claim:
         extra = f" with exit {self.exit}" if self.exit is not None else ""
         extra += f" with code {self.code}" if self.code is not None else ""
         what = {"argv": "a node command matching", "error": "a libvirt error matching",
-                "signal": "a crash by", "state": f"{self.key} matching"}[self.kind]  # fmt: skip
+                "signal": "a crash by", "state": f"{self.key} matching",
+                "asan": "a sanitizer report matching"}[self.kind]  # fmt: skip
         return f"{what} /{self.pattern}/{extra}"
+
+
+def sanitizer_of(exc: BaseException | None) -> list[str]:
+    """The ASan/UBSan/memcheck reports a driver crash left on stderr, one line each."""
+    from simvz.harness.sanitizer import lines_of
+
+    return lines_of(exc)
 
 
 def signal_of(exc: BaseException | None) -> str | None:

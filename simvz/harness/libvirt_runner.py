@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simvz.harness import shim
+from simvz.harness import crashtrace, gcov, sanitizer, shim
 
 if TYPE_CHECKING:
     from simvz.harness.libvirt_build import LibvirtBuild
@@ -80,8 +80,13 @@ class DriverCrash(Exception):
             if returncode and returncode < 0
             else f"exited {returncode}"
         )
-        super().__init__(f"libvirt driver {how} during {call}\n{stderr}".rstrip())
+        trace = crashtrace.frames(stderr)
+        reports = sanitizer.reports(stderr)
+        found = [r.line() for r in reports] + (["driver backtrace:", *trace] if trace else [])
+        text = "\n".join([f"libvirt driver {how} during {call}", *found, stderr.rstrip()])
+        super().__init__(text.rstrip())
         self.call, self.returncode, self.stderr = call, returncode, stderr
+        self.backtrace, self.reports = trace, reports
 
 
 class DriverHung(Exception):
@@ -104,6 +109,11 @@ class SessionDead(Exception):
         self.call, self.cause = call, cause
 
 
+VALGRIND_ENV = "SIMVZ_VALGRIND"
+# memcheck over the driver's process; Python's own allocator hides nothing from it with
+# PYTHONMALLOC=malloc. Slow: a call takes seconds instead of milliseconds.
+VALGRIND = ("valgrind", "--tool=memcheck", "--num-callers=30", "--trace-children=no",
+            "--read-inline-info=yes", "--show-leak-kinds=none", "--leak-check=no")  # fmt: skip
 TIMEOUT_ENV = "SIMVZ_CALL_TIMEOUT"
 DEFAULT_TIMEOUT = 900.0  # a vzctl create or stop on a loaded real host can take minutes
 
@@ -168,8 +178,18 @@ class Session:
         env = libvirt.environ() if libvirt is not None else dict(os.environ)
         if host is not None:
             env = shim.environ(host.root, env)
+        prefix = gcov.prefix_for(os.environ.get("PYTEST_CURRENT_TEST"))
+        if prefix is not None:  # this test's gcov counters apart from the others'
+            env["GCOV_PREFIX"] = prefix
+        argv = [python, "-m", "simvz.harness.worker", uri]
+        if os.environ.get(VALGRIND_ENV) == "1":
+            argv = [*VALGRIND, *argv]
+            env["PYTHONMALLOC"] = "malloc"
+        else:  # valgrind reports a crash itself, with the frames
+            preload = [p for p in env.get("LD_PRELOAD", "").split(":") if p]
+            env["LD_PRELOAD"] = ":".join([*preload, str(crashtrace.library())])
         self._proc = subprocess.Popen(
-            [python, "-m", "simvz.harness.worker", uri],
+            argv,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, text=True, cwd=str(Path(__file__).resolve().parents[2]),
             start_new_session=True,  # its own process group: a hang kills the node tools too
@@ -276,6 +296,10 @@ class Session:
     def crash_worker(self) -> None:
         """Make the driver's process die by SIGSEGV (tests of crash reporting)."""
         self._request("worker", "segfault", ())
+
+    def memory_errors(self) -> list[str]:
+        """The ASan/UBSan/memcheck reports the driver's process has written so far."""
+        return [r.line() for r in sanitizer.reports(self._err.decode("utf-8", "replace"))]
 
     def journal_of_last(self) -> list[dict[str, Any]]:
         """The node commands the last call caused."""

@@ -5,11 +5,18 @@ options in ``steps.plugin``) is the libvirt of every connection the run opens, a
 run's header names the library a process actually maps. The node tools' server for the
 session (docs/fastpath.md), or none with ``--tool-server=off``. ``xfail_claim``
 (:mod:`simvz.harness.xfail`) marks a test expected to fail, judged here against the
-evidence the test recorded: it is an expected failure only for the reason it states."""
+evidence the test recorded: it is an expected failure only for the reason it states.
+
+``--vz-coverage DIR`` (with a ``--coverage`` build): each test's driver processes write
+their gcov counters apart (``GCOV_PREFIX``), and the run ends with the driver's line and
+branch coverage, the functions never entered, gcovr's HTML and ``DIR/coverage.json``
+(which test reaches which driver function); see :mod:`simvz.harness.gcov`.
+``--vz-valgrind`` runs every driver process under valgrind memcheck."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +24,8 @@ from typing import Any
 import pytest
 
 from simvz.fastpath import server
-from simvz.harness import libvirt_runner, xfail
-from simvz.harness.claims import CallRecord, Command, Evidence, signal_of
+from simvz.harness import gcov, libvirt_runner, xfail
+from simvz.harness.claims import CallRecord, Command, Evidence, sanitizer_of, signal_of
 from simvz.harness.facade import VirConnect
 from simvz.harness.libvirt_build import BuildError, LibvirtBuild, probe
 from simvz.harness.libvirt_runner import Call, DriverCrash, Session, SessionDead
@@ -26,6 +33,29 @@ from simvz.host import Host
 from simvz.hostinit import init_host
 
 BUILD = pytest.StashKey[LibvirtBuild | None]()
+COVERAGE = pytest.StashKey[gcov.Coverage | str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--tool-server``: whether the nodes' tools run through a session's tool server;
+    ``--vz-coverage DIR``; ``--vz-valgrind``."""
+    parser.getgroup("simvz").addoption(
+        "--tool-server",
+        choices=("on", "off"),
+        default="on",
+        help="on (default): nodes made in this session hand their tool calls to one tool "
+        "server per worker; off: every call runs the Python entry (the fallback)",
+    )
+    parser.getgroup("simvz").addoption(
+        "--vz-coverage", metavar="DIR", default=None,
+        help="with a --libvirt-build made with --coverage: the OpenVZ driver's line and branch "
+        "coverage, per test, into DIR (gcovr's HTML, coverage.json)",
+    )  # fmt: skip
+    parser.getgroup("simvz").addoption(
+        "--vz-valgrind", action="store_true", default=False,
+        help="run every driver process under valgrind memcheck (slow: seconds a call); "
+        "its reports become evidence",
+    )  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,6 +75,40 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if _observe not in libvirt_runner.observers:  # pytester runs configure again in-process
         libvirt_runner.observers.append(_observe)
+    if config.getoption("vz_valgrind", False):
+        os.environ[libvirt_runner.VALGRIND_ENV] = "1"
+    coverage = config.getoption("vz_coverage", None)
+    if coverage:
+        if build is None:
+            raise pytest.UsageError("--vz-coverage needs --libvirt-build (a build made with --coverage)")
+        data = Path(coverage).absolute() / "data"
+        if not hasattr(config, "workerinput"):  # the controller starts from zero counters
+            shutil.rmtree(data, ignore_errors=True)
+        os.environ[gcov.ENV] = str(data)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The controller collects the run's coverage (all driver processes have exited)."""
+    config = session.config
+    coverage, build = config.getoption("vz_coverage", None), config.stash.get(BUILD, None)
+    if not coverage or build is None or hasattr(config, "workerinput"):
+        return
+    out = Path(coverage).absolute()
+    try:
+        config.stash[COVERAGE] = gcov.collect(out / "data", build.root, out)
+    except gcov.CoverageError as err:
+        config.stash[COVERAGE] = str(err)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The driver's coverage, when --vz-coverage collected it."""
+    found = config.stash.get(COVERAGE, None)
+    if found is None:
+        return
+    terminalreporter.section("libvirt OpenVZ driver coverage (gcov, via gcovr)")
+    lines = [f"no coverage: {found}"] if isinstance(found, str) else found.summary()
+    for line in lines:
+        terminalreporter.write_line(line)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -76,17 +140,6 @@ def openvz(sim_host: Host) -> Iterator[VirConnect]:
     ``virConnect`` (``openvz.lookupByName("101").create()``); closed after the test."""
     with Session(sim_host) as session:
         yield VirConnect(session)
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--tool-server``: whether the nodes' tools run through a session's tool server."""
-    parser.getgroup("simvz").addoption(
-        "--tool-server",
-        choices=("on", "off"),
-        default="on",
-        help="on (default): nodes made in this session hand their tool calls to one tool "
-        "server per worker; off: every call runs the Python entry (the fallback)",
-    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -129,11 +182,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    """Each test gathers its own evidence, from its setup to its teardown."""
+    """Each test gathers its own evidence, from its setup to its teardown. Under
+    --vz-coverage, whatever runs the driver during a test (its Sessions, virsh) writes
+    gcov counters under that test's directory."""
     xfail.begin()
+    prefix = gcov.prefix_for(item.nodeid)
+    if prefix is not None:
+        os.environ["GCOV_PREFIX"] = prefix
+        Path(prefix).mkdir(parents=True, exist_ok=True)
+        (Path(prefix) / gcov.NODEID).write_text(item.nodeid, encoding="utf-8")
     try:
         return (yield)
     finally:
+        os.environ.pop("GCOV_PREFIX", None)
         xfail.end()
 
 
@@ -142,6 +203,7 @@ def _observe(call: Call, crash: DriverCrash | None) -> None:
     ev = xfail.evidence()
     ev.calls.append(CallRecord(call.what, call.error, [_command(e) for e in call.journal]))
     ev.signal = ev.signal or signal_of(crash)
+    ev.sanitizer = ev.sanitizer or sanitizer_of(crash)
 
 
 def _command(entry: dict[str, Any]) -> Command:
@@ -182,6 +244,7 @@ def _test_evidence(item: pytest.Item, exc: BaseException) -> Evidence:
     ev = xfail.evidence()
     cause = exc.cause if isinstance(exc, SessionDead) else exc
     ev.signal = ev.signal or signal_of(cause)
+    ev.sanitizer = ev.sanitizer or sanitizer_of(cause)
     funcargs: dict[str, Any] = getattr(item, "funcargs", {})
     hosts = {id(v): (k, v) for k, v in funcargs.items() if isinstance(v, Host)}
     for name, host in hosts.values():

@@ -26,26 +26,31 @@ def cache_dir() -> Path:
 
 
 def library() -> Path:
-    """The built shim, compiling it when this source has not been built yet.
+    """The built shim, compiling it when this source has not been built yet."""
+    return build_library(SOURCE, "simvz-preload")
+
+
+def build_library(source_file: Path, stem: str) -> Path:
+    """``source_file`` compiled as a preloadable library, cached by the source's hash.
 
     Parallel builders each compile to a temporary file and rename it into place, so
     a reader never sees a half-written library.
     """
-    source = SOURCE.read_bytes()
-    target = cache_dir() / f"simvz-preload-{hashlib.sha256(source).hexdigest()[:16]}.so"
+    source = source_file.read_bytes()
+    target = cache_dir() / f"{stem}-{hashlib.sha256(source).hexdigest()[:16]}.so"
     if target.exists():
         return target
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
-        raise ShimError("no C compiler (cc) found: install gcc to build the simvz preload shim")
+        raise ShimError(f"no C compiler (cc) found: install gcc to build {source_file.name}")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
-    cmd = [compiler, "-shared", "-fPIC", "-O2", "-Wall", "-o", tmp, str(SOURCE), "-ldl"]
+    cmd = [compiler, "-shared", "-fPIC", "-O2", "-Wall", "-o", tmp, str(source_file), "-ldl"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         os.unlink(tmp)
-        raise ShimError(f"building the preload shim failed:\n{done.stderr}")
+        raise ShimError(f"building {source_file.name} failed:\n{done.stderr}")
     os.replace(tmp, target)
     return target
 
@@ -57,7 +62,9 @@ def environ(root: Path, base: Mapping[str, str] | None = None) -> dict[str, str]
     env = dict(os.environ if base is None else base)
     preload = str(library())
     others = [p for p in env.get("LD_PRELOAD", "").split(":") if p and p != preload]
-    env["LD_PRELOAD"] = ":".join([preload, *others])
+    # a sanitizer's runtime (an --asan libvirt build's) must stay first of all
+    first = [p for p in others if Path(p).name.startswith("libasan")]
+    env["LD_PRELOAD"] = ":".join([*first, preload, *(p for p in others if p not in first)])
     env["SIMVZ_ROOT"] = str(Path(root).absolute())
     tools = str(Path(root).absolute() / "usr" / "sbin")
     env["PATH"] = ":".join([tools, env.get("PATH", "/usr/local/bin:/usr/bin:/bin")])

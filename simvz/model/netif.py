@@ -14,6 +14,19 @@ FIELDS = ("ifname", "bridge", "mac", "host_ifname", "host_mac", "mac_filter")
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}(.[0-9A-Fa-f]{2}){5}$")  # parse_hwaddr skips separators
 IFNAMSIZ = 16
 M32 = 0xFFFFFFFF
+# --netif_add takes a fifth field, the bridge, from vzctl 3.0.23 on (vzctl-3.0.22's
+# src/lib/config.c:parse_netif_str_cmd reads all after the third comma as the host MAC);
+# libvirt's driver branches on the same version (openvz_driver.c: VZCTL_BRIDGE_MIN_VERSION)
+BRIDGE_SINCE = (3, 0, 23)
+
+
+def takes_bridge(vzctl_version: str) -> bool:
+    """Whether vzctl of this version knows a veth's bridge (``--netif_add``'s fifth
+    field, NETIF's ``bridge=``, vznetaddbr)."""
+    try:
+        return tuple(int(p) for p in vzctl_version.split(".")[:3]) >= BRIDGE_SINCE
+    except ValueError:
+        return True
 
 
 @dataclass(frozen=True)
@@ -79,12 +92,13 @@ def _check_name(name: str, text: str) -> None:
         raise Invalid(text)
 
 
-def parse_cmd(text: str, veid: int, hwid: str) -> Netif:
-    """``--netif_add ifname[,mac,host_ifname,host_mac,bridge]`` with vzctl's defaults.
+def parse_cmd(text: str, veid: int, hwid: str, bridge_field: bool = True) -> Netif:
+    """``--netif_add ifname[,mac,host_ifname,host_mac,bridge]`` with vzctl's defaults
+    (without ``bridge_field``, vzctl before 3.0.23: ``ifname[,mac,host_ifname,host_mac]``).
 
     Raises Invalid whose message is vzctl's detail line (printed before ``Bad parameter``).
     """
-    parts = text.split(",", 4)
+    parts = text.split(",", 4 if bridge_field else 3)
     ifname = parts[0]
     for name in (ifname, *(parts[2:3]), *(parts[4:5])):
         _check_name(name, text)

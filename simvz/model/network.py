@@ -186,6 +186,8 @@ def _vznetcfg(ctx: Ctx, dev: str) -> None:
     conf = ctx.host.fs.read(VZNET_CONF) or ""
     if "vznetaddbr" not in _external_script(conf):
         return  # plain vznetcfg: ip link set DEV up
+    if not N.takes_bridge(ctx.host.settings.vzctl_version):
+        return  # vznetaddbr ships from vzctl 3.0.23 on (vzctl-3.0.22's bin/ has only vznetcfg)
     from simvz.model import container
 
     path = container.conf_path(ctx.veid)

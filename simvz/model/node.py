@@ -23,8 +23,9 @@ class TemplateInfo:
 
 class NodeSettings(Protocol):
     """The node-wide facts the model reads: the hardware ID veth MACs derive from, the
-    cached templates' declared sizes (a fresh private area's quota usage), the CPUs and
-    the seed the usage model draws a running CT's numbers from."""
+    cached templates' declared sizes (a fresh private area's quota usage), the CPUs, the
+    seed the usage model draws a running CT's numbers from, and the vzctl version (what
+    a veth's bridge needs differs before 3.0.23)."""
 
     @property
     def hwid(self) -> str: ...
@@ -34,6 +35,9 @@ class NodeSettings(Protocol):
 
     @property
     def seed(self) -> int: ...
+
+    @property
+    def vzctl_version(self) -> str: ...
 
     @property
     def templates(self) -> Mapping[str, TemplateInfo]: ...

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from simvz.harness import shim
-from simvz.harness.libvirt_runner import DriverCrash, LibvirtError
+from simvz.harness.libvirt_runner import DriverCrash, LibvirtError, default_build
 from simvz.host import Host
 
 PARAM_URI, PARAM_DEST_XML, PARAM_DEST_NAME = "migrate_uri", "destination_xml", "destination_name"
@@ -41,7 +41,8 @@ class Node:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "tests.libvirt.migration"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=shim.environ(host.root), text=True, cwd=str(Path(__file__).resolve().parents[2]),
+            env=shim.environ(host.root, _libvirt_environ()), text=True,
+            cwd=str(Path(__file__).resolve().parents[2]),
         )  # fmt: skip
         self.call("ready")
 
@@ -258,3 +259,10 @@ class _Api:
 
 if __name__ == "__main__":
     _serve()
+
+
+def _libvirt_environ() -> dict[str, str] | None:
+    """The run's --libvirt-build (its library first), as every Session has it; None: the
+    system's libvirt."""
+    build = default_build()
+    return build.environ() if build is not None else None
