@@ -29,8 +29,11 @@ _VALGRIND = re.compile(
 _FRAME = re.compile(r"#\d+ 0x[0-9a-f]+ in (?P<func>\S+) (?P<where>\S+)")
 # valgrind: "   at 0x4C2F1A5: openvzDomainSetMemoryInternal (openvz_driver.c:1473)"
 _VG_FRAME = re.compile(r"==\d+==\s+(?:at|by) 0x[0-9A-F]+: (?P<func>\S+) \((?P<where>[^)]*)\)")
-# frames that are the sanitizer's, the C library's or glib's, not the driver's
-_NOT_DRIVER = re.compile(r"^(__interceptor_|__asan|__ubsan|__sanitizer|_?_?vsnprintf|printf|g_|_g_|str|mem)")
+# frames that are the sanitizer's, the C library's or glib's, not the driver's: by name,
+# or by a place in the system's headers and libraries (glibc's fortified sprintf is an
+# inline function of /usr/include/.../bits/stdio2.h)
+_NOT_DRIVER = re.compile(r"^(__|_g_|g_|v?s?n?printf$|str|mem)")
+_SYSTEM = re.compile(r"^\(?(/usr/|/lib)|libsanitizer|sanitizer_common")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def _block(text: str) -> str:
 def _first_driver_frame(rx: re.Pattern[str], text: str) -> tuple[str, str]:
     frames = [(m.group("func"), m.group("where")) for m in rx.finditer(text[:6000])]
     for func, where in frames:
-        if not _NOT_DRIVER.match(func):
+        if not _NOT_DRIVER.match(func) and not _SYSTEM.search(where):
             return func, where
     return frames[0] if frames else ("", "")
 
