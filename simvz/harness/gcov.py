@@ -119,7 +119,7 @@ def collect(data: Path, build_root: Path, out: Path) -> Coverage:
     dirs = sorted(p for p in data.iterdir() if p.is_dir())
     # one gcovr at a time: gcovr replaces the .gcov files it leaves beside the sources'
     # root, whose names two runs share
-    done = [_trace(d, work / d.name, out, source) for d in dirs]
+    done = [_trace(d, work / d.name, out, source, build_root.resolve()) for d in dirs]
     traces = {name: trace for name, trace, _ in done if trace is not None}
     unread = sorted(f"{name}: {why}" for name, _, why in done if why)
     if not traces:
@@ -140,14 +140,21 @@ def collect(data: Path, build_root: Path, out: Path) -> Coverage:
     return Coverage(files, reach, html, report, unread)
 
 
-def _trace(test_dir: Path, mine: Path, out: Path, source: Path) -> tuple[str, Path | None, str]:
+def _trace(
+    test_dir: Path, mine: Path, out: Path, source: Path, build: Path
+) -> tuple[str, Path | None, str]:
     """gcovr's tracefile of one test's counters (None when it never ran the driver, or
     with why it could not be read)."""
     # only the driver's objects (src/openvz/*.a.p/), each with the notes file of the
-    # build beside its counts, in a tree of their own: gcov reads nothing else
+    # build beside its counts, in a tree of their own laid out as the build is
+    # (MINE/build/src/openvz/...), so that the notes' ../src paths meet the link MINE/src
+    # from MINE/build; GCOV_PREFIX put the counts under the build's absolute path
     for gcda in (g for g in test_dir.rglob("*.gcda") if g.parent.parent.name == "openvz"):
-        rel = gcda.relative_to(test_dir)
-        gcno = Path("/") / rel.with_suffix(".gcno")
+        built = Path("/") / gcda.relative_to(test_dir)
+        if not built.is_relative_to(build):
+            continue
+        rel = Path("build") / built.relative_to(build)
+        gcno = built.with_suffix(".gcno")
         if gcno.exists():
             (mine / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(gcda, mine / rel)
@@ -162,7 +169,7 @@ def _trace(test_dir: Path, mine: Path, out: Path, source: Path) -> tuple[str, Pa
     (mine / "cwd").mkdir(exist_ok=True)
     (mine / "src").symlink_to(source / "src")
     try:
-        _gcovr(["--root", str(source), "--filter", str(source / DRIVER), "--json", str(trace), str(mine)],
+        _gcovr(["--root", str(mine), "--filter", str(source / DRIVER), "--json", str(trace), str(mine)],
                mine / "cwd")  # fmt: skip
     except CoverageError as err:  # one test's counters unreadable: said, the rest still counted
         (out / "tests" / f"{test_dir.name}.error").write_text(f"{name}: {err}\n{err.detail}\n")
