@@ -38,6 +38,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-json", metavar="FILE", default=None, help="write the matrix as JSON")
     group.addoption("--conformance-md", metavar="FILE", default=None, help="write the matrix as Markdown")
     group.addoption(
+        "--conformance-table", action="store_true", default=False,
+        help="print the matrix's table even when the run has tests besides scenarios",
+    )  # fmt: skip
+    group.addoption(
         "--conformance-html", metavar="FILE", default=None, help="write the matrix as an HTML page"
     )
     group.addoption(
@@ -295,6 +299,8 @@ def _why(report: pytest.TestReport) -> str:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect the rows where the run is reported (the controller under xdist)."""
+    if report.when == "call" and not any(k == "simvz_matrix" for k, _ in report.user_properties):
+        _others.add(report.nodeid)
     for key, row in report.user_properties:
         if key == "simvz_matrix" and isinstance(row, dict):
             if report.nodeid in _row_of:  # a failed teardown overrides the call's row
@@ -306,6 +312,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 _rows: list[dict[str, Any]] = []
 _row_of: dict[str, int] = {}  # test id -> its row in _rows
+_others: set[str] = set()  # tests of the run that are not scenarios
 
 
 def _verdict(report: pytest.TestReport) -> str:
@@ -360,6 +367,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     tr = terminalreporter
     header = config.stash[SETUP].header(config.getoption("vz_driver"))
+    if _others and not config.getoption("conformance_table"):
+        # a test suite that runs some scenarios among other tests: the counts, not the
+        # table (`simvz conformance` prints it; --conformance-table asks for it here)
+        tr.write_line("conformance: " + ", ".join(f"{v} {k}" for k, v in counts(rows).items() if v))
+    else:
+        _print_matrix(tr, rows, header)
+    _write_reports(config, rows, header)
+
+
+def _print_matrix(tr: Any, rows: list[dict[str, Any]], header: dict[str, str]) -> None:
     tr.section(f"OpenVZ domain XML conformance ({_scope(rows)}) — libvirt OpenVZ driver")
     for key, value in header.items():
         tr.write_line(f"{key + ':':<9} {value}")
@@ -368,6 +385,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for line in matrix_lines(rows, width):
         tr.write_line(line)
     tr.write_line(", ".join(f"{v} {k}" for k, v in counts(rows).items()))
+
+
+def _write_reports(config: pytest.Config, rows: list[dict[str, Any]], header: dict[str, str]) -> None:
     path = config.getoption("conformance_json")
     if path:
         Path(path).write_text(json.dumps({"header": header, "scenarios": rows}, indent=1) + "\n")

@@ -195,3 +195,21 @@ def test_the_pointer_claim_holds_for_any_bytes_but_a_template_name(template: str
     ev = Evidence(calls=[CallRecord("defineXML", None, [Command(argv, 91)])])
     claim = GAPS["ostemplate-pointer"].claim
     assert claim is not None and (claim.find(ev) is not None) == holds
+
+
+def test_a_suite_with_other_tests_prints_the_counts_and_the_table_on_request(
+    pytester: pytest.Pytester,
+) -> None:
+    """Scenarios run among other tests (a project's whole suite) end with one line of
+    counts, not the table `simvz conformance` prints; --conformance-table asks for it."""
+    pytester.makefile(".feature", **{"features/fixed": FIXED.replace("@gap:undefine-start-destroy", "")})
+    pytester.makepyfile(test_fixed="from pytest_bdd import scenarios\n\nscenarios('features')\n")
+    pytester.makepyfile(test_other="def test_other() -> None:\n    assert True\n")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["conformance: 1 honoured"])
+    assert "OpenVZ domain XML conformance" not in result.stdout.str()
+    table = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "--conformance-table")
+    table.stdout.fnmatch_lines(
+        ["*OpenVZ domain XML conformance (1 feature)*", "*1 honoured, 0 not honoured*"]
+    )
