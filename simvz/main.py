@@ -161,7 +161,7 @@ def _conformance_parser(sub: Any) -> None:
     conf.add_argument(
         "--valgrind", action="store_true",
         help="run the driver's processes under valgrind memcheck (the stock library, no rebuild; "
-        "slow: about N minutes a scenario); memory errors become the verdicts' evidence",
+        "slow: about half a minute per connection); memory errors become the verdicts' evidence",
     )  # fmt: skip
     conf.add_argument(
         "--compare", nargs="+", metavar="A.json B.json",
