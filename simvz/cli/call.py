@@ -1,15 +1,19 @@
-"""One vzctl invocation as every command's parser and action get it, and the command
-table's row: shared by :mod:`simvz.cli.vzctl` (the dispatch) and the modules of its
-larger commands (vzctl_create, vzctl_set, vzctl_save, vzctl_simfs), which the dispatch
-imports, so they cannot import it back."""
+"""One vzctl invocation as every command's parser and action get it, the base of the
+commands' option types, and the command table's row: shared by :mod:`simvz.cli.vzctl`
+(the dispatch) and the modules of its larger commands (setopts, vzctl_create,
+vzctl_set, vzctl_save, vzctl_simfs), which the dispatch imports, so they cannot import
+it back.
+
+Each command has its own options type (a subclass of :class:`Opts`): its parser
+returns one, its action takes that one, and :func:`command` binds the two so that
+mypy proves an action reads only what its command's parser can give it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from simvz.cli.setopts import Request
 from simvz.model.ctx import Ctx
 from simvz.model.params import ParamSet
 from simvz.results import Console
@@ -18,26 +22,25 @@ if TYPE_CHECKING:
     from simvz.host import Host
 
 
-@dataclass
 class Opts:
-    """What a command's parser found that its action reads; each field is for the
-    commands named beside it (the rest stay at their defaults)."""
+    """What one command's parser found: each command (or family) subclasses it with
+    the options it takes."""
 
-    flags: set[str] = field(default_factory=set)  # start, stop, restart; set, create: req.flags
-    req: Request | None = None  # set, create: every option, as vps_set/vps_create get them
-    sub: str | None = None  # suspend/chkpnt, resume/restore: the one sub-command given
-    dumpfile: str | None = None  # suspend/chkpnt, resume/restore: --dumpfile
-    layout: str | None = None  # convert: --layout, as config.c reads it
+    def runs_without_kernel(self) -> bool:
+        """Whether the command goes on without ``/proc/vz``: only ``set --save --force``
+        does (``KV:src/vzctl-actions.c:run_action``)."""
+        return False
 
-    def request(self) -> Request:
-        """set's and create's options (their parser always sets them)."""
-        assert self.req is not None, "set/create parsed no options"
-        return self.req
+
+@dataclass(frozen=True)
+class NoOpts(Opts):
+    """A command that takes no options (``parse_action_opt``'s default case)."""
 
 
 @dataclass
 class Call:
-    """One vzctl invocation after the global flags: what every action gets."""
+    """One vzctl invocation after the global flags, the command and the CT ID: what
+    every parser and action gets besides the command's own arguments and options."""
 
     host: Host
     con: Console
@@ -45,10 +48,8 @@ class Call:
     command: str
     veid: int
     name: str | None
-    args: list[str]  # after the CT ID
     gps: ParamSet = field(default_factory=ParamSet)
     cps: ParamSet | None = None  # the CT's own config, None when missing
-    opts: Opts = field(default_factory=lambda: Opts())
     skiplock: bool = False
     stdin: bytes = b""
 
@@ -62,16 +63,38 @@ class Call:
         return Ctx(self.host, self.veid, self.ps, self.con.log)
 
 
-Parser = Callable[[Call], None]
-Action = Callable[[Call], int]
+OptsT = TypeVar("OptsT", bound=Opts)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A command line parsed: its options, and its action on them, not yet run."""
+
+    opts: Opts
+    run: Callable[[], int]
 
 
 @dataclass(frozen=True)
 class Command:
-    """A row of the command table."""
+    """A row of the command table: the parser and the action bound by :func:`command`."""
 
-    parse: Parser
-    action: Action
+    prepare: Callable[[Call, list[str]], Bound]
     lock: bool = True
     needs_conf: bool = True
 
+
+def command(
+    parse: Callable[[Call, list[str]], OptsT],
+    action: Callable[[Call, OptsT], int],
+    *,
+    lock: bool = True,
+    needs_conf: bool = True,
+) -> Command:
+    """The row for a parser and the action that takes what it returns (the arguments
+    after the CT ID go to the parser only)."""
+
+    def prepare(call: Call, args: list[str]) -> Bound:
+        opts = parse(call, args)
+        return Bound(opts, lambda: action(call, opts))
+
+    return Command(prepare, lock, needs_conf)

@@ -1,7 +1,8 @@
 """The option table of ``vzctl set`` and ``vzctl create`` (``KV:src/vzctl-actions.c:set_opt``,
 ``create_options``; value rules ``KV:src/lib/config.c``).
 
-Each option maps to a handler that folds its value into a :class:`Request`. On the
+Each option maps to a handler that folds its value into the command's options
+(:class:`SetOpts`, :class:`CreateOpts`; what both take is :class:`KeyOpts`). On the
 command line the first occurrence of a single-valued option wins silently (vzctl's
 ERR_DUP); list options accumulate. A handler raises ``Invalid`` for vzctl's
 ``Bad parameter for --opt: value`` (its message, if any, is the detail line vzctl
@@ -13,7 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, TypeVar
 
+from simvz.cli.call import Opts
 from simvz.cli.getopt import Opt
 from simvz.model import envflags
 from simvz.model import netif as N
@@ -52,19 +55,64 @@ IPT_MODULES = (
 _NAME_RE = re.compile(r"^[A-Za-z0-9 +_.-]*$")
 
 
-@dataclass
-class Request:
-    """Everything one ``set``/``create`` command line asks for, before any checks."""
+# What a config key's value is once parsed (the union of ``simvz.model.params``' kinds:
+# text, numbers, yes/no, VM_OVERCOMMIT's float, UBC and quota barrier:limit pairs, token
+# lists). One mapping rather than a record per kind: the keys are vzctl's config names,
+# which the model reads and the save renders by key (``params.KEYS``), so the key is the
+# record's field name and its kind is the key's.
+KeyValue = str | int | bool | float | tuple[int, int] | list[str]
+# set's switches (``--save``, ``--force``, ...; ``ipdel_all`` is ``--ipdel all``).
+SetFlag = Literal["save", "force", "reset_ub", "skip_arpdetect", "offline_resize", "ipdel_all"]
+SetMode = Literal["restart", "ignore"]
+_SETMODES: dict[str, SetMode] = {"restart": "restart", "ignore": "ignore"}
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    """What set's value rules read from the node: the CPU count (``--cpulimit N%``),
+    the MAC hashed into veth MACs and whether ``--netif_add`` has a bridge field
+    (``KV:src/lib/veth.c``), and the kernel's vswap (``--ram``/``--swap``)."""
 
     veid: int
     cpus: int
     hwid: str
     vswap: bool
-    ipv6: bool
-    keys: dict[str, object] = field(default_factory=dict)  # config key -> typed value
-    flags: set[str] = field(default_factory=set)
-    words: dict[str, str] = field(default_factory=dict)  # setmode, applyconfig, name, ...
+    bridge_field: bool  # --netif_add's fifth field (vzctl >= 3.0.23)
+
+
+@dataclass(kw_only=True)
+class KeyOpts(Opts):
+    """What ``set`` and ``create`` both take: config keys, ``--ipadd``, ``--name``."""
+
+    keys: dict[str, KeyValue] = field(default_factory=dict)  # config key -> typed value
     ip_add: list[str] = field(default_factory=list)
+    name: str | None = None
+    warnings: list[str] = field(default_factory=list)  # stdout lines printed while parsing
+    seen: list[str] = field(default_factory=list)  # option identities, in order
+
+    def scalar(self, key: str, value: KeyValue) -> None:
+        """First occurrence on the command line wins (vzctl returns ERR_DUP silently)."""
+        self.keys.setdefault(key, value)
+
+
+@dataclass(kw_only=True)
+class CreateOpts(KeyOpts):
+    """``vzctl create``'s options (``KV:src/vzctl-actions.c:parse_create_opt``)."""
+
+    config: str | None = None  # --config: the sample to copy
+
+
+@dataclass(kw_only=True)
+class SetOpts(KeyOpts):
+    """``vzctl set``'s options (``KV:src/vzctl-actions.c:parse_set_opt``), before any checks."""
+
+    node: NodeFacts
+    flags: set[SetFlag] = field(default_factory=set)
+    setmode: SetMode | None = None
+    applyconfig: str | None = None
+    applyconfig_map: bool = False  # --applyconfig_map name (its only value)
+    pci_add: str | None = None
+    pci_del: str | None = None
     ip_del: list[str] = field(default_factory=list)
     netif_add: list[N.Netif] = field(default_factory=list)
     netif_del: list[str] = field(default_factory=list)
@@ -74,19 +122,24 @@ class Request:
     userpw: list[str] = field(default_factory=list)  # every --userpasswd, in order
     features: tuple[int, int] | None = None  # (on, known) masks
     caps: tuple[int, int] | None = None  # (on, off) masks
-    bridge_field: bool = True  # --netif_add's fifth field (vzctl >= 3.0.23)
-    warnings: list[str] = field(default_factory=list)  # stdout lines printed while parsing
-    seen: list[str] = field(default_factory=list)  # option identities, in order
+    only_userpasswd: bool = False  # argv is just "--userpasswd VALUE" (vps_set's argc == 2)
 
-    def scalar(self, key: str, value: object) -> None:
-        """First occurrence on the command line wins (vzctl returns ERR_DUP silently)."""
-        self.keys.setdefault(key, value)
+    def has(self, flag: SetFlag) -> bool:
+        """Whether the switch was given."""
+        return flag in self.flags
+
+    def runs_without_kernel(self) -> bool:
+        """``set --save --force`` writes the config without the kernel (``run_action``)."""
+        return {"save", "force"} <= self.flags
 
 
-Handler = Callable[[Request, str], None]
+K = TypeVar("K", bound=KeyOpts)
+Handler = Callable[[K, str], None]
+SetHandler = Callable[[SetOpts, str], None]
+CreateHandler = Callable[[CreateOpts, str], None]
 
 
-def _key(key: str, parse: Callable[[str], object]) -> Handler:
+def _key(key: str, parse: Callable[[str], KeyValue]) -> Handler[KeyOpts]:
     return lambda r, v: r.scalar(key, parse(v))
 
 
@@ -98,25 +151,42 @@ def _pair(v: str, div: int, unlimited: bool) -> tuple[int, int]:
         raise Invalid(v) from None
 
 
-def _ub(key: str) -> Handler:
+def _ub(key: str) -> Handler[KeyOpts]:
     div = P.UBC[key]
     return lambda r, v: r.scalar(key, _pair(v, div, True))
 
 
-def _dq(key: str, div: int) -> Handler:
+def _dq(key: str, div: int) -> Handler[KeyOpts]:
     return lambda r, v: r.scalar(key, _pair(v, div, False))
 
 
-def _word(name: str, check: Callable[[str], bool] = lambda _v: True) -> Handler:
-    def handle(r: Request, v: str) -> None:
-        if not check(v):
-            raise Invalid(v)
-        r.words.setdefault(name, v)
-
-    return handle
+def _first(old: str | None, new: str) -> str:
+    """A single-valued option keeps its first value (ERR_DUP)."""
+    return new if old is None else old
 
 
-def _flag(name: str) -> Handler:
+def _config(r: CreateOpts, v: str) -> None:
+    r.config = _first(r.config, v)
+
+
+def _applyconfig(r: SetOpts, v: str) -> None:
+    r.applyconfig = _first(r.applyconfig, v)
+
+
+def _applyconfig_map(r: SetOpts, v: str) -> None:
+    if v != "name":
+        raise Invalid(v)
+    r.applyconfig_map = True
+
+
+def _setmode(r: SetOpts, v: str) -> None:
+    mode = _SETMODES.get(v)
+    if mode is None:
+        raise Invalid(v)
+    r.setmode = r.setmode or mode
+
+
+def _flag(name: SetFlag) -> SetHandler:
     return lambda r, _v: r.flags.add(name)
 
 
@@ -153,21 +223,21 @@ def _iolimit(v: str) -> int:
     return V.parse_iolimit(v, 1024 * 1024)
 
 
-def _cpulimit(r: Request, v: str) -> None:
+def _cpulimit(r: SetOpts, v: str) -> None:
     """``N`` (percent of one CPU) or ``N%`` (of all CPUs, so multiplied by their count)."""
     if v.endswith("%"):
         n = V.parse_ul(v[:-1])
         if n > 100:
             raise Invalid(v)
-        r.scalar("CPULIMIT", n * r.cpus)
+        r.scalar("CPULIMIT", n * r.node.cpus)
     else:
         r.scalar("CPULIMIT", V.parse_ul(v))
 
 
-def _name(r: Request, v: str) -> None:
+def _name(r: KeyOpts, v: str) -> None:
     if not _NAME_RE.match(v):
         raise Invalid(v)
-    r.words.setdefault("name", v)
+    r.name = _first(r.name, v)
 
 
 def layout_value(v: str) -> str:
@@ -215,9 +285,9 @@ def _meminfo(v: str) -> str:
     return f"{mode}:{int(number) % 2**64}"
 
 
-def _vswap(key: str) -> Handler:
-    def handle(r: Request, v: str) -> None:
-        if "force" not in r.flags and not r.vswap:
+def _vswap(key: str) -> SetHandler:
+    def handle(r: SetOpts, v: str) -> None:
+        if not r.has("force") and not r.node.vswap:
             raise OtherError("Error: kernel does not support vswap, unable to use --ram/--swap parameters")
         r.scalar(key, (0, V.parse_bytes_to_pages(v)))
 
@@ -228,7 +298,7 @@ class OtherError(Exception):
     """vzctl's ERR_OTHER: the message, then ``Error parsing options`` and exit 3."""
 
 
-def _ipadd(r: Request, v: str) -> None:
+def _ipadd(r: KeyOpts, v: str) -> None:
     for token in v.split():
         parsed = V.canonical_ip(token)
         if parsed is None:
@@ -240,7 +310,7 @@ def _ipadd(r: Request, v: str) -> None:
             r.ip_add.append(text)
 
 
-def _ipdel(r: Request, v: str) -> None:
+def _ipdel(r: SetOpts, v: str) -> None:
     if v == "all":
         r.flags.add("ipdel_all")
         return
@@ -250,35 +320,35 @@ def _ipdel(r: Request, v: str) -> None:
             r.ip_del.append(parsed[0])
 
 
-def _netdev(which: str) -> Handler:
-    def handle(r: Request, v: str) -> None:
+def _netdev(add: bool) -> SetHandler:
+    def handle(r: SetOpts, v: str) -> None:
         for dev in v.split():
             if dev.startswith(("venet", "tun", "tap", "lo")):
                 raise Invalid(v)
-            getattr(r, which).append(dev)
+            (r.netdev_add if add else r.netdev_del).append(dev)
 
     return handle
 
 
-def _userpw(r: Request, v: str) -> None:
+def _userpw(r: SetOpts, v: str) -> None:
     """Every value is kept, unchecked (``KV:src/lib/config.c:conf_parse_strlist``); the
     action script judges them (:mod:`simvz.model.passwd`)."""
     r.userpw.append(v)
 
 
-def _netif_add(r: Request, v: str) -> None:
+def _netif_add(r: SetOpts, v: str) -> None:
     for dev in v.split():
-        r.netif_add.append(N.parse_cmd(dev, r.veid, r.hwid, r.bridge_field))
+        r.netif_add.append(N.parse_cmd(dev, r.node.veid, r.node.hwid, r.node.bridge_field))
 
 
-def _netif_del(r: Request, v: str) -> None:
+def _netif_del(r: SetOpts, v: str) -> None:
     if len(v) > 16:  # IFNAMSIZE (KV:src/lib/config.c:parse PARAM_NETIF_DEL_CMD)
         raise Invalid(v)
     r.netif_del.append(v)
 
 
-def _netif_field(name: str) -> Handler:
-    def handle(r: Request, v: str) -> None:
+def _netif_field(name: str) -> SetHandler:
+    def handle(r: SetOpts, v: str) -> None:
         if name in ("mac", "host_mac"):
             v = N.check_mac(v, "container" if name == "mac" else "host")
         elif name == "mac_filter" and v not in ("on", "off"):
@@ -288,7 +358,7 @@ def _netif_field(name: str) -> Handler:
     return handle
 
 
-def _features(r: Request, v: str) -> None:
+def _features(r: SetOpts, v: str) -> None:
     """Unknown features are warned about on stdout, then the value is refused."""
     parsed = envflags.parse_features(v)
     r.warnings.extend(parsed.info)
@@ -299,7 +369,7 @@ def _features(r: Request, v: str) -> None:
     r.features = (on | parsed.first, known | parsed.second)
 
 
-def _capability(r: Request, v: str) -> None:
+def _capability(r: SetOpts, v: str) -> None:
     """Names match case-insensitively (``KV:src/lib/cap.c:get_cap_mask``)."""
     parsed = envflags.parse_caps(v)
     if not parsed.ok:
@@ -308,7 +378,7 @@ def _capability(r: Request, v: str) -> None:
     r.caps = (on | parsed.first, off | parsed.second)
 
 
-def _iptables(r: Request, v: str) -> None:
+def _iptables(r: KeyOpts, v: str) -> None:
     mods = v.replace(",", " ").split()
     if any(m not in IPT_MODULES for m in mods):
         raise Invalid(v)
@@ -316,8 +386,8 @@ def _iptables(r: Request, v: str) -> None:
     r.scalar("IPTABLES", "".join(f"{m} " for m in ordered))
 
 
-def _tokens(key: str, pattern: str) -> Handler:
-    def handle(r: Request, v: str) -> None:
+def _tokens(key: str, pattern: str) -> Handler[KeyOpts]:
+    def handle(r: KeyOpts, v: str) -> None:
         entries = v.split()
         if v != "none" and not all(re.match(pattern, e) for e in entries):
             raise Invalid(v)
@@ -326,8 +396,8 @@ def _tokens(key: str, pattern: str) -> Handler:
     return handle
 
 
-def _list(key: str) -> Handler:
-    def handle(r: Request, v: str) -> None:
+def _list(key: str) -> Handler[KeyOpts]:
+    def handle(r: KeyOpts, v: str) -> None:
         current = r.keys.setdefault(key, [])
         assert isinstance(current, list)
         current.extend(t for t in v.split() if t not in current)
@@ -335,11 +405,14 @@ def _list(key: str) -> Handler:
     return handle
 
 
-def _pci(sign: str) -> Handler:
-    def handle(r: Request, v: str) -> None:
+def _pci(add: bool) -> SetHandler:
+    def handle(r: SetOpts, v: str) -> None:
         if not re.match(r"^([0-9a-fA-F]{1,4}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]$", v):
             raise Invalid(v)
-        r.words.setdefault("pci" + sign, v)
+        if add:
+            r.pci_add = _first(r.pci_add, v)
+        else:
+            r.pci_del = _first(r.pci_del, v)
 
     return handle
 
@@ -348,11 +421,11 @@ _DEV = r"^([bc]:[0-9]+:([0-9]+|all)|all):[rwq]*$|^none$"
 _DEVNODE = r"^[^:]+:[rwq]*$|^none$"
 
 # name, takes-argument, handler; aliases share a handler (identity = first name).
-SET_OPTIONS: list[tuple[str, bool, Handler]] = [
+SET_OPTIONS: list[tuple[str, bool, SetHandler]] = [
     ("save", False, _flag("save")),
     ("force", False, _flag("force")),
-    ("applyconfig", True, _word("applyconfig")),
-    ("applyconfig_map", True, _word("applyconfig_map", lambda v: v == "name")),
+    ("applyconfig", True, _applyconfig),
+    ("applyconfig_map", True, _applyconfig_map),
     ("reset_ub", False, _flag("reset_ub")),
     ("iptables", True, _iptables),
     ("netfilter", True, _key("NETFILTER", _oneof("disabled", "stateless", "stateful", "full"))),
@@ -365,16 +438,16 @@ SET_OPTIONS: list[tuple[str, bool, Handler]] = [
     ("ip", True, _ipadd),
     ("ipdel", True, _ipdel),
     ("skip_arpdetect", False, _flag("skip_arpdetect")),
-    ("netdev_add", True, _netdev("netdev_add")),
-    ("netdev_del", True, _netdev("netdev_del")),
+    ("netdev_add", True, _netdev(True)),
+    ("netdev_del", True, _netdev(False)),
     ("hostname", True, _key("HOSTNAME", _str)),
     ("nameserver", True, _list("NAMESERVER")),
     ("searchdomain", True, _list("SEARCHDOMAIN")),
     ("userpasswd", True, _userpw),
     ("devices", True, _tokens("DEVICES", _DEV)),
     ("devnodes", True, _tokens("DEVNODES", _DEVNODE)),
-    ("pci_add", True, _pci("_add")),
-    ("pci_del", True, _pci("_del")),
+    ("pci_add", True, _pci(True)),
+    ("pci_del", True, _pci(False)),
     ("root", True, _key("VE_ROOT", _str)),
     ("private", True, _key("VE_PRIVATE", _str)),
     ("mount_opts", True, _key("MOUNT_OPTS", _str)),
@@ -386,7 +459,7 @@ SET_OPTIONS: list[tuple[str, bool, Handler]] = [
     ("cpumask", True, _key("CPUMASK", _mask)),
     ("nodemask", True, _key("NODEMASK", _mask)),
     ("onboot", True, _key("ONBOOT", _yesno)),
-    ("setmode", True, _word("setmode", lambda v: v in ("restart", "ignore"))),
+    ("setmode", True, _setmode),
     ("disabled", True, _key("DISABLED", _yesno)),
     ("diskquota", True, _key("DISK_QUOTA", _yesno)),
     ("diskspace", True, _dq("DISKSPACE", 1024)),
@@ -416,9 +489,9 @@ SET_OPTIONS: list[tuple[str, bool, Handler]] = [
     ("offline", False, _flag("offline_resize")),
 ]
 
-CREATE_OPTIONS: list[tuple[str, bool, Handler]] = [
+CREATE_OPTIONS: list[tuple[str, bool, CreateHandler]] = [
     ("ostemplate", True, _key("OSTEMPLATE", _str)),
-    ("config", True, _word("config")),
+    ("config", True, _config),
     ("private", True, _key("VE_PRIVATE", _str)),
     ("root", True, _key("VE_ROOT", _str)),
     ("ipadd", True, _ipadd),
@@ -451,10 +524,10 @@ SHORT_KEYS = {
 }
 
 
-def longopts(table: list[tuple[str, bool, Handler]]) -> tuple[list[Opt], dict[str, Handler]]:
+def longopts(table: list[tuple[str, bool, Handler[K]]]) -> tuple[list[Opt], dict[str, Handler[K]]]:
     """getopt descriptors and handlers by identity; aliases share the first name's identity."""
     opts: list[Opt] = []
-    handlers: dict[str, Handler] = {}
+    handlers: dict[str, Handler[K]] = {}
     ident_of: dict[int, str] = {}
     for name, arg, handler in table:
         ident = ident_of.setdefault(id(handler), name)
@@ -465,7 +538,7 @@ def longopts(table: list[tuple[str, bool, Handler]]) -> tuple[list[Opt], dict[st
     return opts, handlers
 
 
-def short_handler(ch: str) -> Handler | None:
+def short_handler(ch: str) -> Handler[KeyOpts] | None:
     """The UBC handler of a short option, or None for ``-a``/``-h``."""
     key = SHORT_KEYS.get(ch)
     return _ub(key) if key else None

@@ -9,12 +9,13 @@ import os
 import re
 import shlex
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from simvz import errors as E
 from simvz import results as output
 from simvz.cli import setopts
-from simvz.cli.call import Call, Command
+from simvz.cli.call import Bound, Call, Command, NoOpts, Opts, command
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
 from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
 from simvz.model import container as C
@@ -27,6 +28,8 @@ from simvz.syntax.values import Invalid, Truncated, parse_int
 
 if TYPE_CHECKING:
     from simvz.host import Host
+
+K = TypeVar("K", bound=setopts.KeyOpts)
 
 
 def main(host: Host, argv: list[str], stdin: bytes) -> Result:
@@ -60,20 +63,20 @@ def _main(host: Host, con: Console, argv: list[str], stdin: bytes) -> int:
     if word == "--help":
         con.write(1, usage_text(host))
         return 0
-    command = _lookup(word)
+    cmd = _lookup(word)
     if word == "status":
         con.verbose = -1
-    call = _resolve(host, con, prog, word, args[1:])
+    call, rest = _resolve(host, con, prog, word, args[1:])
     call.skiplock = skiplock
     call.stdin = stdin
     call.gps = _parse_conf(call, C.GLOBAL_CONF, is_global=True)
     _apply_verbose(call)
-    command.parse(call)
+    bound = cmd.prepare(call, rest)
     _validate_global(call)
     if call.veid == 0 and word != "set":
         raise UsageError("Only set actions are allowed for CT0", code=E.INVALID_PARAMETER_VALUE)
-    _read_ct_conf(call, command)
-    return _run_action(call, command, stdin)
+    _read_ct_conf(call, cmd)
+    return _run_action(call, cmd, bound)
 
 
 def _apply_verbose(call: Call) -> None:
@@ -99,8 +102,8 @@ def _lookup(word: str) -> Command:
     raise UsageError(f"Bad command: {word}")
 
 
-def _resolve(host: Host, con: Console, prog: str, word: str, rest: list[str]) -> Call:
-    """CT ID or name (``KV:src/vzctl.c:main``)."""
+def _resolve(host: Host, con: Console, prog: str, word: str, rest: list[str]) -> tuple[Call, list[str]]:
+    """CT ID or name (``KV:src/vzctl.c:main``), and the arguments after it."""
     if not rest:
         raise UsageError("CT ID missing", code=E.INVALID_PARAMETER_VALUE)
     arg = rest[0]
@@ -113,7 +116,7 @@ def _resolve(host: Host, con: Console, prog: str, word: str, rest: list[str]) ->
         veid = -1 if found is None else found
     if veid < 0 or veid > C.VEID_MAX:
         raise UsageError(f"Bad CT ID {arg}", code=E.INVALID_PARAMETER_VALUE)
-    return Call(host, con, prog, word, veid, name, rest[1:])
+    return Call(host, con, prog, word, veid, name), rest[1:]
 
 
 def _parse_conf(call: Call, path: str, is_global: bool = False) -> ParamSet:
@@ -144,26 +147,26 @@ def _read_ct_conf(call: Call, command: Command) -> None:
 # -- kernel and lock ---------------------------------------------------------------------
 
 
-def _run_action(call: Call, command: Command, stdin: bytes) -> int:
-    if not call.host.fs.isdir("/proc/vz") and not _no_kernel_ok(call):
+def _run_action(call: Call, cmd: Command, bound: Bound) -> int:
+    if not call.host.fs.isdir("/proc/vz") and not _no_kernel_ok(call, bound):
         return E.BAD_KERNEL
-    if not command.lock or call.skiplock:
-        return command.action(call)
+    if not cmd.lock or call.skiplock:
+        return bound.run()
     lock = _take_lock(call)
     try:
-        return command.action(call)
+        return bound.run()
     finally:
         call.host.fs.remove(lock)
 
 
-def _no_kernel_ok(call: Call) -> bool:
+def _no_kernel_ok(call: Call, bound: Bound) -> bool:
     """Without /proc/vz vzctl assumes an upstream kernel it was built without
     (``KV:src/lib/env.c:vz_open``; the recorded ``nk_*`` cases in
     corpus/vzctl-4.11.1/transcripts.jsonl); only ``set --save --force`` goes on
     (``KV:src/vzctl-actions.c:run_action``)."""
     call.con.info("Directory /proc/vz not found, assuming non-OpenVZ kernel")
     call.con.error("No suitable kernel support compiled in")
-    return call.command == "set" and {"save", "force"} <= call.opts.flags
+    return bound.opts.runs_without_kernel()
 
 
 def _take_lock(call: Call) -> str:
@@ -201,47 +204,39 @@ def _cmdline(pid: int) -> str:
 # -- option parsing ------------------------------------------------------------------------
 
 
-def _parse_table(call: Call, table: list[tuple[str, bool, setopts.Handler]], short: str) -> None:
-    """set/create options (``KV:src/vzctl-actions.c:parse_opt``)."""
-    h = call.host.settings
-    req = setopts.Request(
-        call.veid,
-        h.cpus,
-        network.hwid(call.host),
-        call.host.fs.exists("/proc/vz/vswap"),
-        call.gps.flag("IPV6") is True,
-    )
-    req.bridge_field = netif.takes_bridge(h.vzctl_version)
-    call.opts.req = req
-    call.opts.flags = req.flags
+def _parse_table(
+    call: Call, args: list[str], opts: K, table: list[tuple[str, bool, setopts.Handler[K]]], short: str
+) -> K:
+    """set/create options (``KV:src/vzctl-actions.c:parse_opt``), folded into ``opts``."""
     longopts, handlers = setopts.longopts(table)
     operands: list[str] = []
     try:
-        for p in getopt_long(call.prog, call.args, longopts, operands, short):
-            req.seen.append(p.id)
-            _apply_option(call, req, p.id, p.name, p.value, p.long, handlers)
+        for p in getopt_long(call.prog, args, longopts, operands, short):
+            opts.seen.append(p.id)
+            _apply_option(call, opts, p.id, p.name, p.value, p.long, handlers)
     except GetoptError as err:
         raise UsageError(str(err), code=E.INVALID_PARAMETER_VALUE) from None
     if operands:
         raise UsageError("Invalid extra arguments: " + "".join(f"{o} " for o in operands))
+    return opts
 
 
 def _apply_option(
     call: Call,
-    req: setopts.Request,
+    opts: K,
     ident: str,
     name: str,
     value: str | None,
     long: bool,
-    handlers: dict[str, setopts.Handler],
+    handlers: dict[str, setopts.Handler[K]],
 ) -> None:
     handler = handlers.get(ident) if long else setopts.short_handler(ident)
     if handler is None:
         raise UsageError(f"Invalid option -{ident}")
     try:
-        handler(req, value or "")
+        handler(opts, value or "")
     except (Invalid, Truncated) as exc:
-        for w in req.warnings:
+        for w in opts.warnings:
             call.con.info(w)
         detail = [str(exc.args[0])] if isinstance(exc, Invalid) and exc.args and exc.args[0] != value else []
         if long:
@@ -249,19 +244,58 @@ def _apply_option(
         raise VzError(E.INVALID_PARAMETER_VALUE, *detail, f"Bad parameter for -{ident} : {value}") from None
     except setopts.OtherError as exc:
         raise VzError(E.SYSTEM_ERROR, str(exc), "Error parsing options") from None
-    for w in req.warnings:
+    for w in opts.warnings:
         call.con.info(w)
-    req.warnings.clear()
+    opts.warnings.clear()
 
 
-def parse_set(call: Call) -> None:
+def parse_set(call: Call, args: list[str]) -> setopts.SetOpts:
     """``vzctl set`` options."""
-    _parse_table(call, setopts.SET_OPTIONS, setopts.SHORT)
+    h = call.host.settings
+    node = setopts.NodeFacts(
+        call.veid,
+        h.cpus,
+        network.hwid(call.host),
+        call.host.fs.exists("/proc/vz/vswap"),
+        netif.takes_bridge(h.vzctl_version),
+    )
+    opts = _parse_table(call, args, setopts.SetOpts(node=node), setopts.SET_OPTIONS, setopts.SHORT)
+    # vps_set warns "not saved" unless argv was only "--userpasswd VALUE" (its argc == 2)
+    opts.only_userpasswd = bool(opts.userpw) and len(args) == 2
+    return opts
 
 
-def parse_create(call: Call) -> None:
+def parse_create(call: Call, args: list[str]) -> setopts.CreateOpts:
     """``vzctl create`` options."""
-    _parse_table(call, setopts.CREATE_OPTIONS, "")
+    return _parse_table(call, args, setopts.CreateOpts(), setopts.CREATE_OPTIONS, "")
+
+
+@dataclass(frozen=True)
+class StartOpts(Opts):
+    """``start``'s switches (``KV:src/vzctl-actions.c:parse_startstop_opt``); the
+    simulated node acts on --force and --wait, and takes the others without effect."""
+
+    force: bool = False
+    skip_ve_setup: bool = False
+    wait: bool = False
+    skip_fsck: bool = False
+    skip_remount: bool = False
+
+
+@dataclass(frozen=True)
+class StopOpts(Opts):
+    """``stop``'s switches."""
+
+    fast: bool = False
+    skip_umount: bool = False
+
+
+@dataclass(frozen=True)
+class RestartOpts(Opts):
+    """``restart`` takes both sets (``parse_startstop_opt(..., 1, 1)``)."""
+
+    start: StartOpts
+    stop: StopOpts
 
 
 _STARTSTOP = [
@@ -273,12 +307,12 @@ _STOP_ONLY = {"fast", "skip-umount"}
 STARTSTOP_OPTIONS = _STARTSTOP  # the real-host guard reads argv with the same tables
 
 
-def _startstop(call: Call, start: bool, stop: bool) -> None:
+def _startstop(call: Call, args: list[str], start: bool, stop: bool) -> set[str]:
     """``KV:src/vzctl-actions.c:parse_startstop_opt``: unknown options exit 20."""
     operands: list[str] = []
     flags: set[str] = set()
     try:
-        for p in getopt_long(call.prog, call.args, _STARTSTOP, operands):
+        for p in getopt_long(call.prog, args, _STARTSTOP, operands):
             if (p.id in _START_ONLY and not start) or (p.id in _STOP_ONLY and not stop):
                 raise UsageError(
                     f"Option --{p.name} is not applicable to {'start' if start else 'stop'} command"
@@ -288,40 +322,107 @@ def _startstop(call: Call, start: bool, stop: bool) -> None:
         raise UsageError(str(err)) from None
     if operands:
         raise UsageError("Invalid extra arguments: " + "".join(f"{o} " for o in operands))
-    call.opts.flags = flags
+    return flags
 
 
-def parse_start(call: Call) -> None:
+def _start_opts(flags: set[str]) -> StartOpts:
+    return StartOpts(
+        force="force" in flags,
+        skip_ve_setup="skip_ve_setup" in flags,
+        wait="wait" in flags,
+        skip_fsck="skip-fsck" in flags,
+        skip_remount="skip-remount" in flags,
+    )
+
+
+def _stop_opts(flags: set[str]) -> StopOpts:
+    return StopOpts(fast="fast" in flags, skip_umount="skip-umount" in flags)
+
+
+def parse_start(call: Call, args: list[str]) -> StartOpts:
     """``start`` options."""
-    _startstop(call, True, False)
+    return _start_opts(_startstop(call, args, True, False))
 
 
-def parse_stop(call: Call) -> None:
+def parse_stop(call: Call, args: list[str]) -> StopOpts:
     """``stop`` options."""
-    _startstop(call, False, True)
+    return _stop_opts(_startstop(call, args, False, True))
 
 
-def parse_restart(call: Call) -> None:
+def parse_restart(call: Call, args: list[str]) -> RestartOpts:
     """``restart`` takes both sets."""
-    _startstop(call, True, True)
+    flags = _startstop(call, args, True, True)
+    return RestartOpts(_start_opts(flags), _stop_opts(flags))
 
 
-def parse_none(call: Call) -> None:
+def parse_none(call: Call, args: list[str]) -> NoOpts:
     """Commands without options: ``Invalid options: x `` (``parse_action_opt`` default)."""
-    if call.args:
-        raise UsageError("Invalid options: " + "".join(f"{a} " for a in call.args))
+    if args:
+        raise UsageError("Invalid options: " + "".join(f"{a} " for a in args))
+    return NoOpts()
 
 
-def parse_exec(call: Call) -> None:
+@dataclass(frozen=True)
+class ExecOpts(Opts):
+    """exec, exec2, exec3: the command line after the CT ID."""
+
+    argv: tuple[str, ...]
+
+
+def parse_exec(call: Call, args: list[str]) -> ExecOpts:
     """exec/exec2 need a command line."""
-    if not call.args:
+    if not args:
         raise UsageError("No command line given for exec")
+    return ExecOpts(tuple(args))
 
 
-def parse_runscript(call: Call) -> None:
+@dataclass(frozen=True)
+class RunscriptOpts(Opts):
+    """runscript: the host script to run (what follows it is not read)."""
+
+    script: str
+
+
+def parse_runscript(call: Call, args: list[str]) -> RunscriptOpts:
     """runscript needs a script."""
-    if not call.args:
+    if not args:
         raise UsageError("Script not specified")
+    return RunscriptOpts(args[0])
+
+
+ChkpntStep = Literal["kill", "resume", "suspend", "dump"]
+RestoreStep = Literal["kill", "resume", "undump"]
+_CHKPNT_STEPS: dict[str, ChkpntStep] = {"kill": "kill", "resume": "resume", "suspend": "suspend",
+                                         "dump": "dump"}  # fmt: skip
+_RESTORE_STEPS: dict[str, RestoreStep] = {"kill": "kill", "resume": "resume", "undump": "undump"}
+StepT = TypeVar("StepT", bound=str)
+
+
+@dataclass(frozen=True)
+class CptOpts(Opts):
+    """What checkpoint and restore both take (``KV:src/vzctl-actions.c:parse_chkpnt_opt``,
+    ``parse_restore_opt``): the last of a repeated option wins, as there."""
+
+    dumpfile: str | None = None
+    cpu_flags: str | None = None  # --flags and --context: vzctl's strtoul never refuses
+    context: str | None = None  # them, and a simulated node has no CPT to give them to
+    skip_arpdetect: bool = False
+
+
+@dataclass(frozen=True)
+class ChkpntOpts(CptOpts):
+    """suspend/chkpnt: one step, or None for the whole checkpoint."""
+
+    step: ChkpntStep | None = None
+
+
+@dataclass(frozen=True)
+class RestoreOpts(CptOpts):
+    """resume/restore: one step, or None for the whole restore."""
+
+    step: RestoreStep | None = None
+    skip_fsck: bool = False
+    skip_remount: bool = False
 
 
 _CPT_COMMON = [Opt("dumpfile", True), Opt("flags", True), Opt("context", True), Opt("skip_arpdetect", False)]
@@ -329,34 +430,52 @@ _CPT_COMMON = [Opt("dumpfile", True), Opt("flags", True), Opt("context", True), 
 _CHKPNT = [*_CPT_COMMON, Opt("kill", False), Opt("resume", False), Opt("suspend", False), Opt("dump", False)]
 _RESTORE = [*_CPT_COMMON, Opt("undump", False), Opt("kill", False), Opt("resume", False),
             Opt("skip-fsck", False), Opt("skip-remount", False)]  # fmt: skip
-_SUBCOMMANDS = {"kill", "resume", "suspend", "dump", "undump"}
 CHKPNT_OPTIONS, RESTORE_OPTIONS = _CHKPNT, _RESTORE
 
 
-def parse_cpt(call: Call) -> None:
-    """suspend/resume options; only one sub-command may be given."""
+def _cpt_args(
+    call: Call, args: list[str], table: list[Opt], steps: dict[str, StepT]
+) -> tuple[StepT | None, dict[str, str | None]]:
+    """The one sub-command given, and the other options by identity (last wins)."""
     operands: list[str] = []
-    table = _CHKPNT if call.command in ("suspend", "chkpnt") else _RESTORE
+    step: StepT | None = None
+    got: dict[str, str | None] = {}
     try:
-        for p in getopt_long(call.prog, call.args, table, operands):
-            if p.id == "dumpfile":
-                call.opts.dumpfile = p.value
-            elif p.id not in _SUBCOMMANDS:
-                pass  # accepted and, on a simulated node, without effect
-            elif call.opts.sub is not None:
+        for p in getopt_long(call.prog, args, table, operands):
+            if p.id not in steps:
+                got[p.id] = p.value
+            elif step is not None:
                 raise UsageError("Invalid syntax: only one sub command may be used")
             else:
-                call.opts.sub = p.id
+                step = steps[p.id]
     except GetoptError as err:
         raise UsageError(str(err)) from None
     if operands:
         raise UsageError("Invalid extra arguments: " + "".join(f"{o} " for o in operands))
+    return step, got
+
+
+def parse_chkpnt(call: Call, args: list[str]) -> ChkpntOpts:
+    """suspend/chkpnt options; only one sub-command may be given."""
+    step, got = _cpt_args(call, args, _CHKPNT, _CHKPNT_STEPS)
+    return ChkpntOpts(
+        got.get("dumpfile"), got.get("flags"), got.get("context"), "skip_arpdetect" in got, step=step
+    )
+
+
+def parse_restore(call: Call, args: list[str]) -> RestoreOpts:
+    """resume/restore options; only one sub-command may be given."""
+    step, got = _cpt_args(call, args, _RESTORE, _RESTORE_STEPS)
+    return RestoreOpts(
+        got.get("dumpfile"), got.get("flags"), got.get("context"), "skip_arpdetect" in got,
+        step=step, skip_fsck="skip-fsck" in got, skip_remount="skip-remount" in got,
+    )  # fmt: skip
 
 
 # -- actions --------------------------------------------------------------------------------
 
 
-def act_status(call: Call) -> int:
+def act_status(call: Call, _opts: NoOpts) -> int:
     """``CTID <id> exist|deleted mounted|unmounted running|down[ suspended]``."""
     ctx = call.ctx()
     exist = C.exists(call.host, call.veid)
@@ -375,10 +494,9 @@ def act_status(call: Call) -> int:
     return 0
 
 
-def act_start(call: Call) -> int:
+def act_start(call: Call, opts: StartOpts) -> int:
     """``vzctl start``."""
-    flags = call.opts.flags
-    L.start(call.ctx(), force="force" in flags, wait="wait" in flags)
+    L.start(call.ctx(), force=opts.force, wait=opts.wait)
     _save_layout_if_missing(call)
     return 0
 
@@ -392,35 +510,34 @@ def _save_layout_if_missing(call: Call) -> None:
         vzctl_save.save(call, [("VE_LAYOUT", "simfs")])
 
 
-def act_stop(call: Call) -> int:
+def act_stop(call: Call, opts: StopOpts) -> int:
     """``vzctl stop``."""
-    flags = call.opts.flags
-    L.stop(call.ctx(), fast="fast" in flags, skip_umount="skip-umount" in flags)
+    L.stop(call.ctx(), fast=opts.fast, skip_umount=opts.skip_umount)
     return 0
 
 
-def act_restart(call: Call) -> int:
+def act_restart(call: Call, opts: RestartOpts) -> int:
     """``Restarting container``, stop if running, then start."""
     call.con.info("Restarting container")
     ctx = call.ctx()
     if L.is_running(ctx):
         L.stop(ctx)
-    return act_start(call)
+    return act_start(call, opts.start)
 
 
-def act_destroy(call: Call) -> int:
+def act_destroy(call: Call, _opts: NoOpts) -> int:
     """``vzctl destroy``."""
     L.destroy(call.ctx())
     return 0
 
 
-def act_mount(call: Call) -> int:
+def act_mount(call: Call, _opts: NoOpts) -> int:
     """``vzctl mount``."""
     L.mount(call.ctx())
     return 0
 
 
-def act_umount(call: Call) -> int:
+def act_umount(call: Call, _opts: NoOpts) -> int:
     """``vzctl umount``."""
     L.umount(call.ctx())
     return 0
@@ -443,39 +560,30 @@ def _full_chkpnt(ctx: Ctx, dumpfile: str | None) -> None:
 
 # The steps of a checkpoint and of a restore; None is the whole of it. ``--kill`` and
 # ``--resume`` act on the CPT context either way (KV:src/vzctl-actions.c:chkpnt/restore).
-_CPT_STEPS: dict[str, dict[str | None, Callable[[Ctx, str | None], None]]] = {
-    "chkpnt": {
-        "kill": lambda c, _f: L.cpt_kill(c), "resume": lambda c, _f: L.thaw(c),
-        "suspend": lambda c, _f: L.freeze(c), "dump": L.dump, None: _full_chkpnt,
-    },
-    "restore": {
-        "kill": lambda c, _f: L.cpt_kill(c), "resume": lambda c, _f: L.thaw(c),
-        "undump": _undump, None: L.resume,
-    },
+_CPT_STEP = Callable[[Ctx, str | None], None]
+_CHKPNT_DOES: dict[ChkpntStep | None, _CPT_STEP] = {
+    "kill": lambda c, _f: L.cpt_kill(c), "resume": lambda c, _f: L.thaw(c),
+    "suspend": lambda c, _f: L.freeze(c), "dump": L.dump, None: _full_chkpnt,
+}  # fmt: skip
+_RESTORE_DOES: dict[RestoreStep | None, _CPT_STEP] = {
+    "kill": lambda c, _f: L.cpt_kill(c), "resume": lambda c, _f: L.thaw(c),
+    "undump": _undump, None: L.resume,
 }  # fmt: skip
 
 
-def act_suspend(call: Call) -> int:
+def act_suspend(call: Call, opts: ChkpntOpts) -> int:
     """``chkpnt``: a full checkpoint, or one step of it."""
-    return _cpt(call, "chkpnt")
-
-
-def act_resume(call: Call) -> int:
-    """``restore``: from the dump file, or one step."""
-    return _cpt(call, "restore")
-
-
-def _cpt(call: Call, which: str) -> int:
-    step = _CPT_STEPS[which][call.opts.sub]
-    step(call.ctx(), _dumpfile(call))
+    _CHKPNT_DOES[opts.step](call.ctx(), opts.dumpfile)
     return 0
 
 
-def _dumpfile(call: Call) -> str | None:
-    return call.opts.dumpfile
+def act_resume(call: Call, opts: RestoreOpts) -> int:
+    """``restore``: from the dump file, or one step."""
+    _RESTORE_DOES[opts.step](call.ctx(), opts.dumpfile)
+    return 0
 
 
-def act_exec(call: Call) -> int:
+def act_exec(call: Call, opts: ExecOpts) -> int:
     """``exec``: any failure is exit 8; ``exec2`` returns the command's status."""
     from simvz.cli import shell
 
@@ -483,12 +591,12 @@ def act_exec(call: Call) -> int:
     exec2 = call.command in ("exec2", "exec3")
     if not L.is_running(ctx):
         raise VzError(E.VE_NOT_RUNNING if exec2 else E.COMMAND_EXECUTION_ERROR, "Container is not running")
-    line = " ".join(a if a else "''" for a in call.args)
+    line = " ".join(a if a else "''" for a in opts.argv)
     stdin = call.stdin  # vzctl forwards its stdin to the CT's bash (KV:src/lib/exec.c)
     if call.command == "exec3":
         # exec3 runs its arguments as argv, not through bash -c (MODE_EXEC)
-        line = shlex.join(call.args)
-    elif call.args == ["-"]:
+        line = shlex.join(opts.argv)
+    elif opts.argv == ("-",):
         # ``-`` reads the commands from stdin (``KV:src/vzctl-actions.c:exec``)
         line, stdin = call.stdin.decode("utf-8", "surrogateescape"), b""
     code = shell.run(ctx, call.con, line, stdin)
@@ -497,11 +605,11 @@ def act_exec(call: Call) -> int:
     return code
 
 
-def act_runscript(call: Call) -> int:
+def act_runscript(call: Call, opts: RunscriptOpts) -> int:
     """Run a host script inside the CT, mounting a stopped one for the duration."""
     from simvz.cli import shell
 
-    script = call.args[0]
+    script = opts.script
     text = call.host.fs.read(script)
     if text is None:
         raise VzError(E.NOSCRIPT, f"Script not found: {script}")
@@ -516,7 +624,7 @@ def act_runscript(call: Call) -> int:
             L.script_umount(ctx)
 
 
-def act_quota(call: Call) -> int:
+def act_quota(call: Call, _opts: NoOpts) -> int:
     """quotaon/quotaoff/quotainit (``KV:src/vzctl-actions.c``)."""
     ctx = call.ctx()
     codes = {"quotaon": E.DQ_ON, "quotaoff": E.DQ_OFF, "quotainit": E.DQ_INIT}
@@ -527,47 +635,48 @@ def act_quota(call: Call) -> int:
     return 0
 
 
-def act_snapshot_list(call: Call) -> int:
+def act_snapshot_list(call: Call, _opts: NoOpts) -> int:
     """Snapshots exist only for ploop; the simulated node runs simfs."""
     raise VzError(E.SNAPSHOT_LIST, "Snapshot feature is only available for ploop-based CTs")
 
 
-def act_set(call: Call) -> int:
+def act_set(call: Call, opts: setopts.SetOpts) -> int:
     """``vzctl set``; see :mod:`simvz.cli.vzctl_set`."""
     from simvz.cli import vzctl_set
 
-    return vzctl_set.run(call)
+    return vzctl_set.run(call, opts)
 
 
-def act_create(call: Call) -> int:
+def act_create(call: Call, opts: setopts.CreateOpts) -> int:
     """``vzctl create``; see :mod:`simvz.cli.vzctl_create`."""
     from simvz.cli import vzctl_create
 
-    return vzctl_create.run(call)
+    return vzctl_create.run(call, opts)
 
 
+# Each row binds a parser to the action taking what it returns (simvz.cli.call.command).
 COMMANDS: dict[str, Command] = {
-    "set": Command(parse_set, act_set, needs_conf=False),
-    "create": Command(parse_create, act_create, needs_conf=False),
-    "start": Command(parse_start, act_start),
-    "stop": Command(parse_stop, act_stop),
-    "restart": Command(parse_restart, act_restart),
-    "destroy": Command(parse_none, act_destroy),
-    "delete": Command(parse_none, act_destroy),
-    "mount": Command(parse_none, act_mount),
-    "umount": Command(parse_none, act_umount),
-    "status": Command(parse_none, act_status, lock=False, needs_conf=False),
-    "exec": Command(parse_exec, act_exec, lock=False),
-    "exec2": Command(parse_exec, act_exec, lock=False),
-    "runscript": Command(parse_runscript, act_runscript),
-    "suspend": Command(parse_cpt, act_suspend),
-    "chkpnt": Command(parse_cpt, act_suspend),
-    "resume": Command(parse_cpt, act_resume),
-    "restore": Command(parse_cpt, act_resume),
-    "quotaon": Command(parse_none, act_quota),
-    "quotaoff": Command(parse_none, act_quota),
-    "quotainit": Command(parse_none, act_quota),
-    "snapshot-list": Command(parse_none, act_snapshot_list, lock=False),
+    "set": command(parse_set, act_set, needs_conf=False),
+    "create": command(parse_create, act_create, needs_conf=False),
+    "start": command(parse_start, act_start),
+    "stop": command(parse_stop, act_stop),
+    "restart": command(parse_restart, act_restart),
+    "destroy": command(parse_none, act_destroy),
+    "delete": command(parse_none, act_destroy),
+    "mount": command(parse_none, act_mount),
+    "umount": command(parse_none, act_umount),
+    "status": command(parse_none, act_status, lock=False, needs_conf=False),
+    "exec": command(parse_exec, act_exec, lock=False),
+    "exec2": command(parse_exec, act_exec, lock=False),
+    "runscript": command(parse_runscript, act_runscript),
+    "suspend": command(parse_chkpnt, act_suspend),
+    "chkpnt": command(parse_chkpnt, act_suspend),
+    "resume": command(parse_restore, act_resume),
+    "restore": command(parse_restore, act_resume),
+    "quotaon": command(parse_none, act_quota),
+    "quotaoff": command(parse_none, act_quota),
+    "quotainit": command(parse_none, act_quota),
+    "snapshot-list": command(parse_none, act_snapshot_list, lock=False),
 }
 
 
@@ -575,13 +684,12 @@ def _simfs_commands() -> None:
     """The ploop-only and terminal commands (:mod:`simvz.cli.vzctl_simfs`)."""
     from simvz.cli import vzctl_simfs as S
 
-    for word in S.SNAPSHOT_OPTS:
-        COMMANDS[word] = Command(S.parse_snapshot, S.act_snapshot)
-    COMMANDS["convert"] = Command(S.parse_convert, S.act_convert)
-    COMMANDS["compact"] = Command(parse_none, S.act_compact)
-    COMMANDS["exec3"] = Command(parse_exec, act_exec, lock=False)
-    COMMANDS["enter"] = Command(S.parse_enter, S.act_enter, lock=False)
-    COMMANDS["console"] = Command(S.parse_console, S.act_console, lock=False)
+    COMMANDS.update(S.SNAPSHOT_COMMANDS)
+    COMMANDS["convert"] = command(S.parse_convert, S.act_convert)
+    COMMANDS["compact"] = command(parse_none, S.act_compact)
+    COMMANDS["exec3"] = command(parse_exec, act_exec, lock=False)
+    COMMANDS["enter"] = command(S.parse_enter, S.act_enter, lock=False)
+    COMMANDS["console"] = command(S.parse_console, S.act_console, lock=False)
 
 
 _simfs_commands()

@@ -24,9 +24,8 @@ PLOOP_UNSUPPORTED = (
 )
 
 
-def run(call: Call) -> int:
+def run(call: Call, req: setopts.CreateOpts) -> int:
     """Create the private area from a template cache and write the config."""
-    req = call.opts.request()
     conf = C.conf_path(call.veid)
     base, sample = _base_config(call, req, conf)
     ps = call.gps.merged(P.load(base, conf)).merged(ParamSet(dict(req.keys)))
@@ -71,10 +70,10 @@ def _postcreate(call: Call, ctx: Ctx, tmpl: str) -> None:
         call.con.info("Performing postcreate actions")
 
 
-def _base_config(call: Call, req: setopts.Request, conf: str) -> tuple[str, str | None]:
+def _base_config(call: Call, req: setopts.CreateOpts, conf: str) -> tuple[str, str | None]:
     """The sample copied verbatim, or the existing config (then no sample)."""
     fs = call.host.fs
-    name = req.words.get("config")
+    name = req.config
     existing = fs.read(conf)
     if name is None and existing is not None:
         call.con.info("Warning: CT config file already exists, not applying a default config sample.")
@@ -105,14 +104,14 @@ def _check_paths(ctx: Ctx, ps: ParamSet) -> None:
         raise VzError(E.FS_PRVT_AREA_EXIST, f"Private area already exists in {priv}", FAILED)
 
 
-def _check_layout(call: Call, req: setopts.Request) -> None:
+def _check_layout(call: Call, req: setopts.CreateOpts) -> None:
     layout = req.keys.get("VE_LAYOUT") or call.gps.str("VE_LAYOUT") or "ploop"
     if str(layout).startswith("ploop") and not call.host.fs.exists("/proc/vz/ploop_minor"):
         raise VzError(E.PLOOP_UNSUP, *PLOOP_UNSUPPORTED, FAILED)
 
 
-def _assign_name(call: Call, req: setopts.Request) -> None:
-    name = req.words.get("name")
+def _assign_name(call: Call, req: setopts.CreateOpts) -> None:
+    name = req.name
     if not name:
         return
     owner = C.name_target(call.host, name)
@@ -155,7 +154,7 @@ def _clean_destroyed(call: Call) -> None:
 
 
 def _stored(
-    call: Call, req: setopts.Request, ps: ParamSet, tmpl: str, sample: str | None
+    call: Call, req: setopts.CreateOpts, ps: ParamSet, tmpl: str, sample: str | None
 ) -> list[tuple[str, str]]:
     """Keys create writes after the copied sample (``KV:src/lib/create.c:vps_create``)."""
     out: list[tuple[str, str]] = []
@@ -174,6 +173,6 @@ def _stored(
         not in P.load(call.host.fs.read(f"{C.CONF_DIR}/ve-{sample}.conf-sample") or "", "").values
     ):
         out.append(("ORIGIN_SAMPLE", sample))
-    if req.words.get("name"):
-        out.append(("NAME", req.words["name"]))
+    if req.name:
+        out.append(("NAME", req.name))
     return out

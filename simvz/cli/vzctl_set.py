@@ -25,24 +25,23 @@ LOST_ON_RESTART = (
 )
 
 
-def run(call: Call) -> int:
+def run(call: Call, req: setopts.SetOpts) -> int:
     """Check, apply, save; with ``--save`` any refusal ends with the not-saving line
     (``KV:src/vzctl-actions.c:vps_set``)."""
-    req = call.opts.request()
     try:
-        return _run(call, req, "save" in req.flags)
+        return _run(call, req, req.has("save"))
     except VzError as err:
-        if "save" in req.flags and FAILED_APPLY not in err.lines:
+        if req.has("save") and FAILED_APPLY not in err.lines:
             err.lines.append(FAILED_APPLY)
         raise
 
 
-def _run(call: Call, req: setopts.Request, save_flag: bool) -> int:
+def _run(call: Call, req: setopts.SetOpts, save_flag: bool) -> int:
     _check(call, req, save_flag)
     ctx = call.ctx()
     running = L.is_running(ctx)
     names: dict[str, str] = {}
-    if "reset_ub" not in req.flags:
+    if not req.has("reset_ub"):
         _apply_name(call, req, names)
     if running and ({"VE_PRIVATE", "VE_ROOT"} & req.keys.keys()):
         what = "VE_PRIVATE" if "VE_PRIVATE" in req.keys else "VE_ROOT"
@@ -51,7 +50,7 @@ def _run(call: Call, req: setopts.Request, save_flag: bool) -> int:
     if req.userpw:
         _userpasswd(call, req, actions, running)
     if not save_flag and not running:
-        if req.userpw and len(call.args) == 2:
+        if req.only_userpasswd:
             return 0  # only --userpasswd and its value: no "not saved" warning (vps_set)
         return _stopped_unsaved(call, req)
     stored = _config_changes(call, req)
@@ -65,7 +64,7 @@ def _run(call: Call, req: setopts.Request, save_flag: bool) -> int:
                 err.lines.append(FAILED_APPLY)
             raise
     if not save_flag:
-        if not (req.userpw and len(call.args) == 2):  # vps_set's warn_save
+        if not req.only_userpasswd:  # vps_set's warn_save
             call.con.info(LOST_ON_RESTART)
         return 0
     if call.cps is None:
@@ -74,7 +73,7 @@ def _run(call: Call, req: setopts.Request, save_flag: bool) -> int:
     return 0
 
 
-def _check(call: Call, req: setopts.Request, save_flag: bool) -> None:
+def _check(call: Call, req: setopts.SetOpts, save_flag: bool) -> None:
     """Up-front refusals in ``KV:src/vzctl-actions.c:check_set_opt`` order; with
     ``--save`` each is followed by vps_set's "not saving" line."""
     try:
@@ -85,15 +84,15 @@ def _check(call: Call, req: setopts.Request, save_flag: bool) -> None:
         raise
 
 
-def _check_opts(call: Call, req: setopts.Request, save_flag: bool) -> None:
+def _check_opts(call: Call, req: setopts.SetOpts, save_flag: bool) -> None:
     syntax = E.INVALID_PARAMETER_SYNTAX
-    if "reset_ub" in req.flags and len(req.seen) > 1:
+    if req.has("reset_ub") and len(req.seen) > 1:
         raise VzError(syntax, "Error: option --reset_ub is exclusive")
     cmd = {k: v for k, v in req.keys.items() if k in ("PHYSPAGES", "SWAPPAGES") and isinstance(v, tuple)}
     cfg = {k: p for k in ("PHYSPAGES", "SWAPPAGES") if (p := call.ps.pair(k)) is not None}
     if (ubc.is_vswap_config(cmd) or ubc.is_vswap_config(cfg)) and "SWAPPAGES" not in cmd | cfg:
         raise VzError(E.NOTENOUGHUBCPARAMS, "Error: required UB parameter (swap) not set")
-    if "offline_resize" in req.flags:
+    if req.has("offline_resize"):
         if "DISKSPACE" not in req.keys:
             raise VzError(syntax, "Error: option --offline-resize can only be used with --diskspace")
         call.con.info("Warning: option --offline-resize only makes sense for a ploop CT")
@@ -104,11 +103,11 @@ def _check_opts(call: Call, req: setopts.Request, save_flag: bool) -> None:
     if save_flag:
         return
     needs_save = [
-        ("name" in req.words, E.SET_NAME_ERROR, "Error: unable to use --name option without --save"),
+        (req.name is not None, E.SET_NAME_ERROR, "Error: unable to use --name option without --save"),
         ("OSTEMPLATE" in req.keys, syntax, "Error: unable to use --ostemplate option without --save"),
         ("STOP_TIMEOUT" in req.keys, syntax, "Error: unable to use --stop-timeout option without --save"),
-        ("force" in req.flags, syntax, "Error: --force is useless without --save"),
-        (req.words.get("setmode") == "restart", syntax,
+        (req.has("force"), syntax, "Error: --force is useless without --save"),
+        (req.setmode == "restart", syntax,
          "Error: --setmode restart doesn't make sense without --save flag"),
     ]  # fmt: skip
     for given, code, message in needs_save:
@@ -128,7 +127,7 @@ _RUNNING_ONLY_MESSAGES = {
 }
 
 
-def _not_live(call: Call, req: setopts.Request) -> list[str]:
+def _not_live(call: Call, req: setopts.SetOpts) -> list[str]:
     """The changes ``check_set_mode`` finds that only a restart applies."""
     ps = call.ps
     found = []
@@ -153,14 +152,14 @@ def _not_live(call: Call, req: setopts.Request) -> list[str]:
     return found
 
 
-def _check_set_mode(call: Call, req: setopts.Request) -> bool:
+def _check_set_mode(call: Call, req: setopts.SetOpts) -> bool:
     """A running CT: report what only a restart applies; ``--setmode restart``
     restarts it quietly (True: nothing else to apply), ``ignore`` refuses with 32,
     no setmode warns and goes on."""
     found = _not_live(call, req)
     if not found:
         return False
-    mode = req.words.get("setmode")
+    mode = req.setmode
     if mode != "restart":
         for what in found:
             call.con.error(_RUNNING_ONLY_MESSAGES[what])
@@ -178,17 +177,17 @@ def _check_set_mode(call: Call, req: setopts.Request) -> bool:
     return False
 
 
-def needs_configure(req: setopts.Request) -> bool:
+def needs_configure(req: setopts.SetOpts) -> bool:
     """What vzctl configures inside the CT through the distribution's scripts
     (``KV:src/lib/vps_configure.c:need_configure``, and ``--userpasswd``)."""
     inside = {"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN", "QUOTAUGIDLIMIT"}
     return bool(
-        inside & req.keys.keys() or req.ip_add or req.ip_del or "ipdel_all" in req.flags
+        inside & req.keys.keys() or req.ip_add or req.ip_del or req.has("ipdel_all")
         or req.userpw
     )  # fmt: skip
 
 
-def _dist_actions(call: Call, req: setopts.Request) -> dist.Actions | None:
+def _dist_actions(call: Call, req: setopts.SetOpts) -> dist.Actions | None:
     """The distribution's action config, chosen by OSTEMPLATE, is read before anything
     is applied, on a running or a stopped CT alike (``KV:src/vzctl-actions.c:set``
     calls ``read_dist_actions``; ``KV:src/lib/dist.c``)."""
@@ -197,12 +196,12 @@ def _dist_actions(call: Call, req: setopts.Request) -> dist.Actions | None:
     try:
         return dist.read_actions(call.host.fs, call.ps.str("OSTEMPLATE"), call.con.log)
     except VzError as err:
-        if "save" in req.flags:
+        if req.has("save"):
             err.lines.append(FAILED_APPLY)  # KV:src/vzctl-actions.c:vps_set
         raise
 
 
-def _userpasswd(call: Call, req: setopts.Request, actions: dist.Actions | None, running: bool) -> None:
+def _userpasswd(call: Call, req: setopts.SetOpts, actions: dist.Actions | None, running: bool) -> None:
     """``--userpasswd``: a stopped CT is started for it without its setup (no IPs, CPU
     or hostname; ``SKIP_SETUP|SKIP_ACTION_SCRIPT``), the distribution's
     ``SET_USERPASS`` script runs inside, and the CT is killed and unmounted again
@@ -227,18 +226,18 @@ def _userpasswd(call: Call, req: setopts.Request, actions: dist.Actions | None, 
         L.stop(ctx, fast=True)
     if failed:
         err = VzError(E.CHANGEPASS)
-        if "save" in req.flags:
+        if req.has("save"):
             err.lines.append(FAILED_APPLY)
         raise err
 
 
-def _stopped_unsaved(call: Call, req: setopts.Request) -> int:
+def _stopped_unsaved(call: Call, req: setopts.SetOpts) -> int:
     """Applying to a stopped CT: the first resource group vzctl tries fails."""
-    if "reset_ub" in req.flags:
+    if req.has("reset_ub"):
         raise VzError(E.VE_NOT_RUNNING, "Container is not running")
     if _calc_ub(call, req):
         raise VzError(E.VE_NOT_RUNNING, "Unable to apply UBC parameters: container is not running")
-    if req.ip_add or req.ip_del or "ipdel_all" in req.flags:
+    if req.ip_add or req.ip_del or req.has("ipdel_all"):
         raise VzError(E.VE_NOT_RUNNING, "Unable to apply network parameters: container is not running")
     if req.netdev_add or req.netdev_del:
         raise VzError(E.VE_NOT_RUNNING, "Unable to setup network devices: container is not running")
@@ -254,7 +253,7 @@ def _stopped_unsaved(call: Call, req: setopts.Request) -> int:
     return 0
 
 
-def _config_changes(call: Call, req: setopts.Request) -> dict[str, str]:
+def _config_changes(call: Call, req: setopts.SetOpts) -> dict[str, str]:
     """Every KEY="value" line the save will write, merged with the old config."""
     old = call.cps or ParamSet()
     out: dict[str, str] = {}
@@ -264,7 +263,7 @@ def _config_changes(call: Call, req: setopts.Request) -> dict[str, str]:
     _apply_sample(call, req, out)
     for key, value in req.keys.items():
         out.update([rendered(key, value)])
-    if req.ip_add or req.ip_del or "ipdel_all" in req.flags:
+    if req.ip_add or req.ip_del or req.has("ipdel_all"):
         out["IP_ADDRESS"] = " ".join(_merge_ips(old.list("IP_ADDRESS"), req))
     if req.netdev_add or req.netdev_del:
         devs = [d for d in old.list("NETDEV") + req.netdev_add if d not in req.netdev_del]
@@ -280,9 +279,9 @@ def _config_changes(call: Call, req: setopts.Request) -> dict[str, str]:
     return out
 
 
-def _apply_sample(call: Call, req: setopts.Request, out: dict[str, str]) -> None:
+def _apply_sample(call: Call, req: setopts.SetOpts, out: dict[str, str]) -> None:
     """``--applyconfig``: a sample's keys except identity ones (``KV:src/vzctl-actions.c``)."""
-    name = req.words.get("applyconfig")
+    name = req.applyconfig
     if name is None:
         return
     from simvz.model import params
@@ -298,15 +297,15 @@ def _apply_sample(call: Call, req: setopts.Request, out: dict[str, str]) -> None
     out["ORIGIN_SAMPLE"] = name
 
 
-def _merge_ips(old: list[str], req: setopts.Request) -> list[str]:
+def _merge_ips(old: list[str], req: setopts.SetOpts) -> list[str]:
     """Old entries minus deleted and re-added ones, then the new ones (``store_ip``)."""
-    ips = [] if "ipdel_all" in req.flags else list(old)
+    ips = [] if req.has("ipdel_all") else list(old)
     gone = set(req.ip_del) | {network.bare(i) for i in req.ip_add}
     ips = [i for i in ips if network.bare(i) not in gone]
     return ips + req.ip_add
 
 
-def _merge_netif(old: ParamSet, req: setopts.Request) -> list[N.Netif]:
+def _merge_netif(old: ParamSet, req: setopts.SetOpts) -> list[N.Netif]:
     devs = N.parse_conf(old.str("NETIF") or "")
     if "all" in req.netif_del:
         devs = []
@@ -330,13 +329,13 @@ def _modify_netif(devs: list[N.Netif], mod: dict[str, str]) -> list[N.Netif]:
     return N.merge(devs, N.Netif(**mod))
 
 
-def _apply_name(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:
+def _apply_name(call: Call, req: setopts.SetOpts, stored: dict[str, str]) -> None:
     """``--applyconfig_map name`` re-links the config's NAME; ``--name`` sets a new one
     (``KV:src/vzctl-actions.c:set`` calls ``set_name`` for both)."""
-    if req.words.get("applyconfig_map") == "name":
+    if req.applyconfig_map:
         current = call.ps.str("NAME")
         _set_name(call, current, current)
-    name = req.words.get("name")
+    name = req.name
     if name is not None:
         _set_name(call, name, call.cps.str("NAME") if call.cps else None)
         stored["NAME"] = name
@@ -366,7 +365,7 @@ def _set_name(call: Call, new: str | None, old: str | None) -> None:
     call.con.info(f"Name {new} assigned")
 
 
-def _calc_ub(call: Call, req: setopts.Request) -> dict[str, tuple[int, int]]:
+def _calc_ub(call: Call, req: setopts.SetOpts) -> dict[str, tuple[int, int]]:
     """The UBC pairs ``set`` hands to ``vps_set_ublimit``: the command line's, plus the
     vswap defaults for what neither it nor the config sets (``KV:src/vzctl-actions.c:set``
     calls ``fill_vswap_ub(&g_p->res.ub, &calc_ub)``). So on a vswap CT whose config lacks
@@ -378,7 +377,7 @@ def _calc_ub(call: Call, req: setopts.Request) -> dict[str, tuple[int, int]]:
     return {**cmd, **ubc.fill_vswap(cfg, cmd, ovc if isinstance(ovc, float) else None)}
 
 
-def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> None:
+def _apply_live(call: Call, req: setopts.SetOpts, stored: dict[str, str]) -> None:
     """Apply to a running CT in ``vps_setup_res`` order (``KV:src/lib/res.c``): UBC, IPs
     (delete, then add), NICs, CPU, hostname/DNS, quota limits, veth devices."""
     ctx = call.ctx()
@@ -386,7 +385,7 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
     if calc:
         L.set_ubc(ctx, calc)
         call.con.info("UB limits were set successfully")
-    network.del_ips(ctx, req.ip_del + _readded(call, req), every="ipdel_all" in req.flags)
+    network.del_ips(ctx, req.ip_del + _readded(call, req), every=req.has("ipdel_all"))
     network.add_ips(ctx, req.ip_add)
     network.netdev_del(ctx, req.netdev_del)
     network.netdev_add(ctx, req.netdev_add)
@@ -407,7 +406,7 @@ def _apply_live(call: Call, req: setopts.Request, stored: dict[str, str]) -> Non
     del stored
 
 
-def _readded(call: Call, req: setopts.Request) -> list[str]:
+def _readded(call: Call, req: setopts.SetOpts) -> list[str]:
     """``--ipadd`` of an address the *config* has deletes the config's entry first
     (``KV:src/vzctl-actions.c:fix_ip_param``, ``KV:src/lib/net.c:find_ip``)."""
     old = call.cps.list("IP_ADDRESS") if call.cps else []

@@ -11,9 +11,10 @@ A simfs private area is never ploop, so every snapshot action ends at
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from simvz import errors as E
-from simvz.cli.call import Call
+from simvz.cli.call import Call, Command, NoOpts, Opts, command
 from simvz.cli.getopt import GetoptError, Opt, getopt_long
 from simvz.errors import BadParameter, NotEmulated, UsageError, VzError
 from simvz.model import lifecycle as L
@@ -66,14 +67,30 @@ def _guid(value: str) -> str:
     return "{" + m.group(1) + "}"
 
 
-def _parse(call: Call, table: list[Opt]) -> dict[str, str | bool]:
+@dataclass(frozen=True)
+class Got:
+    """The options a snapshot or convert command line gave, by identity: the value of
+    one taking an argument, None for a switch."""
+
+    values: dict[str, str | None]
+
+    def text(self, ident: str) -> str | None:
+        """The argument of an option that takes one, if given."""
+        return self.values.get(ident)
+
+    def on(self, ident: str) -> bool:
+        """Whether the option was given."""
+        return ident in self.values
+
+
+def _parse(call: Call, args: list[str], table: list[Opt]) -> Got:
     """``parse_opt``: unknown option 21 (getopt's message), bad value 21, extra 20;
     the first of a repeated option wins (``ERR_DUP``)."""
     operands: list[str] = []
-    got: dict[str, str | bool] = {}
+    got: dict[str, str | None] = {}
     try:
-        for p in getopt_long(call.prog, call.args, table, operands):
-            value: str | bool = True if p.value is None else p.value
+        for p in getopt_long(call.prog, args, table, operands):
+            value = p.value
             if p.id == "guid":
                 try:
                     value = _guid(str(value))
@@ -84,27 +101,89 @@ def _parse(call: Call, table: list[Opt]) -> dict[str, str | bool]:
         raise UsageError(str(err), code=E.INVALID_PARAMETER_VALUE) from None
     if operands:
         raise UsageError("Invalid extra arguments: " + "".join(f"{o} " for o in operands))
-    return got
+    return Got(got)
 
 
-def parse_snapshot(call: Call) -> None:
-    """``parse_snapshot_{create,switch,delete,mount}_opt``: the id is required except
-    for ``snapshot`` (create makes one); switch refuses --skip-resume with --must-resume."""
-    got = _parse(call, SNAPSHOT_OPTS[call.command])
-    if call.command == "snapshot":
-        return
-    if "guid" not in got:
-        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Invalid syntax: snapshot id is missing")
-    if call.command == "snapshot-switch" and "skip-resume" in got and "must-resume" in got:
-        raise VzError(
-            E.INVALID_PARAMETER_SYNTAX,
-            "Invalid syntax: --skip-resume and --must-resume can not be used together",
-        )
-    if call.command == "snapshot-mount" and "target" not in got:
-        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Invalid syntax: mount target is missing")
+@dataclass(frozen=True)
+class SnapshotOpts(Opts):
+    """``snapshot`` (create: its id is made when not given)."""
+
+    guid: str | None
+    name: str | None
+    description: str | None
+    skip_suspend: bool
+    skip_config: bool
 
 
-def act_snapshot(call: Call) -> int:
+@dataclass(frozen=True)
+class SnapshotIdOpts(Opts):
+    """``snapshot-delete``, ``snapshot-umount``: the snapshot's id (braced)."""
+
+    guid: str
+
+
+@dataclass(frozen=True)
+class SnapshotSwitchOpts(SnapshotIdOpts):
+    """``snapshot-switch``."""
+
+    skip_arpdetect: bool
+    skip_resume: bool
+    skip_config: bool
+    must_resume: bool
+
+
+@dataclass(frozen=True)
+class SnapshotMountOpts(SnapshotIdOpts):
+    """``snapshot-mount``."""
+
+    target: str
+
+
+def _syntax(message: str) -> VzError:
+    return VzError(E.INVALID_PARAMETER_SYNTAX, f"Invalid syntax: {message}")
+
+
+def _snapshot_id(call: Call, args: list[str]) -> tuple[Got, str]:
+    """``parse_snapshot_{delete,switch,mount}_opt``: the id is required."""
+    got = _parse(call, args, SNAPSHOT_OPTS[call.command])
+    guid = got.text("guid")
+    if guid is None:
+        raise _syntax("snapshot id is missing")
+    return got, guid
+
+
+def parse_snapshot_create(call: Call, args: list[str]) -> SnapshotOpts:
+    """``parse_snapshot_create_opt``."""
+    got = _parse(call, args, SNAPSHOT_OPTS["snapshot"])
+    texts = (got.text("guid"), got.text("name"), got.text("description"))
+    return SnapshotOpts(*texts, got.on("skip-suspend"), got.on("skip-config"))
+
+
+def parse_snapshot_id(call: Call, args: list[str]) -> SnapshotIdOpts:
+    """``parse_snapshot_delete_opt`` (delete and umount)."""
+    return SnapshotIdOpts(_snapshot_id(call, args)[1])
+
+
+def parse_snapshot_switch(call: Call, args: list[str]) -> SnapshotSwitchOpts:
+    """``parse_snapshot_switch_opt``: --skip-resume and --must-resume exclude each other."""
+    got, guid = _snapshot_id(call, args)
+    if got.on("skip-resume") and got.on("must-resume"):
+        raise _syntax("--skip-resume and --must-resume can not be used together")
+    return SnapshotSwitchOpts(
+        guid, got.on("skip_arpdetect"), got.on("skip-resume"), got.on("skip-config"), got.on("must-resume")
+    )
+
+
+def parse_snapshot_mount(call: Call, args: list[str]) -> SnapshotMountOpts:
+    """``parse_snapshot_mount_opt``: a target is required."""
+    got, guid = _snapshot_id(call, args)
+    target = got.text("target")
+    if target is None:
+        raise _syntax("mount target is missing")
+    return SnapshotMountOpts(guid, target)
+
+
+def act_snapshot(call: Call, _opts: Opts) -> int:
     """Each ``vzctl_env_*_snapshot`` of ``KV:src/snapshot.c`` starts with
     ``is_snapshot_supported``; mount and umount first need VE_PRIVATE."""
     if call.command in ("snapshot-mount", "snapshot-umount") and not call.ps.str("VE_PRIVATE"):
@@ -113,25 +192,32 @@ def act_snapshot(call: Call) -> int:
     raise VzError(SNAPSHOT_CODES[call.command], NOT_PLOOP)
 
 
-def parse_convert(call: Call) -> None:
+@dataclass(frozen=True)
+class ConvertOpts(Opts):
+    """``convert``: the layout asked for (``--layout``), as config.c reads it."""
+
+    layout: str | None
+
+
+def parse_convert(call: Call, args: list[str]) -> ConvertOpts:
     """``parse_convert_opt``: ``--layout`` with config.c's layout values."""
     from simvz.cli.setopts import layout_value
 
-    got = _parse(call, _CONVERT)
-    layout = got.get("layout")
-    if isinstance(layout, str):
-        try:
-            call.opts.layout = layout_value(layout)
-        except Invalid:
-            name = next(a for a in call.args if a.startswith("--") and "layout" in a).split("=")[0]
-            raise BadParameter(name, layout) from None
+    layout = _parse(call, args, _CONVERT).text("layout")
+    if layout is None:
+        return ConvertOpts(None)
+    try:
+        return ConvertOpts(layout_value(layout))
+    except Invalid:
+        name = next(a for a in args if a.startswith("--") and "layout" in a).split("=")[0]
+        raise BadParameter(name, layout) from None
 
 
-def act_convert(call: Call) -> int:
+def act_convert(call: Call, opts: ConvertOpts) -> int:
     """``KV:src/vzctl-actions.c:convert``: only to ploop; then
     ``KV:src/lib/image.c:vzctl_env_convert_ploop`` needs the kernel's ploop support,
     which a simfs-only node lacks (``is_ploop_supported``)."""
-    layout = call.opts.layout or "ploop"
+    layout = opts.layout or "ploop"
     if not layout.startswith("ploop"):
         raise VzError(E.INVALID_PARAMETER_VALUE, "Only conversion to ploop is supported")
     if not call.host.fs.exists("/proc/vz/ploop_minor"):
@@ -139,7 +225,7 @@ def act_convert(call: Call) -> int:
     raise NotEmulated("vzctl convert to ploop", ["simfs"])
 
 
-def act_compact(call: Call) -> int:
+def act_compact(call: Call, _opts: NoOpts) -> int:
     """``KV:src/vzctl-actions.c:compact``: the root and private must be set and the
     private area must exist; a simfs CT then needs nothing."""
     ps = call.ps
@@ -155,17 +241,25 @@ def act_compact(call: Call) -> int:
     return 0
 
 
-def parse_enter(call: Call) -> None:
+@dataclass(frozen=True)
+class EnterOpts(Opts):
+    """``enter``: the command line of ``--exec``, or None for a shell."""
+
+    exec_argv: tuple[str, ...] | None
+
+
+def parse_enter(call: Call, args: list[str]) -> EnterOpts:
     """``parse_action_opt`` for ACTION_ENTER: only ``--exec CMD...`` may follow."""
-    if not call.args:
-        return
-    if call.args[0] != "--exec":
-        raise UsageError(f"Invalid option '{call.args[0]}'")
-    if len(call.args) == 1 or call.args[1] == "":
+    if not args:
+        return EnterOpts(None)
+    if args[0] != "--exec":
+        raise UsageError(f"Invalid option '{args[0]}'")
+    if len(args) == 1 or args[1] == "":
         raise UsageError("No command line given for --exec")
+    return EnterOpts(tuple(args[1:]))
 
 
-def act_enter(call: Call) -> int:
+def act_enter(call: Call, _opts: EnterOpts) -> int:
     """``KV:src/vzctl-actions.c:enter``: VE_ROOT set, CT running; then a terminal
     session, which the simulated node does not open."""
     if not call.ps.str("VE_ROOT"):
@@ -175,19 +269,37 @@ def act_enter(call: Call) -> int:
     raise NotEmulated("vzctl enter on a running container (a terminal session)", ["exec", "exec2", "exec3"])
 
 
-def parse_console(call: Call) -> None:
+@dataclass(frozen=True)
+class ConsoleOpts(Opts):
+    """``console``: the tty number, or None for the console itself."""
+
+    tty: int | None
+
+
+def parse_console(call: Call, args: list[str]) -> ConsoleOpts:
     """``KV:src/vzctl-actions.c:console_attach`` checks its tty number before attaching."""
-    if len(call.args) > 1:
-        raise VzError(E.INVALID_PARAMETER_SYNTAX, "Invalid syntax: too many parameters!")
-    if call.args:
-        try:
-            tty = parse_int(call.args[0])
-        except Invalid:
-            tty = -1
-        if tty < 0:
-            raise VzError(E.INVALID_PARAMETER_VALUE, f"Invalid tty number: {call.args[0]}")
+    if len(args) > 1:
+        raise _syntax("too many parameters!")
+    if not args:
+        return ConsoleOpts(None)
+    try:
+        tty = parse_int(args[0])
+    except Invalid:
+        tty = -1
+    if tty < 0:
+        raise VzError(E.INVALID_PARAMETER_VALUE, f"Invalid tty number: {args[0]}")
+    return ConsoleOpts(tty)
 
 
-def act_console(call: Call) -> int:
+def act_console(call: Call, _opts: ConsoleOpts) -> int:
     """Attaching needs the kernel's tty and a terminal (``KV:src/enter.c:do_console_attach``)."""
     raise NotEmulated("vzctl console", ["exec", "exec2", "exec3"])
+
+
+SNAPSHOT_COMMANDS: dict[str, Command] = {
+    "snapshot": command(parse_snapshot_create, act_snapshot),
+    "snapshot-switch": command(parse_snapshot_switch, act_snapshot),
+    "snapshot-delete": command(parse_snapshot_id, act_snapshot),
+    "snapshot-umount": command(parse_snapshot_id, act_snapshot),
+    "snapshot-mount": command(parse_snapshot_mount, act_snapshot),
+}
