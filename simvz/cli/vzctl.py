@@ -517,11 +517,12 @@ def act_stop(call: Call, opts: StopOpts) -> int:
 
 
 def act_restart(call: Call, opts: RestartOpts) -> int:
-    """``Restarting container``, stop if running, then start."""
+    """``Restarting container``, stop if running, then start; the stop takes stop's
+    switches (``KV:src/vzctl-actions.c:restart`` calls ``stop`` with the same options)."""
     call.con.info("Restarting container")
     ctx = call.ctx()
     if L.is_running(ctx):
-        L.stop(ctx)
+        L.stop(ctx, fast=opts.stop.fast, skip_umount=opts.stop.skip_umount)
     return act_start(call, opts.start)
 
 

@@ -309,6 +309,13 @@ def test_restart_stops_then_starts(running: Host) -> None:
     assert status(running) == "CTID 101 exist mounted running\n"
 
 
+def test_restart_fast_kills(running: Host) -> None:
+    """``KV:src/vzctl-actions.c:restart`` stops with restart's own ``--fast``."""
+    killed = STOPPED.replace("Stopping", "Killing")
+    ok(vzctl(running, "restart", "101", "--fast"), "Restarting container\n" + killed + STARTED)
+    assert status(running) == "CTID 101 exist mounted running\n"
+
+
 def test_restart_of_a_stopped_ct_is_a_start(web: Host) -> None:
     """``KV:src/vzctl-actions.c:restart``: restart of a stopped CT = start."""
     ok(vzctl(web, "restart", "101"), "Restarting container\n" + STARTED)
