@@ -350,8 +350,11 @@ def _scope(rows: list[dict[str, Any]]) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
     """A quiet run whose output is not a terminal prints xdist's worker status once per
-    change ("bringing up nodes..."): noise in the matrix's log, so it goes (before
-    xdist's own session start brings the workers up)."""
+    change ("bringing up nodes..."): noise in the matrix's log, so the status reporter's
+    hooks go (before xdist's own session start brings the workers up). One line stays:
+    when collection ends xdist calls the reporter itself, not through a hook
+    (``xdist/dsession.py:DSession.worker_collectionfinish`` calls
+    ``trdist.ensure_show_status()``, xdist 3.8), and no option turns that off."""
     manager = session.config.pluginmanager
     status = manager.get_plugin("terminaldistreporter")
     if session.config.option.verbose < 0 and status is not None:
