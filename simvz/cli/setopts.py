@@ -55,11 +55,12 @@ IPT_MODULES = (
 _NAME_RE = re.compile(r"^[A-Za-z0-9 +_.-]*$")
 
 
-# What a config key's value is once parsed (the union of ``simvz.model.params``' kinds:
-# text, numbers, yes/no, VM_OVERCOMMIT's float, UBC and quota barrier:limit pairs, token
-# lists). One mapping rather than a record per kind: the keys are vzctl's config names,
-# which the model reads and the save renders by key (``params.KEYS``), so the key is the
-# record's field name and its kind is the key's.
+# What a config key's value is once parsed: the union of ``simvz.model.params``' kinds
+# (text, numbers, yes/no, VM_OVERCOMMIT's float, UBC and quota barrier:limit pairs, token
+# lists). One mapping by config name rather than a field per key: each name has one kind
+# (``params.KEYS``), the model merges the mapping into a ParamSet and the save renders it
+# by name, and the table fills keys it computes (a row per UBC parameter), which a
+# TypedDict could not check.
 KeyValue = str | int | bool | float | tuple[int, int] | list[str]
 # set's switches (``--save``, ``--force``, ...; ``ipdel_all`` is ``--ipdel all``).
 SetFlag = Literal["save", "force", "reset_ub", "skip_arpdetect", "offline_resize", "ipdel_all"]
