@@ -323,9 +323,9 @@ def kernel_writes(path: Path, root: Path = REPO) -> list[str]:
                     continue
                 if _through_kernel(t) or _root_name(t) in bound:
                     out.append(f"{path.relative_to(root)}:{line}: writes {ast.unparse(t)}")
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "ct":
-                if _through_kernel(n.func.value):
-                    out.append(f"{path.relative_to(root)}:{line}: registers {ast.unparse(n)}")
+            called = n.func if isinstance(n, ast.Call) else None
+            if isinstance(called, ast.Attribute) and called.attr == "ct" and _through_kernel(called.value):
+                out.append(f"{path.relative_to(root)}:{line}: registers {ast.unparse(n)}")
     return sorted(set(out), key=lambda w: (int(w.split(":")[1]), w))
 
 
