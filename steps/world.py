@@ -160,13 +160,14 @@ class Recorder:
             raise
         finally:
             if len(calls) > before:  # the call got an answer: its journal is the node's record
-                record.commands = [_command(e) for e in calls[-1].journal]
+                record.commands = [journal_command(e) for e in calls[-1].journal]
             errors = getattr(self._driver, "memory_errors", None)
             if callable(errors):  # memcheck goes on after an error: each is evidence
                 self.evidence.sanitizer = errors() or self.evidence.sanitizer
 
 
-def _command(entry: dict[str, Any]) -> Command:
+def journal_command(entry: dict[str, Any]) -> Command:
+    """A node journal entry as a claim's command (argv, exit, stderr)."""
     return Command(" ".join(entry["argv"]), int(entry["exit"]), str(entry.get("stderr", "")))
 
 
@@ -185,6 +186,9 @@ class World:
     # the host keeps no journal (a real host)
     commands: list[list[str]] | None = None
     evidence: Evidence = field(default_factory=Evidence)
+    # the second host of a migration scenario (``HostBackend.peer``) and its connection
+    peer: HostBackend | None = None
+    _peer_driver: Driver | None = None
 
     @property
     def driver(self) -> Driver:
@@ -194,15 +198,27 @@ class World:
             self._driver = Recorder(opened, self.evidence)
         return self._driver
 
+    @property
+    def peer_driver(self) -> Driver:
+        """A libvirt connection on the second host, opened when first needed."""
+        assert self.peer is not None, "no second host (Given a second OpenVZ host)"
+        if self._peer_driver is None:
+            opened = self.opener(self.peer) if self.opener else self.peer.driver()
+            self._peer_driver = Recorder(opened, self.evidence)
+        return self._peer_driver
+
     def observe(self, key: str, value: object) -> None:
         """Record what a Then step read (a gap's ``state`` claim is checked against it)."""
         self.evidence.observe(key, str(value))
 
     def close(self) -> None:
-        """Close the connection, if one was opened."""
+        """Close the connections, if any was opened."""
         if self._driver is not None:
             self._driver.close()
             self._driver = None
+        if self._peer_driver is not None:
+            self._peer_driver.close()
+            self._peer_driver = None
 
     def attempt(self, fn: Any, *args: Any) -> None:
         """Run a When action, keeping its value or the error it raised."""
