@@ -100,13 +100,15 @@ class Ids:
         return _PATH.sub(lambda m: m.group(1) + self.name(m.group(2)), text)
 
     def command(self, argv: list[str]) -> list[str]:
-        """vzctl's CT argument, vzlist's CT operands, and private paths."""
+        """vzctl's CT argument, vzlist's CT operands, vzmigrate's CT, and private paths."""
         out = [self.paths(a) for a in argv]
         tool = out[0].rsplit("/", 1)[-1] if out else ""
         if tool == "vzctl":
             words = [i for i, a in enumerate(out) if i > 0 and not a.startswith("-")]
             if len(words) > 1:
                 out[words[1]] = self.name(out[words[1]])
+        elif tool == "vzmigrate" and len(out) > 2 and not out[-1].startswith("-"):
+            out[-1] = self.name(out[-1])  # vzmigrate [options] DEST CT: the CT comes last
         elif tool == "vzlist":
             for i in range(1, len(out)):
                 if out[i].isdigit() and out[i - 1] not in _VZLIST_VALUED:
