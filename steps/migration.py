@@ -115,17 +115,6 @@ def peer_listed(world: World, ctid: str, state: str) -> None:
     assert got == codes[state], f"state {got}"
 
 
-@then(parsers.parse("the second host's connection that took part does not list domain {ctid:d}"))
-def destination_forgets(world: World, ctid: int) -> None:
-    """After a failed migration the destination's connection, the one the migration's
-    Prepare and Finish ran on (a program calling ``virDomainMigrate3`` holds it as
-    ``dconn``), lists no such domain."""
-    listed = getattr(world.value, "destination_domains", [])
-    name = world.ids.name(str(ctid))
-    world.observe("the destination connection's domain list", "listed" if name in listed else "not listed")
-    assert name not in listed, listed
-
-
 def _peer(world: World) -> HostBackend:
     assert world.peer is not None, "no second host (Given a second OpenVZ host)"
     return world.peer

@@ -364,7 +364,8 @@ def _scope(rows: list[dict[str, Any]]) -> str:
         return count(own, "")
     parts = ["July 2008 thread" if any(r.get("thread") for r in rows) else ""]
     parts += [count(beyond, " beyond the thread"), count(own, " of your own")]
-    return " and ".join(p for p in parts if p)
+    named = [p for p in parts if p]
+    return " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
 
 
 @pytest.hookimpl(wrapper=True)

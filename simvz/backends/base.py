@@ -43,8 +43,6 @@ class Migrated:
     # the source host's journal entries of the migration (argv, exit, stderr); empty on a
     # host that keeps no journal
     journal: list[dict[str, Any]] = field(default_factory=list)
-    # the domains the destination's connection that took part lists afterwards
-    destination_domains: list[str] = field(default_factory=list)
 
 
 class Driver(Protocol):
