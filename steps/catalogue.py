@@ -50,9 +50,9 @@ def registered() -> list[StepDoc]:
 
     from pytest_bdd.steps import step_function_context_registry
 
-    from simvz_steps import domain, host, network
+    from simvz_steps import domain, host, migration, network
 
-    modules = [host.__name__, network.__name__, domain.__name__]
+    modules = [host.__name__, network.__name__, domain.__name__, migration.__name__]
     found: dict[Any, list[Any]] = {}
     for context in list(step_function_context_registry.values()):
         if context.step_func.__module__ in modules:

@@ -70,6 +70,14 @@ REASONS: dict[str, str] = {
         "buffer with g_snprintf: from 976562500000 KiB on (16 digits) the value is cut to its "
         "first 15 digits, so vzctl sets a KMEMSIZE a tenth (or less) of what the XML asked for"
     ),
+    "migrate-memory-unset": (
+        "openvz_conf.c:openvzLoadDomains reads a container's memory tuning but never its "
+        "memory size, so a connection opened after the define (as every virsh migrate is) "
+        "has it as 0: openvz_driver.c:openvzDomainMigrateBegin3Params formats <memory "
+        "unit='KiB'>0</memory>, and the destination's openvzDomainMigratePrepare3Params "
+        "refuses that XML ('Memory size must be specified via <memory> or in the <numa> "
+        "configuration'); vzmigrate never runs"
+    ),
     "quota-inodes": (
         "libvirt never adopted the thread's <quota type='inodes'>; the driver has no inode limit, "
         "so DISKINODES is left at the sample's value"
@@ -93,6 +101,9 @@ CLAIMS: dict[str, Claim] = {
     "failed-define-leaves-container": Claim("state", r".* exist .*", key="vzctl status"),
     "undefine-start-destroy": Claim("argv", r"vzctl --quiet start destroy \S+$", exit=21),
     "update-device-refused": Claim("error", r"^unsupported configuration: Can only modify disk quota$"),
+    "migrate-memory-unset": Claim(
+        "error", r"Memory size must be specified via <memory> or in the <numa> configuration"
+    ),
     "quota-inodes": Claim("state", r"131072:144179", key="DISKINODES"),
     "mount-quota-ignored": Claim("state", r"2G:2\.2G", key="DISKSPACE"),
     "kmemsize-truncated": Claim("argv", r"vzctl --quiet set \S+ --kmemsize \d{15} --save$"),

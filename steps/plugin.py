@@ -27,6 +27,7 @@ from simvz_steps.catalogue import (
 from simvz_steps.domain import *  # noqa: F403 - registers the steps with pytest-bdd
 from simvz_steps.gaps import GAPS, problems
 from simvz_steps.host import *  # noqa: F403
+from simvz_steps.migration import *  # noqa: F403
 from simvz_steps.network import *  # noqa: F403
 from simvz_steps.run import SCENARIO_KEY, SETUP, RunSetup, needs_of, scenario_of, template_of
 from simvz_steps.world import Ids, World
@@ -57,6 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "corpus(item): the thread corpus item a scenario derives from")
     config.addinivalue_line("markers", "sim_only: needs the simulated host (fault injection, arranging)")
     config.addinivalue_line("markers", "gap(id): a known driver shortfall, checked against its claim")
+    config.addinivalue_line(
+        "markers", "beyond_thread: a shipped feature the 2008 thread did not discuss (migration)"
+    )
     wrong = problems()
     if wrong:
         raise pytest.UsageError("steps/gaps.py: " + "; ".join(wrong))
@@ -112,8 +116,8 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     if kind == "corpus":
         pytest.mark.corpus(value)(function)
         return True
-    if tag == "sim_only":
-        pytest.mark.sim_only(function)
+    if tag in ("sim_only", "beyond_thread"):
+        getattr(pytest.mark, tag)(function)
         return True
     return None
 
@@ -200,7 +204,8 @@ def pytest_runtest_makereport(
         "feature": names[0],
         "scenario": names[1],
         "corpus": _corpus(item),
-        "thread": _shipped(item),
+        "thread": _shipped(item) and not _beyond(item),
+        "beyond": _beyond(item),
         "result": _verdict(report),
         **row,
     }
@@ -279,6 +284,8 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, exception: 
     ev.signal = ev.signal or signal_of(exception)
     ev.sanitizer = ev.sanitizer or sanitizer_of(exception)
     request.node.stash[EVIDENCE_KEY] = ev
+
+
 def _corpus(item: pytest.Item) -> list[str]:
     return sorted(m.args[0] for m in item.iter_markers("corpus"))
 
@@ -338,13 +345,27 @@ def _shipped(item: pytest.Item) -> bool:
     return Path(template.feature.filename).resolve().is_relative_to(FEATURES.resolve())
 
 
+def _beyond(item: pytest.Item) -> bool:
+    """Whether the scenario is of a shipped feature tagged ``@beyond_thread``: one the
+    thread did not discuss (migration), held to libvirt's API documentation instead."""
+    return _shipped(item) and item.get_closest_marker("beyond_thread") is not None
+
+
 def _scope(rows: list[dict[str, Any]]) -> str:
-    """What the matrix covers, from the features that ran: the thread's, others, or both."""
-    others = len({r["feature"] for r in rows if not r.get("thread")})
-    if not others:
-        return "July 2008 thread"
-    features = f"{others} feature{'s' if others > 1 else ''}"
-    return f"July 2008 thread and {features} of your own" if len(rows) > others else features
+    """What the matrix covers, from the features that ran: the thread's, the shipped
+    features beyond it, a project's own, or several of these."""
+
+    def count(n: int, what: str) -> str:
+        return f"{n} feature{'s' if n > 1 else ''}{what}" if n else ""
+
+    beyond = len({r["feature"] for r in rows if r.get("beyond")})
+    own = len({r["feature"] for r in rows if not r.get("thread") and not r.get("beyond")})
+    if not any(r.get("thread") for r in rows) and not beyond:
+        return count(own, "")
+    parts = ["July 2008 thread" if any(r.get("thread") for r in rows) else ""]
+    parts += [count(beyond, " beyond the thread"), count(own, " of your own")]
+    named = [p for p in parts if p]
+    return " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -416,7 +437,8 @@ def matrix_lines(rows: list[dict[str, Any]], width: int) -> list[str]:
         out.append(feature)
         for r in (r for r in rows if r["feature"] == feature):
             corpus = ",".join(r["corpus"])
-            out.append(f"  {r['result']:<{result_width}} {r['scenario']:<{name_width}}  [{corpus}]")
+            items = f"  [{corpus}]" if corpus else ""  # a feature beyond the thread has none
+            out.append(f"  {r['result']:<{result_width}} {r['scenario']:<{name_width}}{items}".rstrip())
             out += _wrapped(evidence_lines(r), width)
     return out
 

@@ -100,13 +100,15 @@ class Ids:
         return _PATH.sub(lambda m: m.group(1) + self.name(m.group(2)), text)
 
     def command(self, argv: list[str]) -> list[str]:
-        """vzctl's CT argument, vzlist's CT operands, and private paths."""
+        """vzctl's CT argument, vzlist's CT operands, vzmigrate's CT, and private paths."""
         out = [self.paths(a) for a in argv]
         tool = out[0].rsplit("/", 1)[-1] if out else ""
         if tool == "vzctl":
             words = [i for i, a in enumerate(out) if i > 0 and not a.startswith("-")]
             if len(words) > 1:
                 out[words[1]] = self.name(out[words[1]])
+        elif tool == "vzmigrate" and len(out) > 2 and not out[-1].startswith("-"):
+            out[-1] = self.name(out[-1])  # vzmigrate [options] DEST CT: the CT comes last
         elif tool == "vzlist":
             for i in range(1, len(out)):
                 if out[i].isdigit() and out[i - 1] not in _VZLIST_VALUED:
@@ -160,13 +162,14 @@ class Recorder:
             raise
         finally:
             if len(calls) > before:  # the call got an answer: its journal is the node's record
-                record.commands = [_command(e) for e in calls[-1].journal]
+                record.commands = [journal_command(e) for e in calls[-1].journal]
             errors = getattr(self._driver, "memory_errors", None)
             if callable(errors):  # memcheck goes on after an error: each is evidence
                 self.evidence.sanitizer = errors() or self.evidence.sanitizer
 
 
-def _command(entry: dict[str, Any]) -> Command:
+def journal_command(entry: dict[str, Any]) -> Command:
+    """A node journal entry as a claim's command (argv, exit, stderr)."""
     return Command(" ".join(entry["argv"]), int(entry["exit"]), str(entry.get("stderr", "")))
 
 
@@ -185,6 +188,9 @@ class World:
     # the host keeps no journal (a real host)
     commands: list[list[str]] | None = None
     evidence: Evidence = field(default_factory=Evidence)
+    # the second host of a migration scenario (``HostBackend.peer``) and its connection
+    peer: HostBackend | None = None
+    _peer_driver: Driver | None = None
 
     @property
     def driver(self) -> Driver:
@@ -194,15 +200,27 @@ class World:
             self._driver = Recorder(opened, self.evidence)
         return self._driver
 
+    @property
+    def peer_driver(self) -> Driver:
+        """A libvirt connection on the second host, opened when first needed."""
+        assert self.peer is not None, "no second host (Given a second OpenVZ host)"
+        if self._peer_driver is None:
+            opened = self.opener(self.peer) if self.opener else self.peer.driver()
+            self._peer_driver = Recorder(opened, self.evidence)
+        return self._peer_driver
+
     def observe(self, key: str, value: object) -> None:
         """Record what a Then step read (a gap's ``state`` claim is checked against it)."""
         self.evidence.observe(key, str(value))
 
     def close(self) -> None:
-        """Close the connection, if one was opened."""
+        """Close the connections, if any was opened."""
         if self._driver is not None:
             self._driver.close()
             self._driver = None
+        if self._peer_driver is not None:
+            self._peer_driver.close()
+            self._peer_driver = None
 
     def attempt(self, fn: Any, *args: Any) -> None:
         """Run a When action, keeping its value or the error it raised."""

@@ -250,3 +250,113 @@ def test_no_one_calls_the_models_private_functions() -> None:
     """What the tools do to a container goes through the model's public operations."""
     found = private_model_uses(modules())
     assert not found, "private model functions used outside the model:\n" + "\n".join(found)
+
+
+# Attributes through which a tool reaches the kernel state (``host.kernel``, a Ctx's ``kct``).
+KERNEL_ATTRS = frozenset({"kernel", "kct"})
+
+
+def _through_kernel(expr: ast.expr) -> bool:
+    """Whether ``expr`` (``d.kernel.cts[1].quota``, ``host.kernel.ct(1)``) is reached
+    through the kernel state."""
+    node: ast.expr | None = expr
+    while node is not None:
+        if isinstance(node, ast.Attribute):
+            if node.attr in KERNEL_ATTRS:
+                return True
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        else:
+            node = None
+    return False
+
+
+def _written(stmt: ast.AST) -> list[ast.expr]:
+    """What an assignment or ``del`` writes, tuples unpacked."""
+    if isinstance(stmt, ast.Assign):
+        found = list(stmt.targets)
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+        found = [stmt.target]
+    elif isinstance(stmt, ast.Delete):
+        found = list(stmt.targets)
+    else:
+        return []
+    out: list[ast.expr] = []
+    while found:
+        t = found.pop()
+        if isinstance(t, (ast.Tuple, ast.List)):
+            found += t.elts
+        else:
+            out.append(t)
+    return out
+
+
+def _root_name(expr: ast.expr) -> str | None:
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def kernel_writes(path: Path, root: Path = REPO) -> list[str]:
+    """Each place a module writes kernel state itself: an assignment or ``del`` through
+    ``.kernel``/``.kct`` (``host.kernel.clock = ...``), through a name bound to kernel
+    state in the same function (``q = d.kernel.ct(1).quota; q.bused = ...``), or a call
+    of ``Kernel.ct``, which registers a container."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    out = []
+    scopes = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module))]
+    for scope in scopes:
+        bound = {
+            t.id
+            for n in ast.walk(scope)
+            if isinstance(n, ast.Assign) and _through_kernel(n.value)
+            for t in _written(n)
+            if isinstance(t, ast.Name)
+        }
+        for n in ast.walk(scope):
+            line = getattr(n, "lineno", 0)
+            for t in _written(n):
+                if isinstance(t, ast.Name):
+                    continue
+                if _through_kernel(t) or _root_name(t) in bound:
+                    out.append(f"{path.relative_to(root)}:{line}: writes {ast.unparse(t)}")
+            called = n.func if isinstance(n, ast.Call) else None
+            if isinstance(called, ast.Attribute) and called.attr == "ct" and _through_kernel(called.value):
+                out.append(f"{path.relative_to(root)}:{line}: registers {ast.unparse(n)}")
+    return sorted(set(out), key=lambda w: (int(w.split(":")[1]), w))
+
+
+def test_the_tools_write_no_kernel_state() -> None:
+    """A tool changes the kernel state only through a model operation (vzmigrate's
+    destination quota, its undo of a refused vzctl: ``simvz.model.migration``); one that
+    assigned ``host.kernel.*`` itself would change a container behind the model's rules."""
+    found = [w for p in sorted((REPO / "simvz" / "cli").rglob("*.py")) for w in kernel_writes(p)]
+    assert not found, "kernel state written by a tool:\n" + "\n".join(found)
+
+
+def test_kernel_writes_are_found_however_they_are_spelt(tmp_path: Path) -> None:
+    """The check sees a direct assignment, a tuple of targets, an alias, a ``del`` and a
+    registering ``Kernel.ct``; reads and calls of model operations pass."""
+    src = tmp_path / "tool.py"
+    src.write_text(
+        "def f(h, d, m):\n"
+        "    h.kernel.clock, h.kernel.cts = 1, {}\n"
+        "    q = d.kernel.ct(1).quota\n"
+        "    q.bused, q.iused = 2, 3\n"
+        "    del d.kernel.cts[4]\n"
+        "    ok = h.kernel.peek(5).quota\n"
+        "    m.charge(ok, 1)\n"
+        "    x = h.kernel.running()\n"
+    )
+    found = [w.split(": ", 1)[1] for w in kernel_writes(src, tmp_path)]
+    assert found == [
+        "writes h.kernel.clock",
+        "writes h.kernel.cts",
+        "registers d.kernel.ct(1)",
+        "writes q.bused",
+        "writes q.iused",
+        "writes d.kernel.cts[4]",
+    ]

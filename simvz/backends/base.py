@@ -8,7 +8,7 @@ machine's own OpenVZ host, observed through its real tools and files).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from simvz.hostview import HostView, NetworkView
@@ -32,6 +32,17 @@ class CommandResult:
     def ok(self) -> bool:
         """Exit status 0."""
         return self.exit == 0
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What a migration of a domain to a peer host came to."""
+
+    domain: str | None  # the domain's name on the destination; None: the migration failed
+    error: Exception | None  # libvirt's error (``LibvirtError``) when it failed
+    # the source host's journal entries of the migration (argv, exit, stderr); empty on a
+    # host that keeps no journal
+    journal: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Driver(Protocol):
@@ -93,6 +104,16 @@ class HostBackend(Protocol):
         """Make sure the host has the NIC and that it is spare: on the host, no address,
         not a bridge port, so giving it to a container cuts nothing off
         (:class:`Unavailable` otherwise)."""
+
+    def peer(self) -> HostBackend:
+        """A second OpenVZ host to migrate to, the same one on every call
+        (:class:`Unavailable` when this host has none)."""
+
+    def migrate(self, name: str, peer: HostBackend, live: bool) -> Migrated:
+        """Migrate the domain ``name`` to ``peer`` through libvirt's driver
+        (``virDomainMigrate3``, offline or ``VIR_MIGRATE_LIVE``); a refusal is the
+        outcome's ``error``, not an exception (:class:`Unavailable` when this backend
+        cannot migrate to that peer)."""
 
 
 def spare_nic_problem(network: NetworkView, name: str) -> str | None:

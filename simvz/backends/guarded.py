@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simvz.backends.base import CommandResult, Driver, HostBackend
+from simvz.backends.base import CommandResult, Driver, HostBackend, Migrated
 from simvz.harness.guard import Guard, GuardError
 from simvz.hostview import HostView
 
@@ -19,6 +19,7 @@ class GuardedBackend:
         self.inner = inner
         self.guard = guard
         self.name = inner.name
+        self._peer: GuardedBackend | None = None
 
     def run(self, argv: list[str]) -> CommandResult:
         """Refused (GuardError) when it would touch a container outside the range."""
@@ -81,6 +82,21 @@ class GuardedBackend:
     def ensure_spare_nic(self, name: str) -> None:
         """As the inner backend."""
         self.inner.ensure_spare_nic(name)
+
+    def peer(self) -> GuardedBackend:
+        """The inner backend's peer behind a guard of the same range (the same one on
+        every call): a command run on it is checked as one run here."""
+        if self._peer is None:
+            inner = self.inner.peer()
+            self._peer = GuardedBackend(inner, Guard(inner, self.guard.ids, real=self.guard.real))
+        return self._peer
+
+    def migrate(self, name: str, peer: HostBackend, live: bool) -> Migrated:
+        """Refused (GuardError) unless ``name`` is a container of the range, as the
+        ``vzmigrate`` the driver runs for it would be."""
+        dest = peer.inner if isinstance(peer, GuardedBackend) else peer
+        self.guard.check(["vzmigrate", *(["--live"] if live else []), "peer", name])
+        return self.inner.migrate(name, dest, live)
 
     def __getattr__(self, name: str) -> Any:
         # backend extras (the simulated host's inject_fault) pass through

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simvz.backends.base import CommandResult, Driver, Unavailable, spare_nic_problem
+from simvz.backends.base import CommandResult, Driver, HostBackend, Migrated, Unavailable, spare_nic_problem
 from simvz.hostview import ContainerView, HostView, InterfacesView, NetworkView, NicView, StatusView
 from simvz.inspect import CONFIG_KEYS  # the same config keys as the simulator's view
 
@@ -159,6 +159,17 @@ class LocalBackend:
         problem = spare_nic_problem(self.inspect()["network"], name)
         if problem is not None:
             raise Unavailable(problem)
+
+    def peer(self) -> HostBackend:
+        """A real host has no second OpenVZ host configured: migration scenarios are not
+        runnable here. Driving one would need the peer's own guard (its reserved range
+        checked and cleaned as this host's is) and a destination URI for
+        ``virDomainMigrate3``; neither exists yet."""
+        raise Unavailable("no second OpenVZ host is configured for a real-host run (migration needs one)")
+
+    def migrate(self, name: str, peer: HostBackend, live: bool) -> Migrated:
+        """Not on a real host (see :meth:`peer`)."""
+        raise Unavailable("migrating from a real host is not supported: no second OpenVZ host is configured")
 
     # -- observation ---------------------------------------------------------------------
     def inspect(self) -> HostView:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simvz import confine
-from simvz.backends.base import CommandResult, Driver, Unavailable, spare_nic_problem
+from simvz.backends.base import CommandResult, Driver, HostBackend, Migrated, Unavailable, spare_nic_problem
 from simvz.host import Host
 from simvz.hostview import HostView
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 TOOLS = ("vzctl", "vzlist", "vzmigrate", "ip", "brctl")
 TEMPLATE_CACHE = "/vz/template/cache"
+PEER_NAME = "simvz-peer"  # the second node's host name, as vzmigrate's DEST names it
 
 
 class SimBackend:
@@ -28,6 +29,7 @@ class SimBackend:
     def __init__(self, host: Host, libvirt: LibvirtBuild | None = None) -> None:
         self.host = host
         self.libvirt = libvirt  # None: the system's libvirt.so
+        self._peer: SimBackend | None = None
 
     def run(self, argv: list[str]) -> CommandResult:
         """The node's vzctl/vzlist/vzmigrate, in-process (recorded in its journal)."""
@@ -101,13 +103,37 @@ class SimBackend:
             h.kernel.net.bridges.setdefault(name, Bridge(name))
             h.commit()
 
+    def peer(self) -> SimBackend:
+        """A second simulated node beside this one (``<dir>-peer``), made on first use.
+        Both are registered in a registry of their own (``<dir>-hosts.json``), which is
+        how vzmigrate on this node finds the peer by its host name, and which no other
+        scenario's nodes share."""
+        if self._peer is None:
+            from simvz import registry
+            from simvz.hostinit import init_host
+
+            root = self.host.root
+            hosts = root.with_name(f"{root.name}-hosts.json")
+            registry.register(self.host.settings.hostname, root, hosts)
+            peer = init_host(root.with_name(f"{root.name}-peer"), hostname=PEER_NAME, registry=hosts)
+            self._peer = SimBackend(peer, self.libvirt)
+        return self._peer
+
+    def migrate(self, name: str, peer: HostBackend, live: bool) -> Migrated:
+        """libvirt's V3 migration between this node and a simulated peer, each node's
+        driver in its own process (:mod:`simvz.harness.migration`)."""
+        from simvz.harness.migration import migrate_between
+
+        dst = getattr(peer, "host", None)
+        if not isinstance(dst, Host):
+            raise Unavailable("a simulated host migrates only to another simulated host")
+        return migrate_between(self.host, dst, name, live, self.libvirt)
+
     def inject_fault(self, tool: str, words: list[str], exit: int, message: str) -> None:
         """Make the node's next matching command fail (simulated hosts only)."""
         from simvz import faults
 
         faults.add(self.host, tool, words, exit, message + "\n")
-
-
 
 
 def resolve_in(root: Path, path: str) -> str:

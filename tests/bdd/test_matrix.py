@@ -213,3 +213,20 @@ def test_a_suite_with_other_tests_prints_the_counts_and_the_table_on_request(
     table.stdout.fnmatch_lines(
         ["*OpenVZ domain XML conformance (1 feature)*", "*1 honoured, 0 not honoured*"]
     )
+
+
+def test_the_matrix_title_names_the_features_beyond_the_thread_apart() -> None:
+    """Shipped features the thread did not discuss (``@beyond_thread``, migration) are
+    named as such, apart from a project's own features."""
+    from simvz_steps.plugin import _scope
+
+    thread = {"feature": "Lifecycle", "thread": True, "beyond": False}
+    beyond = {"feature": "Migration", "thread": False, "beyond": True}
+    own = {"feature": "Mine", "thread": False, "beyond": False}
+    assert _scope([thread]) == "July 2008 thread"
+    assert _scope([thread, beyond]) == "July 2008 thread and 1 feature beyond the thread"
+    assert _scope([thread, beyond, own]) == (
+        "July 2008 thread, 1 feature beyond the thread and 1 feature of your own"
+    )
+    assert _scope([own]) == "1 feature"
+    assert _scope([beyond]) == "1 feature beyond the thread"

@@ -3,7 +3,7 @@ nodes (``openvz_driver.c:openvzDomainMigrateBegin3Params``, ``Prepare3Params``,
 ``Perform3Params``, ``Finish3Params``, ``Confirm3Params``). Perform runs ``vzmigrate
 [--live] <host of the URI> <CT>`` on the source; vzmigrate finds the destination node
 through the simulated host registry (``simvz init --hostname``). Each node's driver runs
-in its own process, as with libvirtd on each node (see ``tests/libvirt/migration.py``)."""
+in its own process, as with libvirtd on each node (see ``simvz/harness/migration.py``)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from simvz.harness.claims import Claim
+from simvz.harness.migration import Node, migrate3
 from simvz.harness.xfail import xfail_claim
 from simvz.host import Host
 from simvz.hostinit import init_host
-from tests.libvirt.migration import Node, migrate3
 from tests.libvirt.support import (
     RUNNING,
     VZLIST,

@@ -31,6 +31,7 @@ from simvz.cli.vzmigrate.args import (
     Options,
 )
 from simvz.cli.vzmigrate.shell import dot_source, grep_cw, ip_pattern, mirror, ps_f
+from simvz.model import migration
 from simvz.results import Console, Result
 
 if TYPE_CHECKING:
@@ -90,14 +91,12 @@ def run_local(host: Host, tool: str, argv: list[str]) -> Result:
     """A tool of the source node, run under the lock this run already holds; journaled.
     A refusal leaves the kernel state as it was, as ``Host.run`` does by not committing."""
     from simvz.cli import vzctl, vzlist
-    from simvz.model.kernel import Kernel
 
-    started, before = time.time(), host.kernel.to_json()
+    started, before = time.time(), migration.kernel_state(host)
     fn = vzctl.main if tool == "vzctl" else vzlist.main
     result = fn(host, argv, b"")
     if result.refused:
-        old = Kernel.from_json(before)
-        host.kernel.clock, host.kernel.cts, host.kernel.net = old.clock, old.cts, old.net
+        migration.restore_kernel(host, before)
     host.journal_append(tool, argv, result, started)
     return result
 
@@ -482,16 +481,14 @@ class Migration:
         usage = self.source_usage()
         with self.dest.node(commit=True) as d:
             mirror(src, d.fs.real(d.fs.resolve(self.remote["VE_PRIVATE"])))
-            q = d.kernel.ct(int(self.veid)).quota if self.veid.isdigit() else None
-            if q is not None and usage is not None:
-                q.bused, q.iused = usage
+            if self.veid.isdigit():
+                migration.receive_usage(d, int(self.veid), usage)
 
     def source_usage(self) -> tuple[int, int] | None:
         """The source's first-level quota usage (vzquota's file survives a stop)."""
         if not self.veid.isdigit():
             return None
-        q = self.host.kernel.peek(int(self.veid)).quota
-        return (q.bused, q.iused) if q is not None else None
+        return migration.quota_usage(self.host, int(self.veid))
 
     def sync(self) -> None:
         """``Syncing private`` (the first pass, CT still up)."""
@@ -604,12 +601,7 @@ class Migration:
         if not self.veid.isdigit():
             return
         with self.dest.node(commit=True) as d:
-            ct = d.kernel.cts.get(int(self.veid))
-            if ct is not None and ct.quota is not None:
-                if action == "drop":
-                    ct.quota = None
-                else:
-                    ct.quota.on = False
+            (migration.quota_drop if action == "drop" else migration.quota_off)(d, int(self.veid))
 
     # -- the undo chain -------------------------------------------------------------------
     def undo(self, first: str) -> None:

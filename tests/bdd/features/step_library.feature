@@ -75,3 +75,15 @@ Feature: The step library's own steps
     And domain "209" is started
     When domain "209" gets the device "<filesystem type='mount'><source dir='/vz/private/209'/><target dir='/'/></filesystem>" while running
     Then the call succeeds
+
+  Scenario: Each host as its administrator sees it after a vzmigrate
+    # the administrator's own vzmigrate: libvirt's migration of a running domain does not
+    # get this far (features/migration, gap migrate-memory-unset)
+    Given a second OpenVZ host
+    And the thread's domain 101 with its root in a private area unpacked from template "fedora-core-5-i386"
+    And the domain is defined
+    And domain "101" is started
+    When the administrator runs "vzmigrate --live simvz-peer 101"
+    Then the second host has container 101 running
+    And libvirt on the second host lists domain 101 as running
+    And the first host no longer has container 101

@@ -9,8 +9,9 @@ through the driver entry points libvirt.so exports for the daemon
 in the order of ``libvirt-domain.c:virDomainMigrateVersion3Full`` (extensible parameters,
 no change protection: the OpenVZ driver supports MIGRATION_PARAMS and V3 only).
 
-Run as ``python -m tests.libvirt.migration`` it is the per-node process: one JSON request
-per line on stdin, one answer per line on stdout.
+Run as ``python -m simvz.harness.migration`` it is the per-node process: one JSON request
+per line on stdin, one answer per line on stdout. :func:`migrate_between` is what the
+simulated backend's ``migrate`` runs (:class:`simvz.backends.sim.SimBackend`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from simvz.backends.base import Migrated
 from simvz.harness import shim
 from simvz.harness.libvirt_runner import DriverCrash, LibvirtError, default_build
 from simvz.host import Host
+
+if TYPE_CHECKING:
+    from simvz.harness.libvirt_build import LibvirtBuild
 
 PARAM_URI, PARAM_DEST_XML, PARAM_DEST_NAME = "migrate_uri", "destination_xml", "destination_name"
 MIGRATE_LIVE, MIGRATE_PAUSED = 1, 32
@@ -36,13 +40,13 @@ PAUSED = 3
 class Node:
     """The libvirt driver of one simulated node, in its own process."""
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Host, libvirt: LibvirtBuild | None = None) -> None:
         self.host = host
+        base = libvirt.environ() if libvirt is not None else _libvirt_environ()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.libvirt.migration"],
+            [sys.executable, "-m", "simvz.harness.migration"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=shim.environ(host.root, _libvirt_environ()), text=True,
-            cwd=str(Path(__file__).resolve().parents[2]),
+            env=shim.environ(host.root, base), text=True,
         )  # fmt: skip
         self.call("ready")
 
@@ -108,6 +112,25 @@ def migrate3(src: Node, dst: Node, name: str, uri: str, live: bool = False) -> O
         with contextlib.suppress(LibvirtError):
             src.call("confirm", name=name, params=params, flags=flags, cancelled=int(domain is None))
     return Outcome(domain, None if domain else error)
+
+
+def migrate_between(
+    src: Host, dst: Host, name: str, live: bool, libvirt: LibvirtBuild | None = None
+) -> Migrated:
+    """Migrate the domain ``name`` from ``src`` to ``dst``, registered under its host name
+    (the URI ``ssh://<name>``, whose host vzmigrate gets as DEST): each node's driver in a
+    process started for this migration, as libvirtd on each node would run it."""
+    uri = f"ssh://{dst.settings.hostname}"
+    nodes: list[Node] = []
+    before = len(src.journal())
+    try:
+        nodes.append(Node(src, libvirt))
+        nodes.append(Node(dst, libvirt))
+        outcome = migrate3(nodes[0], nodes[1], name, uri, live=live)
+    finally:
+        for node in nodes:
+            node.close()
+    return Migrated(outcome.domain, outcome.error, src.journal()[before:])
 
 
 # ---- the per-node process -------------------------------------------------------------
@@ -257,12 +280,12 @@ class _Api:
         return rc
 
 
-if __name__ == "__main__":
-    _serve()
-
-
 def _libvirt_environ() -> dict[str, str] | None:
     """The run's --libvirt-build (its library first), as every Session has it; None: the
     system's libvirt."""
     build = default_build()
     return build.environ() if build is not None else None
+
+
+if __name__ == "__main__":
+    _serve()
