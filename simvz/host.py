@@ -150,8 +150,8 @@ class Host:
         self.save_kernel()
         self.render_proc()
 
-    def save_kernel(self) -> None:
-        """Write ``kernel.json`` if the command changed the node.
+    def save_kernel(self) -> bool:
+        """Write ``kernel.json`` if the command changed the node; True when written.
 
         The simulated clock ticks on every command (:meth:`_dispatch`) but is kept only
         when the command changed something (kernel state or a file): time passes with
@@ -163,9 +163,22 @@ class Host:
         ticked = self.fs.changed() and kernel.clock != self._clock_saved
         if _sans_clock(data) == self._kernel_saved and not ticked:
             kernel.clock = self._clock_saved  # no time passed: /proc (uptimes) stays as it is
-            return
+            return False
         self._write_state("kernel.json", json.dumps(data, indent=1))
         self._kernel_saved, self._clock_saved = _sans_clock(data), kernel.clock
+        return True
+
+    def _commit_command(self) -> None:
+        """:meth:`commit` at the end of a command: /proc is rebuilt only when the command
+        changed the kernel state or a file. One that changed nothing (``status``) leaves
+        the clock as it was, so every input of the /proc view is what the last command
+        that changed something rendered it from; rendering it again cost half of a
+        ``vzctl status``. (Files edited by other programs, libvirt's configs, reach
+        /proc with the next command that changes the node, as they reach a real
+        kernel only through vzctl.)"""
+        written = self.save_kernel()
+        if written or self.fs.changed():
+            self.render_proc()
 
     def _write_state(self, name: str, text: str) -> None:
         self.fs.write("/" + STATE_DIR + "/" + name, text)
@@ -269,7 +282,7 @@ class Host:
                 if result.refused:
                     self.fs.rollback()  # a refusal leaves the node exactly as it was
                 elif writes:
-                    self.commit()
+                    self._commit_command()
                 self._journal(journal, _entry(tool, args, result, started))
             except (NodeError, OSError) as err:
                 self.fs.rollback()

@@ -9,8 +9,10 @@ the kernel tears the CT down (``vecalls.c:ve_mapped_devs_cleanup``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+from simvz.model.plain import plain
 
 
 @dataclass
@@ -97,7 +99,8 @@ class HostNet:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return asdict(self)
+        result: dict[str, Any] = plain(self)
+        return result
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HostNet:

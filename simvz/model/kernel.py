@@ -8,10 +8,11 @@ them, edit the configs.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from simvz.model.hostnet import HostNet
+from simvz.model.plain import plain
 
 
 @dataclass
@@ -92,7 +93,7 @@ class Kernel:
         """A JSON-ready dict."""
         return {
             "clock": self.clock,
-            "cts": {str(k): asdict(v) for k, v in sorted(self.cts.items())},
+            "cts": {str(k): plain(v) for k, v in sorted(self.cts.items())},
             "net": self.net.to_json(),
         }
 
