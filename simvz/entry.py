@@ -7,6 +7,7 @@ script's own path. Imports stay minimal here: start-up time is what a tool call 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -123,11 +124,24 @@ def _write(fd: int, data: bytes) -> None:
 def _die(message: str) -> NoReturn:
     _write(2, message.encode("utf-8", "surrogateescape") + b"\n")
     if REPORT is not None:
+        close_stdio()
         REPORT(b"X", EXIT_NOT_A_HOST)
     os._exit(EXIT_NOT_A_HOST)
 
 
+def close_stdio() -> None:
+    """Close fds 0-2 once the output is written, before the tool server's child reports
+    the end: a caller reading the tool's output (libvirt's driver, a shell's ``$(...)``)
+    sees its end of file then, not only once the kernel has torn down the child, a
+    fork of a large interpreter (simvz/fastpath/server.py)."""
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 def _exit(code: int) -> NoReturn:
+    if REPORT is not None:
+        close_stdio()
     if code < 0 and REPORT is not None:
         REPORT(b"S", -code)
     elif REPORT is not None:

@@ -16,16 +16,19 @@ import array
 import contextlib
 import ctypes
 import fcntl
+import gc
 import importlib
 import os
 import pkgutil
 import select
+import shutil
 import signal
 import socket
 import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Iterator
@@ -47,6 +50,10 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # What a tool imports, loaded once in the server rather than in every command.
 PRELOAD = ("simvz.entry", "simvz.host", "simvz.faults", "simvz.errors", "simvz.registry", "simvz.inspect")
 PRELOAD_PACKAGES = ("simvz.cli", "simvz.formats", "simvz.model")
+# What the server runs on a scratch node of its own before it serves, and each spare
+# again before it waits: see _warm.
+WARM_CT = 101
+WARM_UP = (("vzctl", ("vzctl", "status", str(WARM_CT))), ("vzlist", ("vzlist", "-a")))
 
 
 def _fnv(data: bytes) -> int:
@@ -178,28 +185,89 @@ def serve(sockdir: str, idle: float | None = None, ready: int | None = None) -> 
     fp = fingerprint(package)
     preload()
     listener = listen(sockdir, fp)
-    if ready is not None:
-        os.write(ready, b"running\n" if listener is None else b"ready\n")
-        if ready > 2:
-            os.close(ready)
+    if ready is not None and listener is None:
+        os.write(ready, b"running\n")
     if listener is None:
         return 0
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
-    signal.signal(signal.SIGTERM, _stop)
+    scratch = _warm_node(sockdir)
     try:
-        _loop(listener, package, fp, idle)
+        _warm(scratch)
+        _settle()
+        if ready is not None:
+            os.write(ready, b"ready\n")
+            if ready > 2:
+                os.close(ready)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+        signal.signal(signal.SIGTERM, _stop)
+        _loop(listener, package, fp, idle, scratch)
     except KeyboardInterrupt:
         pass
     finally:
         listener.close()
+        if scratch is not None:
+            shutil.rmtree(scratch.parent, ignore_errors=True)
     return 0
+
+
+# -- warming up ------------------------------------------------------------------------
+#
+# A command's child is a fork of a large interpreter: every page it writes (reference
+# counts of the code and objects it uses, the allocator's pools it allocates from) is
+# copied on its first write, and a vzctl status wrote some 600 of them, which cost more
+# than the command itself. So the server runs WARM_UP once on a scratch node of its own
+# before serving (every lazily built cache, compiled pattern and import is then shared
+# by all children), and each spare runs it again after its fork, while it waits for a
+# call: the pages a command writes are then the spare's own before the call comes.
+
+
+def _warm_node(sockdir: str) -> Path | None:
+    """A node of the server's own in its socket directory, with one container; its
+    journal is /dev/null (spares warm up on it for as long as the server lives). None
+    when it cannot be made: the server then serves unwarmed."""
+    from simvz.hostinit import init_host
+
+    base = Path(tempfile.mkdtemp(prefix="warm-", dir=sockdir))
+    try:
+        host = init_host(base / "node")
+        sample = host.fs.read("/etc/vz/conf/ve-vswap-256m.conf-sample") or ""
+        paths = 'VE_ROOT="/vz/root/$VEID"\nVE_PRIVATE="/vz/private/$VEID"\nOSTEMPLATE="centos-6-x86"\n'
+        host.fs.write(f"/etc/vz/conf/{WARM_CT}.conf", sample + paths)
+        host.fs.mkdir(f"/vz/private/{WARM_CT}")
+        os.symlink(os.devnull, host.state / "journal.jsonl")
+    except Exception:  # any failure only costs speed
+        shutil.rmtree(base, ignore_errors=True)
+        return None
+    return host.root
+
+
+def _warm(scratch: Path | None) -> None:
+    """Run WARM_UP on the scratch node; what it answers does not matter."""
+    if scratch is None:
+        return
+    from simvz import faults
+    from simvz.host import Host
+
+    faults.install()  # as simvz.entry.main does
+    for tool, argv in WARM_UP:
+        with contextlib.suppress(Exception):
+            Host(scratch).run(tool, list(argv))
+
+
+def _settle() -> None:
+    """Everything the server holds moved out of the cycle collector's reach and the
+    collector stopped: a collection walks (and so writes, copying pages in every
+    child) every object it tracks; the server's own loop makes no cycles, and a tool
+    runs with the collector off anyway (simvz.entry.main)."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
 
 
 def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _loop(listener: Listener, package: str, fp: int, idle: float | None) -> None:
+def _loop(listener: Listener, package: str, fp: int, idle: float | None, scratch: Path | None) -> None:
     """Keep SPARES children waiting in accept(), so that a call never waits for a fork;
     each child tells the parent (a pipe) when it took a connection and is replaced."""
     taken_r, taken_w = os.pipe()
@@ -208,7 +276,7 @@ def _loop(listener: Listener, package: str, fp: int, idle: float | None) -> None
     try:
         while True:
             while len(spares) < SPARES:
-                spares.add(_spare(listener, taken_r, taken_w))
+                spares.add(_spare(listener, taken_r, taken_w, scratch))
             readable, _, _ = select.select([taken_r], [], [], TICK)
             if readable:
                 data = os.read(taken_r, 4 * 256)
@@ -227,7 +295,7 @@ def _loop(listener: Listener, package: str, fp: int, idle: float | None) -> None
         os.close(taken_w)
 
 
-def _spare(listener: Listener, taken_r: int, taken_w: int) -> int:
+def _spare(listener: Listener, taken_r: int, taken_w: int, scratch: Path | None) -> int:
     parent = os.getpid()
     pid = os.fork()
     if pid != 0:
@@ -236,6 +304,7 @@ def _spare(listener: Listener, taken_r: int, taken_w: int) -> int:
         os.close(taken_r)
         _die_with_parent(parent)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _warm(scratch)
         listener.sock.setblocking(True)
         conn, _addr = listener.sock.accept()
         _die_with_parent(None)  # a command runs to its end even if the server stops
@@ -248,10 +317,12 @@ def _spare(listener: Listener, taken_r: int, taken_w: int) -> int:
         os._exit(70)  # not reached: _child always exits
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
 def _die_with_parent(parent: int | None) -> None:
     """PR_SET_PDEATHSIG: a spare dies with the server (SIGKILL); None clears it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL if parent else 0, 0, 0, 0)
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL if parent else 0, 0, 0, 0)
     if parent is not None and os.getppid() != parent:
         os._exit(0)  # the server died before the request was made
 
@@ -369,6 +440,7 @@ def _run(conn: socket.socket, tool: str) -> None:
     except BaseException:  # an uncaught error ends a Python entry with a traceback, exit 1
         traceback.print_exc()
         sys.stderr.flush()
+        entry.close_stdio()
         report(b"X", 1)
         os._exit(1)
 
