@@ -52,7 +52,7 @@ PRELOAD = ("simvz.entry", "simvz.host", "simvz.faults", "simvz.errors", "simvz.r
 PRELOAD_PACKAGES = ("simvz.cli", "simvz.formats", "simvz.model")
 # What the server runs on a scratch node of its own before it serves, and each spare
 # again before it waits: see _warm.
-WARM_CT = 101
+WARM_CT = 999
 WARM_UP = (("vzctl", ("vzctl", "status", str(WARM_CT))), ("vzlist", ("vzlist", "-a")))
 
 
