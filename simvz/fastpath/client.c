@@ -5,7 +5,8 @@
  * to the resident tool server of the simvz package the node was made with
  * (simvz/fastpath/server.py, docs/fastpath.md), then exits as the command did, or dies
  * of the signal it died of. When there is no server, a server of other code, or any
- * step fails before the server says it runs the command, it execs the Python entry
+ * step fails before the server says it runs the command (a server whose package
+ * changed says nothing), it execs the Python entry
  * (DIR/.simvz/tools/fallback), which runs the command as the tools always did: nothing
  * fails for lack of a server.
  *
@@ -13,7 +14,6 @@
  * of the socket hangs up, and SIGIO's default action terminates it.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -137,10 +137,14 @@ static int read_conf(char *package, char *sockdir)
     return package[0] && sockdir[0] ? 0 : -1;
 }
 
-/* ---- the package's fingerprint (simvz/fastpath/server.py:fingerprint) ------------- */
+/* ---- the server's socket (simvz/fastpath/server.py:socket_name) ------------------- */
 
-static uint64_t fnv(const char *s, size_t n, uint64_t h)
+/* FNV-1a of the package's path: a server's socket is named by the package it runs. The
+ * server itself makes sure it runs the package as it is on disk (it watches the
+ * package's files, and refuses calls once one changed): no walk of the package here. */
+static uint64_t fnv(const char *s, size_t n)
 {
+    uint64_t h = 0xcbf29ce484222325ull;
     size_t i;
     for (i = 0; i < n; i++) {
         h ^= (unsigned char)s[i];
@@ -149,56 +153,9 @@ static uint64_t fnv(const char *s, size_t n, uint64_t h)
     return h;
 }
 
-#define FNV0 0xcbf29ce484222325ull
-
-static int walk(int dirfd, const char *rel, uint64_t *sum)
-{
-    DIR *d = fdopendir(dirfd);
-    struct dirent *e;
-    struct stat st;
-    char rec[PATH_MAX + 64];
-    int len, fd, rc = 0;
-
-    if (!d) {
-        close(dirfd);
-        return -1;
-    }
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "__pycache__") == 0)
-            continue;
-        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue; /* vanished while walking */
-        if (S_ISDIR(st.st_mode)) {
-            len = snprintf(rec, sizeof rec, "%s%s/", rel, e->d_name);
-            fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            rc = len >= (int)sizeof rec || fd < 0 ? -1 : walk(fd, rec, sum);
-        } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
-            len = snprintf(rec, sizeof rec, "%s%s%c%lld%c%lld", rel, e->d_name, 0, (long long)st.st_size, 0,
-                           (long long)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec);
-            if (len >= (int)sizeof rec)
-                rc = -1;
-            else
-                *sum += fnv(rec, (size_t)len, FNV0);
-        }
-    }
-    closedir(d);
-    return rc;
-}
-
-static int fingerprint(const char *package, uint64_t *out)
-{
-    int fd = open(package, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    uint64_t sum = fnv(package, strlen(package), FNV0);
-
-    if (fd < 0 || walk(fd, "", &sum) != 0)
-        return -1;
-    *out = sum;
-    return 0;
-}
-
 /* ---- the server ----------------------------------------------------------------- */
 
-static int connect_server(const char *sockdir, uint64_t fp)
+static int connect_server(const char *sockdir, uint64_t id)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     struct stat st;
@@ -214,7 +171,7 @@ static int connect_server(const char *sockdir, uint64_t fp)
     }
     /* through /proc/self/fd, since a node's path can exceed sun_path's 108 bytes */
     snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/tools-%016llx.sock", dir,
-             (unsigned long long)fp);
+             (unsigned long long)id);
     s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     rc = s < 0 ? -1 : connect(s, (struct sockaddr *)&addr, sizeof addr);
     close(dir);
@@ -348,7 +305,6 @@ int main(int argc, char **argv)
 {
     char package[PATH_MAX], sockdir[PATH_MAX], kind;
     const char *execfn = (const char *)getauxval(AT_EXECFN);
-    uint64_t fp;
     int32_t value;
     int s, cwd;
 
@@ -356,9 +312,9 @@ int main(int argc, char **argv)
         execfn = argv[0];
     if (find_self() != 0)
         die("cannot find the host from ", "/proc/self/exe: the tool must live in DIR/usr/sbin");
-    if (read_conf(package, sockdir) != 0 || fingerprint(package, &fp) != 0)
+    if (read_conf(package, sockdir) != 0)
         fallback(argc, argv, execfn);
-    s = connect_server(sockdir, fp);
+    s = connect_server(sockdir, fnv(package, strlen(package)));
     if (s < 0)
         fallback(argc, argv, execfn);
     cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);

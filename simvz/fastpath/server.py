@@ -4,10 +4,12 @@ client's own descriptors, exactly as the Python entry (simvz/entry.py) does.
 
 One server serves every node made with one simvz package (``DIR/.simvz/tools.conf``
 names the package and the socket directory); its socket is
-``SOCKDIR/tools-<fingerprint>.sock``, where the fingerprint covers every file of the
-package (name, size, mtime): a server of code older than the installed package listens
-on a name no client asks for, notices the change itself and exits. docs/fastpath.md
-has the protocol, who starts a server and when it stops.
+``SOCKDIR/tools-<hash of the package's path>.sock``. A server watches its package's
+directories (inotify) from before it imports anything: once a file of it changes, the
+server's children refuse every call (the client then runs the Python entry) and the
+server exits; a server started later replaces one of other code (its fingerprint,
+of every file's name, size and mtime, is another). docs/fastpath.md has the protocol,
+who starts a server and when it stops.
 """
 
 from __future__ import annotations
@@ -88,9 +90,71 @@ def _files(directory: str, rel: bytes) -> Iterator[tuple[bytes, os.stat_result]]
                 yield rel + name, st
 
 
-def socket_name(fp: int) -> str:
-    """The server socket's name in its directory."""
-    return f"tools-{fp:016x}.sock"
+def socket_name(package: str) -> str:
+    """The name of the socket of ``package``'s server in its directory (client.c:main
+    computes the same)."""
+    return f"tools-{_fnv(os.fsencode(package)):016x}.sock"
+
+
+# -- noticing a change of the package ------------------------------------------------
+
+IN_MODIFY, IN_ATTRIB, IN_MOVED_FROM, IN_MOVED_TO = 0x2, 0x4, 0x40, 0x80  # linux/inotify.h
+IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF = 0x100, 0x200, 0x400, 0x800
+IN_Q_OVERFLOW, IN_IGNORED, IN_NONBLOCK, IN_CLOEXEC = 0x4000, 0x8000, 0o4000, 0o2000000
+WATCH_MASK = IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+WATCH_MASK |= IN_DELETE_SELF | IN_MOVE_SELF
+_EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; then the name
+
+
+class Watch:
+    """inotify watches on every directory of the package (those the fingerprint
+    covers): a change of any file queues an event at once, in the changing system
+    call, so a child that finds the queue empty runs the code on disk. The children
+    only look (poll); the server reads the queue and stops at the first event that
+    concerns a file of the package (``__pycache__`` and dot files do not)."""
+
+    def __init__(self, package: str) -> None:
+        self.fd = _LIBC.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        try:
+            self._add(package)
+        except OSError:
+            os.close(self.fd)
+            raise
+
+    def _add(self, directory: str) -> None:
+        if _LIBC.inotify_add_watch(self.fd, os.fsencode(directory), WATCH_MASK) < 0:
+            raise OSError(ctypes.get_errno(), "inotify_add_watch", directory)
+        with os.scandir(directory) as entries:
+            for e in entries:
+                if not e.name.startswith(".") and e.name != "__pycache__" and e.is_dir(follow_symlinks=False):
+                    self._add(e.path)
+
+    def pending(self) -> bool:
+        """Whether anything happened in the package's directories (not consumed)."""
+        return bool(select.select([self.fd], [], [], 0)[0])
+
+    def changed(self) -> bool:
+        """Read what happened; True when a file of the package changed."""
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        offset = 0
+        while offset + _EVENT.size <= len(data):
+            _wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
+            name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
+            offset += _EVENT.size + length
+            if mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF):
+                return True
+            if name and not name.startswith(b".") and name != b"__pycache__":
+                return True
+        return False
+
+    def close(self) -> None:
+        """Stop watching."""
+        os.close(self.fd)
 
 
 # -- the server ----------------------------------------------------------------------
@@ -131,8 +195,8 @@ def _open_sockdir(sockdir: str) -> int:
 
 
 @contextmanager
-def _bind_lock(dirfd: int, fp: int) -> Iterator[None]:
-    fd = os.open(f"tools-{fp:016x}.lock", os.O_RDWR | os.O_CREAT, 0o600, dir_fd=dirfd)
+def _bind_lock(dirfd: int, name: str) -> Iterator[None]:
+    fd = os.open(name.replace(".sock", ".lock"), os.O_RDWR | os.O_CREAT, 0o600, dir_fd=dirfd)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -149,22 +213,42 @@ def _answers(dirfd: int, name: str) -> bool:
     return True
 
 
-def listen(sockdir: str, fp: int) -> Listener | None:
-    """Bind ``SOCKDIR/tools-FP.sock``; None when a live server already listens there."""
+def listen(sockdir: str, package: str, fp: int) -> Listener | None:
+    """Bind ``SOCKDIR/tools-<package>.sock``; None when a live server of this code
+    (fingerprint ``fp``, recorded beside the socket) already listens there. A live
+    server of other code has seen its package change and is exiting: its socket is
+    taken over."""
     dirfd = _open_sockdir(sockdir)
-    name = socket_name(fp)
-    with _bind_lock(dirfd, fp):
-        if _answers(dirfd, name):
+    name = socket_name(package)
+    stamp = name.replace(".sock", ".fp")
+    with _bind_lock(dirfd, name):
+        if _answers(dirfd, name) and _recorded(dirfd, stamp) == fp:
             os.close(dirfd)
             return None
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(name, dir_fd=dirfd)  # a dead server's socket
+            os.unlink(name, dir_fd=dirfd)  # a dead or stale server's socket
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # through /proc/self/fd: a socket directory's path can exceed sun_path's 108 bytes
         sock.bind(f"/proc/self/fd/{dirfd}/{name}")
         sock.listen(128)
         ino = os.stat(name, dir_fd=dirfd, follow_symlinks=False).st_ino
+        _record(dirfd, stamp, fp)
     return Listener(sock, dirfd, name, ino)
+
+
+def _recorded(dirfd: int, stamp: str) -> int | None:
+    try:
+        with open(os.open(stamp, os.O_RDONLY, dir_fd=dirfd), "rb") as fh:
+            return int(fh.read(32), 16)
+    except (OSError, ValueError):
+        return None
+
+
+def _record(dirfd: int, stamp: str, fp: int) -> None:
+    tmp = f".{stamp}.{os.getpid()}"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=dirfd), "wb") as fh:
+        fh.write(f"{fp:016x}\n".encode())
+    os.replace(tmp, stamp, src_dir_fd=dirfd, dst_dir_fd=dirfd)
 
 
 def preload() -> None:
@@ -182,12 +266,15 @@ def serve(sockdir: str, idle: float | None = None, ready: int | None = None) -> 
     package changed) or replaced; writes ``ready`` or ``running`` to fd ``ready`` once
     clients can connect. Returns the exit status."""
     package = package_dir()
+    watch = _watch(package)  # before anything is read: no change can come unnoticed
     fp = fingerprint(package)
     preload()
-    listener = listen(sockdir, fp)
-    if ready is not None and listener is None:
-        os.write(ready, b"running\n")
+    listener = listen(sockdir, package, fp)
     if listener is None:
+        if ready is not None:
+            os.write(ready, b"running\n")
+        if watch is not None:
+            watch.close()
         return 0
     scratch = _warm_node(sockdir)
     try:
@@ -199,14 +286,46 @@ def serve(sockdir: str, idle: float | None = None, ready: int | None = None) -> 
                 os.close(ready)
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
         signal.signal(signal.SIGTERM, _stop)
-        _loop(listener, package, fp, idle, scratch)
+        _loop(listener, Fresh(package, fp, watch), idle, scratch)
     except KeyboardInterrupt:
         pass
     finally:
         listener.close()
+        if watch is not None:
+            watch.close()
         if scratch is not None:
             shutil.rmtree(scratch.parent, ignore_errors=True)
     return 0
+
+
+def _watch(package: str) -> Watch | None:
+    """The package's watch; None where inotify is not to be had (a child then
+    compares the whole fingerprint before every call)."""
+    try:
+        return Watch(package)
+    except OSError:
+        return None
+
+
+@dataclass
+class Fresh:
+    """Whether the package on disk is still the code this server imported."""
+
+    package: str
+    fp: int
+    watch: Watch | None
+
+    def for_a_call(self) -> bool:
+        """Checked by a child before it answers a call: nothing changed."""
+        if self.watch is not None:
+            return not self.watch.pending()
+        return fingerprint(self.package) == self.fp
+
+    def changed(self) -> bool:
+        """Checked by the server when its watch is readable, and every TICK."""
+        if self.watch is not None and self.watch.changed():
+            return True
+        return fingerprint(self.package) != self.fp if self.watch is None else False
 
 
 # -- warming up ------------------------------------------------------------------------
@@ -267,26 +386,29 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _loop(listener: Listener, package: str, fp: int, idle: float | None, scratch: Path | None) -> None:
+def _loop(listener: Listener, fresh: Fresh, idle: float | None, scratch: Path | None) -> None:
     """Keep SPARES children waiting in accept(), so that a call never waits for a fork;
     each child tells the parent (a pipe) when it took a connection and is replaced."""
     taken_r, taken_w = os.pipe()
     pool = _Pool()
+    watched = [fresh.watch.fd] if fresh.watch is not None else []
     last = time.monotonic()
     try:
         while True:
             for _ in range(pool.wanted()):
-                pool.spares.add(_spare(listener, taken_r, taken_w, scratch))
-            readable, _, _ = select.select([taken_r, *pool.busy.values()], [], [], pool.timeout())
+                pool.spares.add(_spare(listener, taken_r, taken_w, scratch, fresh))
+            readable, _, _ = select.select([taken_r, *watched, *pool.busy.values()], [], [], pool.timeout())
             if taken_r in readable:
                 data = os.read(taken_r, 4 * 256)
                 pool.taken(struct.unpack(f"<{len(data) // 4}i", data[: len(data) // 4 * 4]))
                 last = time.monotonic()
+            if set(readable) & set(watched) and fresh.changed():
+                return
             if readable:
                 continue
             if idle is not None and time.monotonic() - last > idle:
                 return
-            if not listener.still_ours() or fingerprint(package) != fp:
+            if not listener.still_ours() or fresh.changed():
                 return
     finally:
         for pid in pool.spares:  # waiting in accept(): nothing of a command to lose
@@ -347,7 +469,7 @@ class _Pool:
         self.since.clear()
 
 
-def _spare(listener: Listener, taken_r: int, taken_w: int, scratch: Path | None) -> int:
+def _spare(listener: Listener, taken_r: int, taken_w: int, scratch: Path | None, fresh: Fresh) -> int:
     parent = os.getpid()
     pid = os.fork()
     if pid != 0:
@@ -364,7 +486,7 @@ def _spare(listener: Listener, taken_r: int, taken_w: int, scratch: Path | None)
         os.close(taken_w)
         listener.sock.close()
         os.close(listener.dirfd)
-        _child(conn)
+        _child(conn, fresh)
     finally:
         os._exit(70)  # not reached: _child always exits
 
@@ -395,7 +517,7 @@ class Request:
     fds: dict[int, int]  # 0/1/2 -> the received descriptor
 
 
-def _child(conn: socket.socket) -> None:
+def _child(conn: socket.socket, fresh: Fresh) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -405,8 +527,8 @@ def _child(conn: socket.socket) -> None:
     except (OSError, ValueError):
         os._exit(0)  # nothing ran: the client falls back to the Python entry
     peer_uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
-    if peer_uid != os.getuid():
-        os._exit(0)
+    if peer_uid != os.getuid() or not fresh.for_a_call():
+        os._exit(0)  # nothing ran: the client runs the Python entry, of the code on disk
     _die_with_client(conn)
     _become(request)
     conn.sendall(b"R")

@@ -4,6 +4,7 @@ server stopped mid-run or a stale one, the client falls back and still answers t
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -116,21 +117,63 @@ def test_a_server_killed_leaves_a_socket_the_client_falls_back_from(
 
 
 def test_a_server_of_other_code_is_never_used(tmp_path: Path) -> None:
-    """A server runs the package it was started from; once that package changes, clients
-    compute another fingerprint, fall back, and the stale server exits by itself."""
+    """A server runs the package it was started from; once that package changes, its
+    children refuse calls (the clients fall back), and the stale server exits by itself."""
+    package, host, sockdir, proc = _stale_setup(tmp_path)
+    assert call(host, "vzctl", "--version").served
+    (package / "errors.py").write_text((package / "errors.py").read_text() + "\n# changed\n")
+    r = call(host, "vzctl", "--version")
+    assert (r.exit, r.stdout, r.served) == (0, b"vzctl version 4.11.1\n", False)
+    assert proc.wait(timeout=30) == 0  # it noticed the change
+    assert not list(sockdir.glob("tools-*.sock"))
+
+
+def _stale_setup(tmp_path: Path) -> tuple[Path, Host, Path, subprocess.Popen[bytes]]:
     package = tmp_path / "pkg" / "simvz"
     shutil.copytree(server.package_dir(), package, ignore=shutil.ignore_patterns("__pycache__"))
     host = make_host(tmp_path / "node")
     sockdir = tmp_path / "sock"
     point_at(host, sockdir)
     host.fs.write("/.simvz/tools.conf", f"package={package}\nsockdir={sockdir}\n")
-    proc = server.start(str(sockdir), package_parent=str(package.parent))
+    return package, host, sockdir, server.start(str(sockdir), package_parent=str(package.parent))
+
+
+def test_a_change_the_fingerprint_cannot_see_is_noticed(tmp_path: Path) -> None:
+    """A file of the package rewritten in place, its size kept and its old mtime put
+    back: the fingerprint (names, sizes, mtimes) is unchanged, but the server watches
+    the package's files, so the next call is not served by it (the Python entry answers)
+    and the server exits."""
+    package, host, sockdir, proc = _stale_setup(tmp_path)
     assert call(host, "vzctl", "--version").served
-    (package / "errors.py").write_text((package / "errors.py").read_text() + "\n# changed\n")
+    source = package / "errors.py"
+    st, text, before = source.stat(), source.read_bytes(), server.fingerprint(str(package))
+    assert text.endswith(b"\n")
+    source.write_bytes(text[:-1] + b"#")
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert server.fingerprint(str(package)) == before
     r = call(host, "vzctl", "--version")
     assert (r.exit, r.stdout, r.served) == (0, b"vzctl version 4.11.1\n", False)
-    assert proc.wait(timeout=30) == 0  # it noticed the change (checked every second)
+    assert proc.wait(timeout=30) == 0
     assert not list(sockdir.glob("tools-*.sock"))
+
+
+def test_a_new_server_replaces_one_of_other_code(tmp_path: Path) -> None:
+    """A server starting where one of the same package's path answers: one of the same
+    code is left to serve (the new one says ``running``); one of other code (another
+    fingerprint recorded beside its socket) is replaced, and it exits by itself."""
+    package, _host, sockdir, proc = _stale_setup(tmp_path)
+    fp = server.fingerprint(str(package))
+    assert server.listen(str(sockdir), str(package), fp) is None
+    stamp = next(sockdir.glob("tools-*.fp"))
+    stamp.write_text(f"{fp ^ 1:016x}\n")
+    listener = server.listen(str(sockdir), str(package), fp)
+    assert listener is not None
+    try:
+        assert proc.wait(timeout=30) == 0  # its socket is no longer its own
+        assert stamp.read_text() == f"{fp:016x}\n"
+        assert [p.name for p in sockdir.glob("tools-*.sock")] == [listener.name]
+    finally:
+        listener.close()
 
 
 def test_exit_status_and_signal_are_the_commands(
