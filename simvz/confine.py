@@ -22,9 +22,12 @@ See docs/containment.md.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import stat
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from simvz import errors as E
@@ -41,7 +44,7 @@ class PathLoop(VzError):
         self.path = path
 
 
-def resolve(root: Path, path: str, follow: bool = True) -> str:
+def resolve(root: Path | str, path: str, follow: bool = True) -> str:
     """``path`` (absolute or relative to the root) with its symlinks resolved inside
     ``root``, as an absolute path under it (``/`` is ``root``); with ``follow=False`` a
     symlink in the last component is kept, as ``lstat`` and ``unlink`` see it."""
@@ -74,21 +77,63 @@ def resolve(root: Path, path: str, follow: bool = True) -> str:
     return "/" + "/".join(done)
 
 
+# Directories (not symlinks) met while resolving, within one command that changes no
+# file (``cached``): vzlist -a on 10,000 CTs resolves 50,000 paths, and lstat'ing
+# /etc, /etc/vz, /etc/vz/conf, /vz, /vz/private... again for each was most of its time.
+_DIRS: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("simvz_confine_dirs", default=None)
+
+
+@contextmanager
+def cached() -> Iterator[None]:
+    """Remember the directories met while resolving, until the end of the block.
+
+    Only for a command that changes no file, under the host lock (simvz/host.py): a
+    directory it met stays a directory to its end, since every other simvz command
+    waits for the lock, and what other programs do to a node (libvirt writing a
+    config) replaces files, not directories by symlinks. :func:`forget` drops what was
+    remembered (every change through simvz/storage.py calls it)."""
+    token = _DIRS.set(set())
+    try:
+        yield
+    finally:
+        _DIRS.reset(token)
+
+
+def forget() -> None:
+    """Drop the directories :func:`cached` remembered so far."""
+    dirs = _DIRS.get()
+    if dirs:
+        dirs.clear()
+
+
 def _readlink(base: str, done: list[str], name: str) -> str | None:
     """The target of ``base/done.../name`` if it is a symlink; None if not (or missing).
     Strings, not pathlib: a command resolves every path it touches component by
     component (vzlist -a on 10,000 CTs: a quarter of a million), and building a Path per
     component cost more than the lstat."""
     p = f"{base}/{'/'.join(done)}/{name}" if done else f"{base}/{name}"
+    dirs = _DIRS.get()
+    if dirs is not None and p in dirs:
+        return None
     try:
-        if not stat.S_ISLNK(os.lstat(p).st_mode):
-            return None
-        return os.readlink(p)
+        mode = os.lstat(p).st_mode
+        if stat.S_ISLNK(mode):
+            return os.readlink(p)
     except (OSError, ValueError):
         return None
+    if dirs is not None and stat.S_ISDIR(mode):
+        dirs.add(p)
+    return None
 
 
 def real(root: Path, path: str, follow: bool = True) -> Path:
     """The machine path of ``path`` resolved inside ``root`` (see :func:`resolve`)."""
     resolved = resolve(root, path, follow)
     return root / resolved.lstrip("/") if resolved != "/" else root
+
+
+def machine(root: str, path: str, follow: bool = True) -> str:
+    """:func:`real` as a string, for the hot paths of reading: building a Path costs
+    more than resolving a short path (vzlist -a on 10,000 CTs resolves 50,000)."""
+    resolved = resolve(root, path, follow)
+    return root + resolved if resolved != "/" else root

@@ -14,12 +14,12 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from simvz import storage
+from simvz import confine, storage
 from simvz.errors import NodeError
 from simvz.formats import procvz
 from simvz.model.kernel import Kernel
@@ -264,8 +264,11 @@ class Host:
         write) answers a vzctl-style error and rolls the command back."""
         args = [_arg(a) for a in argv]
         started = time.time()
+        # a read-only tool changes no file: the directories its paths pass stay what
+        # they are while it holds the lock (simvz/confine.py:cached)
+        cache = confine.cached() if tool in READ_ONLY else nullcontext()
         try:
-            with self.locked(exclusive=tool not in READ_ONLY) as h:
+            with cache, self.locked(exclusive=tool not in READ_ONLY) as h:
                 return h._run_locked(tool, args, stdin, started)
         except NodeError as err:  # the lock or the journal: nothing was run
             return _failure(err)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,7 @@ class Storage:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._base = os.fspath(root)
         # the undo log of the running command: (kind, real path, backup path or None)
         self._undo: list[tuple[str, Path, Path | None]] | None = None
         self._touched: set[Path] = set()  # paths already recorded in the undo log
@@ -85,10 +87,16 @@ class Storage:
 
     def read(self, node_path: str) -> str | None:
         """Text of a regular file, or None when missing; bytes kept via surrogateescape."""
-        p = self.real(node_path)
-        if not p.is_file():
+        p = confine.machine(self._base, node_path)
+        if not _is_file(p):
             return None
-        return p.read_bytes().decode("utf-8", "surrogateescape")
+        with open(p, "rb") as fh:
+            return fh.read().decode("utf-8", "surrogateescape")
+
+    def accessible(self, node_path: str) -> bool:
+        """``access(path, F_OK)``: the path exists, symlinks followed (inside the node);
+        raises ``PathLoop`` as :meth:`real` does."""
+        return os.path.lexists(confine.machine(self._base, node_path))
 
     # -- the undo log of one command -------------------------------------------------------
     def begin(self) -> None:
@@ -105,6 +113,7 @@ class Storage:
 
     def rollback(self) -> None:
         """Undo every change of the command, newest first, and drop the inflight record."""
+        confine.forget()  # a directory met may be gone
         undo, self._undo = self._undo, None
         for kind, path, backup in reversed(undo or []):
             try:
@@ -210,6 +219,7 @@ class Storage:
 
     def remove(self, node_path: str) -> None:
         """Remove a file or symlink if present."""
+        confine.forget()  # a directory met may be gone
         p = self.real(node_path, follow=False)
         if os.path.lexists(p):
             self._guard(lambda: self._record(p, aside=True))
@@ -218,6 +228,7 @@ class Storage:
 
     def rename(self, src: str, dst: str) -> None:
         """Rename within the node."""
+        confine.forget()  # a directory met may be gone
         s, d = self.real(src, follow=False), self.real(dst, follow=False)
 
         def move() -> None:
@@ -253,6 +264,7 @@ class Storage:
 
     def rmdir(self, node_path: str) -> bool:
         """Remove an empty directory; False when it is not empty or missing."""
+        confine.forget()  # a directory met may be gone
         p = self.real(node_path, follow=False)
         try:
             if any(p.iterdir()):
@@ -267,6 +279,7 @@ class Storage:
     def rmtree(self, node_path: str) -> None:
         """Remove a directory tree if present (inside a command: moved aside, then
         removed when the command succeeds; a symlink is removed, not followed)."""
+        confine.forget()  # a directory met may be gone
         p = self.real(node_path, follow=False)
         if p.is_symlink() or p.is_file():
             self.remove(node_path)
@@ -319,6 +332,22 @@ class Storage:
         except OSError:
             self.failed = True
             raise
+
+
+# what pathlib's is_file answers False for rather than raise (pathlib._IGNORED_ERRNOS)
+_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _is_file(p: str) -> bool:
+    """``Path(p).is_file()`` without building a Path."""
+    try:
+        return stat.S_ISREG(os.stat(p).st_mode)
+    except OSError as err:
+        if err.errno not in _NOT_THERE:
+            raise
+        return False
+    except ValueError:  # a NUL in the path
+        return False
 
 
 def _discard(p: Path) -> None:

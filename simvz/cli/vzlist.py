@@ -11,7 +11,6 @@ decides which messages appear and when vzlist gives up.
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -232,7 +231,7 @@ def _accessible(host: Host, path: str) -> bool:
     """``access(path, F_OK)``, which follows symlinks: one walk of the path (vzlist
     asks this three times per CT); a symlink loop is answered as Storage answers it."""
     try:
-        return os.path.lexists(host.fs.real(path))
+        return host.fs.accessible(path)
     except PathLoop:
         return host.fs.exists(host.fs.resolve(path))
 
