@@ -64,7 +64,7 @@ class Storage:
 
     def exists(self, node_path: str) -> bool:
         """True if the path exists (a dangling symlink counts)."""
-        return os.path.lexists(self.real(node_path, follow=False))
+        return os.path.lexists(confine.machine(self._base, node_path, follow=False))
 
     def isfile(self, node_path: str) -> bool:
         """True for a regular file that is not a symlink."""

@@ -469,15 +469,11 @@ def _read_configs(run: Run) -> None:
 _UBC_KEYS = [(name, name.upper()) for name, _ in F.UBC_NAMES]
 
 
-def _pair_or_zero(value: object) -> tuple[int, int]:
-    return value if isinstance(value, tuple) else (0, 0)
-
-
 def _merge(run: Run, ct: CtInfo, ps: ParamSet) -> None:
     """``merge_conf``: what the CT's own config adds to what the kernel told."""
     if ct.ubc is None:
-        values = ps.values
-        ct.ubc = {name: [0, 0, *_pair_or_zero(values.get(key)), 0] for name, key in _UBC_KEYS}
+        get = ps.values.get
+        ct.ubc = {n: [0, 0, *(v if type(v := get(k)) is tuple else (0, 0)), 0] for n, k in _UBC_KEYS}
     ct.vm_overcommit = F.f32(float(_num(ps.get("VM_OVERCOMMIT"), 0.0)))
     if ct.ip is None and ps.list("IP_ADDRESS"):
         ct.ip = " ".join(ps.list("IP_ADDRESS"))

@@ -309,23 +309,41 @@ class ParamSet:
 
 def load(text: str, path: str, *, is_global: bool = False) -> ParamSet:
     """Parse a config text the way ``vps_parse_config`` does, collecting its warnings."""
-    from simvz.syntax.vzconf import candidate_lines, parse_text
+    from simvz.syntax.vzconf import candidate_lines
 
     ps = ParamSet()
+    values = ps.values
     for lineno, raw in candidate_lines(text):  # comment lines skipped in C (a 20 MB config)
-        parsed = parse_text(raw)
+        parsed = _line(raw)
         if parsed is None:
             continue
-        key, value = parsed
+        key, value, known = parsed
         if key is None:
             ps.warnings.append(Warning_(f"Warning: can't parse {path}:{lineno} ({value}), skipping"))
             continue
-        known = _plain(key, value)
-        if known is not None and (known[0] not in ps.values or known[2]):
-            ps.values[known[0]] = known[1]  # what _load_entry would store, without a warning
+        if known is not None and (key not in values or known[1]):
+            values[key] = known[0]  # what _load_entry would store, without a warning
             continue
         _load_entry(ps, key, value, _Where(path, lineno), is_global)
     return ps
+
+
+@functools.lru_cache(maxsize=16384)
+def _line(raw: str) -> tuple[str | None, str, tuple[Value, bool] | None] | None:
+    """A config line as :func:`load` takes it: None for blank and comment lines, else
+    (key or None when unparsable, value or the reason, (value, overwrites) when it
+    parses cleanly into a single value). One cache lookup per line: vzlist -a reads
+    every config of the node, most of whose lines are the same sample's."""
+    from simvz.syntax.vzconf import parse_text
+
+    parsed = parse_text(raw)
+    if parsed is None:
+        return None
+    key, value = parsed
+    if key is None:
+        return None, value, None
+    known = _plain(key, value)
+    return key, value, None if known is None else (known[1], known[2])
 
 
 _NOT_PLAIN = frozenset({Kind.IGNORED, Kind.FEATURES, Kind.CAPS, Kind.LIST, Kind.LIST_DUP, Kind.TOKENS})
