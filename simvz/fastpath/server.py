@@ -67,7 +67,9 @@ def _fnv(data: bytes) -> int:
 
 def fingerprint(package: str) -> int:
     """Sum of FNV-1a hashes of the package path and of each file's ``name\\0size\\0mtime_ns``
-    (``__pycache__`` and dot files left out); client.c:fingerprint computes the same."""
+    (``__pycache__`` and dot files left out): which code a server runs, recorded beside
+    its socket (:func:`listen`), and compared before every call where there is no
+    inotify (:class:`Fresh`)."""
     total = _fnv(os.fsencode(package))
     for rel, st in _files(package, b""):
         total += _fnv(rel + b"\0" + str(st.st_size).encode() + b"\0" + str(st.st_mtime_ns).encode())
