@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from simvz import confine
 from simvz.host import Host
 from tests.conftest import create_ct, make_host, start_ct, vzctl
 
@@ -160,3 +161,24 @@ def test_a_symlink_loop_inside_a_container_is_the_shells_error(ct101: Host) -> N
     os.symlink("me", ct101.root / "vz/private/101/me")
     r = vzctl(ct101, "exec2", "101", "cat /me")
     assert (r.exit, r.err) == (1, "cat: /me: Too many levels of symbolic links\n")
+
+
+def test_remembered_directories_are_dropped_when_one_is_replaced_by_a_link(
+    node: Host, tmp_path: Path
+) -> None:
+    """A read-only command remembers the directories its paths pass (simvz/confine.py:
+    cached); a directory replaced by a symlink while remembered (through the node's
+    storage) is followed as the symlink it now is, inside the node, never left as the
+    directory it was, and a link out of the node still lands inside it."""
+    outside = canary(tmp_path)
+    node.fs.write("/srv/a/f", "inside\n")
+    node.fs.write("/srv/b/f", "other\n")
+    with confine.cached():
+        assert node.fs.read("/srv/a/f") == "inside\n"
+        node.fs.rmtree("/srv/a")
+        node.fs.symlink("/srv/b", "/srv/a")
+        assert node.fs.read("/srv/a/f") == "other\n"
+        node.fs.remove("/srv/a")
+        node.fs.symlink(str(outside), "/srv/a")
+        assert node.fs.read("/srv/a/f") is None  # outside/f is not the node's
+        assert node.fs.real("/srv/a/f") == node.root / outside.relative_to("/") / "f"
