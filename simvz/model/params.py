@@ -309,6 +309,17 @@ class ParamSet:
 
 def load(text: str, path: str, *, is_global: bool = False) -> ParamSet:
     """Parse a config text the way ``vps_parse_config`` does, collecting its warnings."""
+    parsed = _load_once(text, path, is_global)
+    values = {k: list(v) if type(v) is list else v for k, v in parsed.values.items()}
+    return ParamSet(values, list(parsed.warnings))  # each caller owns its ParamSet
+
+
+# One command reads vz.conf and the CT's config more than once (vzctl status: each
+# twice); vzctl itself parses each once per command. A parse is a pure function of
+# the text, so the same text is parsed once; few entries, as vzlist -a reads thousands
+# of configs, each once.
+@functools.lru_cache(maxsize=32)
+def _load_once(text: str, path: str, is_global: bool) -> ParamSet:
     from simvz.syntax.vzconf import candidate_lines
 
     ps = ParamSet()
