@@ -347,7 +347,8 @@ def _warm_node(sockdir: str) -> Path | None:
     when it cannot be made: the server then serves unwarmed."""
     from simvz.hostinit import init_host
 
-    base = Path(tempfile.mkdtemp(prefix="warm-", dir=sockdir))
+    _remove_dead_warm_nodes(sockdir)
+    base = Path(tempfile.mkdtemp(prefix=f"warm-{os.getpid()}-", dir=sockdir))
     try:
         host = init_host(base / "node")
         sample = host.fs.read("/etc/vz/conf/ve-vswap-256m.conf-sample") or ""
@@ -359,6 +360,20 @@ def _warm_node(sockdir: str) -> Path | None:
         shutil.rmtree(base, ignore_errors=True)
         return None
     return host.root
+
+
+def _remove_dead_warm_nodes(sockdir: str) -> None:
+    """The scratch nodes of servers killed before they could remove theirs."""
+    for entry in Path(sockdir).glob("warm-*-*"):
+        pid = entry.name.split("-")[1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except PermissionError:
+            continue
 
 
 def _warm(scratch: Path | None) -> None:
