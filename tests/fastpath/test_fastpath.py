@@ -220,3 +220,26 @@ def test_simvz_serve_serves_then_stops_when_idle(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == 0
     assert not list(sockdir.glob("tools-*.sock"))
     assert not call(host, "vzctl", "--version").served
+
+
+def test_the_servers_scratch_node_goes_with_it(tmp_path: Path) -> None:
+    """A server warms up on a scratch node of its own in the socket directory: removed
+    when it stops; one a killed server left is removed by the next server there."""
+    host = make_host(tmp_path / "node")
+    sockdir = tmp_path / "sock"
+    point_at(host, sockdir)
+    first = server.start(str(sockdir))
+    assert call(host, "vzctl", "status", "101").served
+    [left] = sockdir.glob("warm-*")
+    first.kill()
+    first.wait()
+    assert left.exists()
+    second = server.start(str(sockdir))
+    try:
+        assert not left.exists()
+        assert len(list(sockdir.glob("warm-*"))) == 1
+        assert call(host, "vzctl", "status", "101").served
+    finally:
+        second.terminate()
+        second.wait()
+    assert not list(sockdir.glob("warm-*"))
