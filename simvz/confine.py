@@ -49,6 +49,9 @@ def resolve(root: Path | str, path: str, follow: bool = True) -> str:
     ``root``, as an absolute path under it (``/`` is ``root``); with ``follow=False`` a
     symlink in the last component is kept, as ``lstat`` and ``unlink`` see it."""
     base = os.fspath(root)
+    known = _known_parent(base, path, follow)
+    if known is not None:
+        return known
     done: list[str] = []
     todo = deque(path.split("/"))
     links = 0
@@ -104,6 +107,34 @@ def forget() -> None:
     dirs = _DIRS.get()
     if dirs:
         dirs.clear()
+
+
+def _known_parent(base: str, path: str, follow: bool) -> str | None:
+    """``path`` resolved when :func:`cached` met its parent as a directory: every
+    remembered directory was reached by a path of resolved components, so such a
+    parent is its own resolution and only the last component is left to look at.
+    None when the walk is needed (no such parent, or a last component that is a link,
+    ``.`` or ``..``)."""
+    dirs = _DIRS.get()
+    if not dirs or not path.startswith("/"):
+        return None
+    parent, _, name = path.rpartition("/")
+    if name in ("", ".", "..") or base + parent not in dirs:
+        return None
+    if not follow:
+        return path
+    p = base + path
+    if p in dirs:
+        return path
+    try:
+        mode = os.lstat(p).st_mode
+    except (OSError, ValueError):
+        return path  # missing: the walk would keep the name as it is
+    if stat.S_ISLNK(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        dirs.add(p)
+    return path
 
 
 def _readlink(base: str, done: list[str], name: str) -> str | None:
