@@ -7,6 +7,7 @@ would show and whose content and mtimes a write or delete would change."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from pathlib import Path
@@ -182,3 +183,29 @@ def test_remembered_directories_are_dropped_when_one_is_replaced_by_a_link(
         node.fs.symlink(str(outside), "/srv/a")
         assert node.fs.read("/srv/a/f") is None  # outside/f is not the node's
         assert node.fs.real("/srv/a/f") == node.root / outside.relative_to("/") / "f"
+
+
+def test_remembering_directories_resolves_every_path_as_the_walk_does(tmp_path: Path) -> None:
+    """Inside ``confine.cached()`` every path resolves as the full walk resolves it (or
+    is the same loop), whichever paths were resolved before it: links absolute and
+    relative, dangling, looping and leading out of the root, ``.``, ``..`` and ``//``."""
+    root = tmp_path / "r"
+    for d in ("a/b/c", "d/e", "x"):
+        (root / d).mkdir(parents=True)
+    for target, link in (("/d", "a/l1"), ("../d/e", "a/b/l2"), ("/a/b", "x/l3"), ("/none/q", "x/dang"),
+                         ("loop", "x/loop"), (str(tmp_path), "d/e/out")):  # fmt: skip
+        (root / link).symlink_to(target)
+    (root / "a/b/c/f").write_text("f\n")
+    names = ["a", "b", "c", "d", "e", "x", "l1", "l2", "l3", "dang", "loop", "out", "f", ".", "..", ""]
+    paths = ["/" + "/".join(p) for n in (1, 2, 3) for p in itertools.product(names, repeat=n)]
+
+    def resolved(path: str, follow: bool) -> str:
+        try:
+            return confine.resolve(root, path, follow)
+        except confine.PathLoop:
+            return "ELOOP"
+
+    walked = {(p, f): resolved(p, f) for p in paths for f in (True, False)}
+    with confine.cached():
+        for key in [*walked, *reversed(walked)]:
+            assert resolved(*key) == walked[key], key
