@@ -99,11 +99,11 @@ class RunSetup:
 
             return LocalBackend(self.libvirt, inside=self.ids)
         from simvz.backends.sim import SimBackend
-        from simvz.hostinit import init_host
+        from simvz.harness.nodes import fresh_node
 
         if node is None:
             raise ValueError("a simulated host needs a directory")
-        return SimBackend(init_host(node), self.libvirt)
+        return SimBackend(fresh_node(node), self.libvirt)
 
     def guard(self, node: Path | None = None) -> Guard:
         """The guard of the scenario's host."""

@@ -3,13 +3,16 @@ create and start containers through vzctl itself, as an administrator would."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from simvz.harness.nodes import fresh_node
+from simvz.harness.scratch import scratch_environ
 from simvz.host import Host
-from simvz.hostinit import init_host
 from simvz.results import Result
 
 # vz.conf's DEF_OSTEMPLATE in vzctl 4.11.1 (KV:etc/vz.conf.in); simvz init ships it.
@@ -17,8 +20,9 @@ DEFAULT_TEMPLATE = "centos-6-x86"
 
 
 def make_host(root: Path, *, vzctl_version: str = "4.11.1", templates: Sequence[str] = ()) -> Host:
-    """A new node under ``root`` (``simvz init``), with the default templates."""
-    return init_host(root, templates=templates, vzctl_version=vzctl_version)
+    """A new node under ``root`` (``simvz init``), with the default templates: a copy of
+    the session's pristine node of that kind (simvz/harness/nodes.py)."""
+    return fresh_node(root, templates=templates, vzctl_version=vzctl_version)
 
 
 def vzctl(host: Host, *args: str | bytes) -> Result:
@@ -45,6 +49,20 @@ def start_ct(host: Host, veid: int = 101) -> Result:
     r = vzctl(host, "start", str(veid))
     assert r.exit == 0, (r.exit, r.out, r.err)
     return r
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' temporary directories, and so their nodes, on a memory file system
+    (simvz/harness/scratch.py: a node tool fsyncs every config it saves, a wait per
+    save on a disk), unless ``--basetemp`` or ``TMPDIR`` says where. pytest-xdist's
+    workers inherit the environment; pyproject.toml keeps only failed tests' directories."""
+    if config.option.basetemp or hasattr(config, "workerinput"):
+        return
+    env = scratch_environ(dict(os.environ))
+    if env.get("TMPDIR") != os.environ.get("TMPDIR"):
+        os.environ["TMPDIR"] = env["TMPDIR"]
+        tempfile.tempdir = None  # gettempdir() looks again
 
 
 @pytest.fixture(autouse=True)

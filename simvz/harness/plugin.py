@@ -24,13 +24,12 @@ from typing import Any
 import pytest
 
 from simvz.fastpath import server
-from simvz.harness import gcov, libvirt_runner, xfail
+from simvz.harness import gcov, libvirt_runner, nodes, xfail
 from simvz.harness.claims import CallRecord, Command, Evidence, sanitizer_of, signal_of
 from simvz.harness.facade import VirConnect
 from simvz.harness.libvirt_build import BuildError, LibvirtBuild, probe
 from simvz.harness.libvirt_runner import Call, DriverCrash, Session, SessionDead
 from simvz.host import Host
-from simvz.hostinit import init_host
 
 BUILD = pytest.StashKey[LibvirtBuild | None]()
 COVERAGE = pytest.StashKey[gcov.Coverage | str]()
@@ -131,7 +130,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture
 def sim_host(tmp_path: Path) -> Host:
     """A freshly initialised simulated OpenVZ node (``simvz init``) in a temp dir."""
-    return init_host(tmp_path / "node")
+    return nodes.fresh_node(tmp_path / "node")
 
 
 @pytest.fixture
@@ -162,6 +161,21 @@ def tool_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             os.environ.pop(server.SOCKDIR_ENV, None)
         else:
             os.environ[server.SOCKDIR_ENV] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def node_templates(
+    tool_server: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[nodes.NodeTemplates]:
+    """The session's pristine nodes: every fresh node of the session (``sim_host``, the
+    scenarios' hosts, ``nodes.fresh_node``) is a copy of one, made after the tool
+    server's socket directory is known (it is written into each node)."""
+    templates = nodes.NodeTemplates(tmp_path_factory.mktemp("node-templates"))
+    nodes.use(templates)
+    try:
+        yield templates
+    finally:
+        nodes.use(None)
 
 
 # -- xfail_claim: expected failures that prove their reason ------------------------------

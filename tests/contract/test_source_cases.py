@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from simvz.harness.nodes import fresh_node
 from simvz.host import Host
-from simvz.hostinit import init_host
 from tests.contract.replay import PATHS, run_case
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "corpus" / "vzctl-4.11.1" / "source-cases.jsonl"
@@ -27,7 +27,7 @@ FIELDS = {"case", "setup", "argv", "exit", "stdout", "stderr", "source", "kernel
 
 
 def _node(root: Path, case: dict[str, Any]) -> Host:
-    host = init_host(root, **({"kernel": case["kernel"]} if "kernel" in case else {}))
+    host = fresh_node(root, **({"kernel": case["kernel"]} if "kernel" in case else {}))
     if case["setup"] == "none":
         return host
     extra = ["--config", "basic"] if case["setup"] == "basic" else []
