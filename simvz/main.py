@@ -289,6 +289,8 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     fresh simulated host with libvirt's real OpenVZ driver; pytest's exit status."""
     import subprocess
 
+    from simvz.harness.scratch import scratch_environ
+
     if args.compare:
         return _compare(args.compare, args.report)
     try:
@@ -301,6 +303,7 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     scenarios.write_text(SCENARIOS_MODULE)
     cmd = [sys.executable, "-m", "pytest", str(scenarios), "-q", "-p", "no:cacheprovider", "--tb=line"]
     cmd += ["-c", os.devnull, "--rootdir", tmp.name]  # no project's pytest settings, wherever it runs
+    cmd += QUICK_START
     # a real host runs one scenario at a time: the host and its IDs are shared
     cmd += ["--vz-host", args.vz_host] + (["-n", args.workers] if args.vz_host == "sim" else [])
     cmd += _guard_args(args)
@@ -315,8 +318,16 @@ def cmd_conformance(args: argparse.Namespace) -> int:
         if not args.json:
             cmd += ["--conformance-json", str(out / "matrix.json")]
     extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    # a simulated host's scenario nodes on a memory file system (simvz/harness/scratch.py)
+    env = scratch_environ(dict(os.environ)) if args.vz_host == "sim" else None
     with tmp:
-        return subprocess.run([*cmd, *extra], check=False).returncode
+        return subprocess.run([*cmd, *extra], check=False, env=env).returncode
+
+
+# The run needs pytest-bdd and pytest-xdist; the plugins of test tools installed beside
+# them (hypothesis, pyfakefs) would cost a second of its start-up, in every worker. A
+# passed scenario's node goes at its end; a failed or not honoured one's stays.
+QUICK_START = ["-p", "no:hypothesispytest", "-p", "no:fakefs", "-o", "tmp_path_retention_policy=failed"]
 
 
 # The test module `simvz conformance` runs: the features shipped with the step library
