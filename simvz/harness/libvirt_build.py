@@ -157,10 +157,6 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
 
 def loaded_in_this_process() -> Loaded:
     """The libvirt this process has mapped (after ``import libvirt``)."""
-    import libvirt
+    from simvz.harness.worker import mapped_libvirt
 
-    with open("/proc/self/maps", encoding="utf-8") as maps:
-        paths = [line.split()[-1] for line in maps if len(line.split()) >= 6]
-    library = next((p for p in paths if Path(p).name.startswith("libvirt.so")), "?")
-    v = libvirt.getVersion()
-    return Loaded(library, f"{v // 1000000}.{v // 1000 % 1000}.{v % 1000}")
+    return Loaded(*mapped_libvirt())
