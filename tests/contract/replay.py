@@ -87,7 +87,27 @@ def observed(root: Path, case: dict[str, Any]) -> dict[str, Any]:
 
 # How a case is run: in-process (Host.run), or as the node's executable through the
 # tool server (fast) or the Python entry (fallback), docs/fastpath.md.
-PATHS = ("in-process", "fast", pytest.param("fallback", marks=pytest.mark.slow))
+PATHS = ("in-process", "fast", "fallback")
+
+
+def runs(cases: list[dict[str, Any]], tool: str) -> list[Any]:
+    """``(case, path)`` parameters: every case in-process and through the tool server;
+    through the fallback (slow: a Python start per call) the first case of each command
+    and exit code. The fallback runs the same entry as the server's child, started
+    another way: what it can change is how a command's answer reaches its caller
+    (streams, interleaving, exit status), which one case per command and exit status
+    shows; the content of every answer is the in-process and server runs'.
+    tests/fastpath/test_fastpath.py compares the server and the fallback call for call."""
+    out: list[Any] = []
+    seen: set[tuple[str, str, int]] = set()
+    for case in cases:
+        out += [pytest.param(case, path, id=f"{case['case']}-{path}") for path in PATHS[:2]]
+        words = [a for a in case["argv"][1:] if not a.startswith("-")]
+        kind = (tool, words[0] if words else " ".join(case["argv"][1:2]), case["exit"])
+        if kind not in seen:
+            seen.add(kind)
+            out.append(pytest.param(case, "fallback", id=f"{case['case']}-fallback", marks=pytest.mark.slow))
+    return out
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pytest
 
 from simvz.harness.nodes import fresh_node
 from simvz.host import Host
-from tests.contract.replay import PATHS, run_case
+from tests.contract.replay import run_case, runs
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "corpus" / "vzctl-4.11.1" / "source-cases.jsonl"
 CASES = [json.loads(line) for line in CASES_FILE.read_text().splitlines() if line.strip()]
@@ -49,8 +49,7 @@ def test_cases_are_well_formed() -> None:
         assert set(c) <= FIELDS and c["source"] and c["setup"] in ("none", "stopped", "basic", "running"), c
 
 
-@pytest.mark.parametrize("path", PATHS)  # in-process, the tool server, the fallback (docs/fastpath.md)
-@pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
+@pytest.mark.parametrize(("case", "path"), runs(CASES, "vzctl"))  # paths: docs/fastpath.md
 def test_source_case(case: dict[str, Any], path: str, tmp_path: Path, tool_server: Path) -> None:
     host = _node(tmp_path / "node", case)
     before = _snapshot(host)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from simvz.host import Host
-from tests.contract.replay import PATHS, cases, observed, recording_host, run_case
+from tests.contract.replay import cases, observed, recording_host, run_case, runs
 
 # Cases whose recording shows an artifact of the recording host rather than vzctl on a
 # real node; for each, what the simulated node answers instead: (exit, stdout, stderr).
@@ -29,8 +29,7 @@ ARTIFACTS: dict[str, tuple[int, str, str]] = {
 VZCTL = [c for c in cases() if c["tool"] == "vzctl"]
 
 
-@pytest.mark.parametrize("path", PATHS)  # fallback: marked slow (a Python start per call)
-@pytest.mark.parametrize("case", VZCTL, ids=[c["case"] for c in VZCTL])
+@pytest.mark.parametrize(("case", "path"), runs(VZCTL, "vzctl"))  # paths: docs/fastpath.md
 def test_vzctl_case(case: dict[str, Any], path: str, tmp_path: Path, tool_server: Path) -> None:
     host = recording_host(tmp_path, case)
     if case["case"] in ARTIFACTS:

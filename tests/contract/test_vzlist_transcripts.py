@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.replay import PATHS, cases, observed, recording_host, run_case
+from tests.contract.replay import cases, observed, recording_host, run_case, runs
 
 VZLIST = [c for c in cases() if c["tool"] == "vzlist"]
 
@@ -20,8 +20,7 @@ def test_corpus_has_the_vzlist_cases() -> None:
     assert len(VZLIST) == 14
 
 
-@pytest.mark.parametrize("path", PATHS)  # fallback: marked slow (a Python start per call)
-@pytest.mark.parametrize("case", VZLIST, ids=[c["case"] for c in VZLIST])
+@pytest.mark.parametrize(("case", "path"), runs(VZLIST, "vzlist"))  # paths: docs/fastpath.md
 def test_vzlist_case(case: dict[str, Any], path: str, tmp_path: Path, tool_server: Path) -> None:
     host = recording_host(tmp_path, case)
     result = run_case(host, "vzlist", case["argv"], path, tool_server)
