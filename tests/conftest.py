@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -63,6 +63,27 @@ def pytest_configure(config: pytest.Config) -> None:
     if env.get("TMPDIR") != os.environ.get("TMPDIR"):
         os.environ["TMPDIR"] = env["TMPDIR"]
         tempfile.tempdir = None  # gettempdir() looks again
+
+
+# The pytest runs tests start as programs under test (scenario runs under the shim, a
+# --libvirt-build run, the living table) use neither hypothesis nor pyfakefs: their
+# plugins are a third of such a run's start-up. pytester's runs drop PYTEST_ADDOPTS.
+CHILD_PYTEST_OPTS = "-p no:hypothesispytest -p no:fakefs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _lean_child_pytest() -> Iterator[None]:
+    """Set for the child runs only: this run (and its xdist workers) has parsed its own
+    options already."""
+    before = os.environ.get("PYTEST_ADDOPTS")
+    os.environ["PYTEST_ADDOPTS"] = " ".join(filter(None, [before, CHILD_PYTEST_OPTS]))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTEST_ADDOPTS", None)
+        else:
+            os.environ["PYTEST_ADDOPTS"] = before
 
 
 @pytest.fixture(autouse=True)
