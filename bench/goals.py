@@ -7,7 +7,8 @@
 - ``vzlist -a`` on a node with 10,000 containers, median wall time (goal: under 1 s);
 - a define + start + shutdown + undefine cycle through libvirt's real OpenVZ driver,
   median, with the share of it spent in node commands (goal: under 300 ms);
-- ``simvz conformance`` (every scenario of features/, ``-n 2``), wall time (goal: under 5 s).
+- ``simvz conformance`` (every scenario of features/, ``-n 2``), wall time (goal: under 5 s)
+  and the CPU time of all its processes.
 
 Ratios to ``/bin/true`` hold up on a loaded machine better than absolute times; every
 figure is printed with the machine's load average at its start.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -70,18 +72,22 @@ def libvirt_cycle(tmp: Path, runs: int) -> tuple[str, bool]:
 def conformance(tmp: Path, runs: int) -> tuple[str, bool]:
     """simvz conformance, as scripts/conformance runs it."""
     simvz = Path(sys.executable).with_name("simvz")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([str(simvz), "conformance"], cwd=REPO, capture_output=True, check=False)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # the CPU time of the run and all its processes: on a shared machine, what it costs
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     tail = done.stdout.decode(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
-    return f"{wall:.1f} s (exit {done.returncode}: {tail[0]})", wall < 5
+    return f"{wall:.1f} s, {cpu:.1f} s CPU (exit {done.returncode}: {tail[0]})", wall < 5
 
 
 GOALS: list[tuple[str, str, Callable[[Path, int], tuple[str, bool]]]] = [
     ("vzctl status 101", "<= 3x /bin/true", status_ratio),
     ("vzlist -a, 10,000 CTs", "< 1 s", vzlist_large),
     ("libvirt define/start/shutdown/undefine", "< 300 ms", libvirt_cycle),
-    ("simvz conformance (35 scenarios)", "< 5 s", conformance),
+    ("simvz conformance (every scenario)", "< 5 s", conformance),
 ]
 
 
