@@ -325,9 +325,15 @@ def cmd_conformance(args: argparse.Namespace) -> int:
 
 
 # The run needs pytest-bdd and pytest-xdist; the plugins of test tools installed beside
-# them (hypothesis, pyfakefs) would cost a second of its start-up, in every worker. A
-# passed scenario's node goes at its end; a failed or not honoured one's stays.
-QUICK_START = ["-p", "no:hypothesispytest", "-p", "no:fakefs", "-o", "tmp_path_retention_policy=failed"]
+# them (hypothesis, pyfakefs) would cost a second of its start-up, in every worker.
+# Assertion rewriting would only rewrite those plugins' own modules (and, in a wheel
+# install, the steps', whose checks say what they found themselves): without cached
+# bytecode (PYTHONDONTWRITEBYTECODE) it recompiles them in every worker of every run.
+# A passed scenario's node goes at its end; a failed or not honoured one's stays.
+QUICK_START = [
+    "-p", "no:hypothesispytest", "-p", "no:fakefs", "--assert=plain",
+    "-o", "tmp_path_retention_policy=failed",
+]  # fmt: skip
 
 
 # The test module `simvz conformance` runs: the features shipped with the step library
