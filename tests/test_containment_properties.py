@@ -10,7 +10,6 @@ however they like: containment is the property here, not the answers."""
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simvz.harness.nodes import copy_node
 from simvz.host import Host
 from tests.conftest import create_ct, make_host, start_ct
 from tests.test_containment import SECRET, canary, state
@@ -121,7 +121,7 @@ def test_no_command_reaches_outside_the_node_whatever_the_links(
     with tempfile.TemporaryDirectory(prefix="simvz-contain-") as tmp:
         top = Path(tmp)
         root = top / "node"
-        shutil.copytree(base, root, symlinks=True)
+        copy_node(base, root)
         out = canary(top)
         for place, target in layout:
             _plant(root, out, place, target)

@@ -40,7 +40,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -52,6 +51,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from simvz import inspect
+from simvz.harness.nodes import copy_node
 from simvz.host import Host
 from simvz.results import Result
 from tests.conftest import create_ct, make_host, vzctl
@@ -308,7 +308,7 @@ def test_network_commands_keep_the_node_consistent(
 ) -> None:
     """The module docstring's invariants over random command sequences."""
     root = Path(tempfile.mkdtemp(dir=node_copies))
-    shutil.copytree(template[base], root / "node", symlinks=True)
+    copy_node(template[base], root / "node")
     walk = Walk(Host(root / "node"))
     sequence = commands(seed)
     for i, cmd in enumerate(sequence):
@@ -322,7 +322,7 @@ def test_network_commands_keep_the_node_consistent(
 def test_a_scripted_sequence(template: dict[str, Path], tmp_path: Path) -> None:
     """One fixed sequence through every invariant: shared IP, shared NIC, shared veth
     host name, a missing bridge and NIC, live changes with and without --save."""
-    shutil.copytree(template["plain"], tmp_path / "node", symlinks=True)
+    copy_node(template["plain"], tmp_path / "node")
     walk = Walk(Host(tmp_path / "node"))
     script: list[Command] = [
         ("set", "101", "--ipadd", "10.0.0.1", "--save"),

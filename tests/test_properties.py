@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simvz.cli import setopts
+from simvz.harness.nodes import copy_node
 from simvz.host import Host
 from simvz.results import Result
 from tests.conftest import create_ct, make_host, start_ct, vzctl
@@ -333,7 +333,7 @@ def test_random_argv_never_crashes_and_refusals_change_nothing(
     rule for bad input: the host exactly as before)."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
-        shutil.copytree(bases[state], root, symlinks=True)
+        copy_node(bases[state], root)
         host = Host(root)
         for tool, argv in runs:
             _check(host, tool, argv)
@@ -377,7 +377,7 @@ def test_known_bad_input_is_refused_and_changes_nothing(
     behind."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
-        shutil.copytree(bases[state], root, symlinks=True)
+        copy_node(bases[state], root)
         r = _check(Host(root), str(argv[0]), argv)
         assert r.exit != 0, r
 
@@ -387,7 +387,7 @@ def test_non_utf8_value_is_stored_as_given(bases: dict[str, Path]) -> None:
     the config as they are."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
-        shutil.copytree(bases["stopped"], root, symlinks=True)
+        copy_node(bases["stopped"], root)
         r = _check(Host(root), "vzctl", ["vzctl", "set", "101", "--description", b"caf\xe9", "--save"])
         assert r.exit == 0, r
         assert b'DESCRIPTION="caf\xe9"' in (root / "etc/vz/conf/101.conf").read_bytes()

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ import pytest
 
 from simvz.harness.claims import CallRecord, Claim, Evidence, signal_of
 from simvz.harness.libvirt_runner import DriverCrash, LibvirtError, Session
+from simvz.harness.nodes import copy_node
 from simvz.host import Host
 from simvz_steps.world import Recorder
 from tests.libvirt.entrypoints import ENTRIES, Entry, Ok, Refused, View, view
@@ -142,7 +142,7 @@ class Node:
 
 def arrange(template: Path, root: Path, state: HostState, phase: str) -> Node:
     """The node in ``state``; the connection opened before or after the change."""
-    shutil.copytree(template, root, symlinks=True)
+    copy_node(template, root)
     host = Host(root)
     node = Node(host, state)
     if phase == "before":
