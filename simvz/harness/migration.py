@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from simvz.backends.base import Migrated
 from simvz.harness import shim
-from simvz.harness.libvirt_runner import DriverCrash, LibvirtError, default_build
+from simvz.harness.libvirt_runner import DriverCrash, LibvirtError, default_build, exited
 from simvz.host import Host
 
 if TYPE_CHECKING:
@@ -69,7 +69,9 @@ class Node:
         for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
             if stream is not None:
                 stream.close()
-        self._proc.wait(timeout=30)
+        if not exited(self._proc, 30):
+            self._proc.kill()
+            self._proc.wait()
 
 
 @dataclass

@@ -17,6 +17,10 @@ from simvz.harness.libvirt_source import Recipe, SourceUnavailable, build, threa
 ROOT = Path(__file__).resolve().parents[2]
 
 FIXED = ("fixed?", "ostemplate-pointer")
+MEMORY_UNSET = (
+    "to the second host failed: XML error: Memory size must be specified via <memory> or in the "
+    "<numa> configuration (code 27)"
+)
 # scenario -> (verdict, gap, evidence that matched the gap's claim)
 EXPECTED = {
     "The space limits of the template filesystem set DISKSPACE": (*FIXED, ""),
@@ -42,6 +46,10 @@ EXPECTED = {
         "not honoured", "hostdev-unsupported",
         "defineXML failed: unsupported configuration: hostdev mode 'capabilities' is not supported in openvz "
         "(code 67)"),
+    "A running domain moves to the second host": (
+        "not honoured", "migrate-memory-unset", f"migrate 990101 {MEMORY_UNSET}"),
+    "A running domain moves live to the second host": (
+        "not honoured", "migrate-memory-unset", f"migrate live 990101 {MEMORY_UNSET}"),
     "A container created by the administrator shows its template filesystem": (
         "not honoured", "diskspace-suffixes", "filesystems in the domain XML: none"),
 }  # fmt: skip
@@ -69,7 +77,7 @@ def test_the_two_driver_fixes_give_exactly_these_verdicts(tmp_path: Path) -> Non
     rows = data["scenarios"]
     got = {r["scenario"]: (r["result"], r["gap"], r["evidence"].get("matched", "")) for r in rows}
     assert {k: v for k, v in got.items() if v[0] != "honoured"} == EXPECTED
-    assert sum(v[0] == "honoured" for v in got.values()) == 25
+    assert sum(v[0] == "honoured" for v in got.values()) == 27
 
 
 # tests/libvirt's xfail_claims that the two fixes make pass ("[XPASS(strict)]"); every

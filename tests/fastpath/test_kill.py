@@ -78,6 +78,11 @@ def held(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Host,
     proc.wait()
 
 
+def _default_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _child_pid(reached: int) -> int:
     readable, _, _ = select.select([reached], [], [], WAIT)
     assert readable, "the server's child never reached the kill point"
@@ -94,6 +99,9 @@ def test_killed_client_leaves_old_or_new_config(
     client = subprocess.Popen(
         [str(host.root / "usr/sbin/vzctl"), "set", "101", "--cpuunits", "2500", "--save"],
         env={},
+        # a shell's background job inherits SIGINT ignored, and so would the client:
+        # the signal's default action is what a Ctrl-C'd vzctl meets
+        preexec_fn=_default_signals,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
