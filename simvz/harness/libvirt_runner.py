@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from simvz.harness import crashtrace, gcov, sanitizer, shim
+from simvz.harness import crashtrace, gcov, launcher, sanitizer, shim
 
 if TYPE_CHECKING:
     from simvz.harness.libvirt_build import LibvirtBuild
@@ -182,16 +182,21 @@ class Session:
         if prefix is not None:  # this test's gcov counters apart from the others'
             env["GCOV_PREFIX"] = prefix
         argv = [python, "-m", "simvz.harness.worker", uri]
-        if os.environ.get(VALGRIND_ENV) == "1":
+        valgrind = os.environ.get(VALGRIND_ENV) == "1"
+        if valgrind:
             argv = [*VALGRIND, *argv]
             env["PYTHONMALLOC"] = "malloc"
         else:  # valgrind reports a crash itself, with the frames
             preload = [p for p in env.get("LD_PRELOAD", "").split(":") if p]
             env["LD_PRELOAD"] = ":".join([*preload, str(crashtrace.library())])
-        self._proc = subprocess.Popen(
+        cwd = str(Path(__file__).resolve().parents[2])
+        # a build of ours, valgrind and coverage need the process's own start and exit
+        plain = libvirt is None and not valgrind and prefix is None
+        launched = launcher.spawn(python, env, uri, cwd) if plain else None
+        self._proc: DriverProcess = launched if launched is not None else subprocess.Popen(
             argv,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, text=True, cwd=str(Path(__file__).resolve().parents[2]),
+            env=env, text=True, cwd=cwd,
             start_new_session=True,  # its own process group: a hang kills the node tools too
         )  # fmt: skip
         self.calls: list[Call] = []
@@ -323,7 +328,24 @@ class Session:
         self.close()
 
 
-def exited(proc: subprocess.Popen[Any], timeout: float) -> bool:
+class DriverProcess(Protocol):
+    """What a Session uses of its driver's process: a ``subprocess.Popen``, or a
+    :class:`simvz.harness.launcher.LaunchedProcess` forked by a launcher."""
+
+    pid: int
+    stdin: IO[str] | None
+    stdout: IO[str] | None
+    stderr: IO[str] | None
+    returncode: int | Any
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+def exited(proc: DriverProcess, timeout: float) -> bool:
     """Whether ``proc`` ends within ``timeout`` seconds (then it is reaped). Waited for
     on a pidfd, woken the moment it exits: ``Popen.wait(timeout)`` polls with sleeps of
     up to 50 ms, most of which a driver's process, done in a few ms, leaves unused."""
