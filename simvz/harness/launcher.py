@@ -241,14 +241,19 @@ def _take(sock: socket.socket, children: dict[int, tuple[int, int]]) -> bool:
     (length,) = struct.unpack("<I", head)
     request = json.loads(_exactly(sock, length))
     stdin, stdout, stderr, status = fds
+    # the pid is answered once the child leads its own session: a Session that kills
+    # the process group at once (a hang within a millisecond) must find it
+    led_r, led_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         # what only the launcher may hold: its socket, the other children's pidfds and
         # status pipes, this child's own status pipe (fds libvirt opened stay open)
-        theirs = [sock.fileno(), status, *children, *(st for _pid, st in children.values())]
-        _child(request, stdin, stdout, stderr, theirs)
-    for fd in (stdin, stdout, stderr):
+        theirs = [sock.fileno(), status, led_r, *children, *(st for _pid, st in children.values())]
+        _child(request, stdin, stdout, stderr, led_w, theirs)
+    for fd in (stdin, stdout, stderr, led_w):
         os.close(fd)
+    os.read(led_r, 1)  # b"" too when the child died first
+    os.close(led_r)
     children[os.pidfd_open(pid)] = (pid, status)
     sock.sendall(struct.pack("<i", pid))
     return True
@@ -264,11 +269,15 @@ def _reap(pidfd: int, children: dict[int, tuple[int, int]]) -> None:
     os.close(status)
 
 
-def _child(request: dict[str, Any], stdin: int, stdout: int, stderr: int, theirs: list[int]) -> None:
+def _child(
+    request: dict[str, Any], stdin: int, stdout: int, stderr: int, led: int, theirs: list[int]
+) -> None:
     """In the forked child: become ``python -m simvz.harness.worker URI``."""
     code = 1
     try:
         os.setsid()
+        os.write(led, b"s")
+        os.close(led)
         for target, fd in ((0, stdin), (1, stdout), (2, stderr)):
             os.dup2(fd, target)
         for fd in {stdin, stdout, stderr, *theirs} - {0, 1, 2}:

@@ -257,8 +257,11 @@ class Session:
         return self.dead
 
     def _kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
+        try:
             os.killpg(self._proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # not (or no longer) a group leader: the process alone
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._proc.pid, signal.SIGKILL)
         self._proc.wait()
 
     def _request(self, target: str, method: str, args: tuple[Any, ...]) -> Call:
