@@ -186,6 +186,7 @@ def test_the_matrix_wraps_evidence_to_the_width_without_cutting_words() -> None:
         ("\\x90\\xf9GI\\xf4U", True),  # the journal's text of the pointer's bytes
         ("\u0415pUpU", True),  # bytes that decode as UTF-8 letters are no template name either
         ("", True),  # a pointer whose low byte is 0: an empty argument, vzctl answers 91
+        ("pBuNPV", True),  # a pointer whose bytes happen to be letters (seen in a run)
         ("fedora-core-5-i386", False),  # the fix: the template's name
     ],
 )
