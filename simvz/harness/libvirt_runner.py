@@ -16,7 +16,9 @@ later call raises :class:`SessionDead` naming the call that ended it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import mmap
 import os
 import select
 import signal
@@ -190,8 +192,8 @@ class Session:
             preload = [p for p in env.get("LD_PRELOAD", "").split(":") if p]
             env["LD_PRELOAD"] = ":".join([*preload, str(crashtrace.library())])
         cwd = str(Path(__file__).resolve().parents[2])
-        # a build of ours, valgrind and coverage need the process's own start and exit
-        plain = libvirt is None and not valgrind and prefix is None
+        # gcov's counters, LeakSanitizer and valgrind need the process's own start and exit
+        plain = not valgrind and prefix is None and (libvirt is None or forkable(libvirt))
         launched = launcher.spawn(python, env, uri, cwd) if plain else None
         self._proc: DriverProcess = launched if launched is not None else subprocess.Popen(
             argv,
@@ -329,6 +331,20 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def forkable(build: LibvirtBuild) -> bool:
+    """Whether ``build``'s driver processes may be forked from a launcher: not a build
+    with gcov's counters (the ``.gcda`` paths compiled into the library) or with
+    sanitizers, whose reports are written at a normal exit."""
+    st = build.library.stat()
+    return _forkable(str(build.library), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _forkable(library: str, size: int, mtime_ns: int) -> bool:
+    with open(library, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return all(data.find(mark) < 0 for mark in (b".gcda", b"__asan_", b"__ubsan_"))
 
 
 class DriverProcess(Protocol):

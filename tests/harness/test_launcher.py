@@ -11,7 +11,8 @@ import pytest
 
 from simvz.harness import launcher
 from simvz.harness.launcher import LaunchedProcess
-from simvz.harness.libvirt_runner import DriverCrash, DriverHung, Session
+from simvz.harness.libvirt_build import LibvirtBuild
+from simvz.harness.libvirt_runner import DriverCrash, DriverHung, Session, forkable
 from simvz.host import Host
 from tests.conftest import create_ct, make_host
 
@@ -78,3 +79,17 @@ def test_closing_a_session_reports_a_clean_exit(sim_host: Host) -> None:
     assert proc.wait(timeout=5) == 0
     with pytest.raises(ProcessLookupError):
         os.kill(proc.pid, 0)  # reaped by the launcher, not a zombie
+
+
+def test_only_builds_without_counters_or_sanitizers_are_forked(tmp_path: Path) -> None:
+    """gcov writes its counters and the sanitizers their reports at a normal exit, which
+    a forked child's ``os._exit`` skips: such builds start their own processes."""
+    lib = tmp_path / "src"
+    lib.mkdir()
+    cases = {"plain": b"\x7fELF virConnectOpen", "gcov": b"\x7fELF /b/src/x.gcda",
+             "asan": b"\x7fELF __asan_init", "ubsan": b"\x7fELF __ubsan_handle_add_overflow"}  # fmt: skip
+    got = {}
+    for name, data in cases.items():
+        (lib / "libvirt.so.0").write_bytes(data)
+        got[name] = forkable(LibvirtBuild.find(tmp_path))
+    assert got == {"plain": True, "gcov": False, "asan": False, "ubsan": False}
