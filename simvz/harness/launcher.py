@@ -16,9 +16,10 @@ library's handler is inherited), 1 and a traceback on an uncaught error. libvirt
 ``virInitialize`` starts no thread, so forking after it is safe; its random bytes come
 from gnutls, which reseeds after a fork.
 
-Not used (a process is started afresh) for a libvirt build of ours, valgrind or
-coverage: gcov's counters and LeakSanitizer's checks are written at a normal exit, which
-a forked child's ``os._exit`` skips; nor when ``SIMVZ_DRIVER_LAUNCHER=off``.
+Not used (a process is started afresh) for a libvirt build with gcov's counters or
+sanitizers, under valgrind, or for a coverage run: counters and LeakSanitizer's checks
+are written at a normal exit, which a forked child's ``os._exit`` skips
+(``libvirt_runner.forkable``); nor when ``SIMVZ_DRIVER_LAUNCHER=off``.
 
 Protocol on a socket pair: the launcher writes ``R`` once libvirt is loaded (or ``E``
 and the error). A request is the Session's pipe ends (stdin's read end, stdout's and
