@@ -35,7 +35,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from simvz.fastpath.conf import SOCKDIR_ENV as SOCKDIR_ENV
@@ -311,23 +311,35 @@ def _watch(package: str) -> Watch | None:
 
 @dataclass
 class Fresh:
-    """Whether the package on disk is still the code this server imported."""
+    """Whether the package on disk is still the code this server imported.
+
+    The watch's descriptor is shared with every child, so the server reading its events
+    takes them from the children's sight too: a call checked between that read and the
+    server's exit would be served by stale code. So before reading, the server marks a
+    pipe the children also check (``doubt``: a byte in it), and takes the byte back only
+    when what it read was no change to the code; at every moment a change is visible to
+    a child in the watch or in the pipe."""
 
     package: str
     fp: int
     watch: Watch | None
+    doubt: tuple[int, int] = field(default_factory=lambda: os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
 
     def for_a_call(self) -> bool:
         """Checked by a child before it answers a call: nothing changed."""
         if self.watch is not None:
-            return not self.watch.pending()
+            return not self.watch.pending() and not select.select([self.doubt[0]], [], [], 0)[0]
         return fingerprint(self.package) == self.fp
 
     def changed(self) -> bool:
         """Checked by the server when its watch is readable, and every TICK."""
-        if self.watch is not None and self.watch.changed():
-            return True
-        return fingerprint(self.package) != self.fp if self.watch is None else False
+        if self.watch is not None:
+            os.write(self.doubt[1], b"?")
+            if self.watch.changed():
+                return True  # the byte stays: no child serves again
+            os.read(self.doubt[0], 1)
+            return False
+        return fingerprint(self.package) != self.fp
 
 
 # -- warming up ------------------------------------------------------------------------
@@ -428,12 +440,30 @@ def _loop(listener: Listener, fresh: Fresh, idle: float | None, scratch: Path | 
             if not listener.still_ours() or fresh.changed():
                 return
     finally:
-        for pid in pool.spares:  # waiting in accept(): nothing of a command to lose
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        _kill_spares(pool.spares)
         pool.close()
         os.close(taken_r)
         os.close(taken_w)
+
+
+def _kill_spares(spares: set[int]) -> None:
+    """Kill the spares (waiting in accept() or warming up: nothing of a command to lose)
+    and wait until they are gone: one still warming up writes into the scratch node,
+    which the server removes next."""
+    for pid in spares:
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:  # gone already (reaped by the kernel), or no pidfds
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            continue
+        try:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+            select.select([fd], [], [], 5)
+        except ProcessLookupError:
+            pass
+        finally:
+            os.close(fd)
 
 
 class _Pool:
