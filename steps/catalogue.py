@@ -77,14 +77,23 @@ def _params(parser: parsers.StepParser) -> list[str]:
     return []
 
 
-_RE_GROUP = re.compile(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)")
+_RE_GROUP = re.compile(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)(\?)?")
+_LITERAL = re.compile(r"[\w ,.'-]*")
+
+
+def _group(m: re.Match[str]) -> str:
+    """A parameter as ``<name>``; an optional literal word as ``[word ]``."""
+    name, body, optional = m.group(1), m.group(2), m.group(3)
+    if optional and _LITERAL.fullmatch(body):
+        return f"[{body}]"
+    return f"[<{name}>]" if optional else f"<{name}>"
 _PARSE_FIELD = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
 
 def _text(parser: parsers.StepParser) -> str:
     """The step as a reader writes it, parameters as ``<name>``."""
     if isinstance(parser, parsers.re):
-        text = _RE_GROUP.sub(lambda m: f"<{m.group(1)}>", parser.name)
+        text = _RE_GROUP.sub(_group, parser.name)
         return re.sub(r"\\(.)", r"\1", text.strip("^$"))
     if isinstance(parser, parsers.parse):
         return _PARSE_FIELD.sub(lambda m: f"<{m.group(1)}>", parser.name)

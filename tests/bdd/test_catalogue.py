@@ -64,3 +64,11 @@ def test_an_unknown_step_names_the_nearest_registered_steps(pytester: pytest.Pyt
             "*When the domain is defined*",
         ]
     )
+
+
+def test_an_optional_word_reads_as_written_in_brackets() -> None:
+    """A regex step's optional literal (``(?P<live>live )?``) is what a writer may add, not a
+    parameter: the list shows ``[live ]``; a parameter stays ``<name>``."""
+    texts = {doc.text for doc in catalogue.catalogue()}
+    assert "the domain <ctid> is migrated [live ]to the second host" in texts
+    assert not [t for t in texts if ">?" in t]
