@@ -102,11 +102,11 @@ class LaunchedProcess:
 
 @dataclass
 class Launcher:
-    """One launcher process (its socket, the lock that keeps requests whole)."""
+    """One launcher process (its socket, the lock that keeps requests whole). It ends
+    when this process does: its socket then closes and it exits once its children have."""
 
     proc: subprocess.Popen[bytes]
     sock: socket.socket
-    owner: int = field(default_factory=os.getpid)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def spawn(self, env: dict[str, str], uri: str) -> LaunchedProcess:
@@ -131,15 +131,6 @@ class Launcher:
             raise OSError("the driver launcher could not fork")
         return LaunchedProcess(pid, stdin_w, out_r, err_r, st_r)
 
-    def close(self) -> None:
-        """Stop it: the launcher reaps what it forked, then exits."""
-        self.sock.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
 
 _launchers: dict[tuple[Any, ...], Launcher | None] = {}
 _guard = threading.Lock()
@@ -150,14 +141,11 @@ def spawn(python: str, env: dict[str, str], uri: str, cwd: str) -> LaunchedProce
     None when no launcher can serve (then the caller starts the process itself)."""
     if os.environ.get(SWITCH) == "off" or not hasattr(os, "pidfd_open"):
         return None
-    key = (python, cwd, _baked(env))
+    key = (os.getpid(), python, cwd, _baked(env))  # a forked test process starts its own
     with _guard:
-        launcher = _launchers.get(key)
-        if launcher is not None and launcher.owner != os.getpid():
-            launcher = None  # inherited through a fork: its socket is the parent's
-        if key not in _launchers or launcher is None:
-            launcher = _start(python, env, cwd)
-            _launchers[key] = launcher
+        if key not in _launchers:  # a launcher that could not start is not tried again
+            _launchers[key] = _start(python, env, cwd)
+        launcher = _launchers[key]
     if launcher is None:
         return None
     try:
@@ -181,15 +169,6 @@ def _start(python: str, env: dict[str, str], cwd: str) -> Launcher | None:
         proc.wait()
         return None
     return Launcher(proc, ours)
-
-
-def close_all() -> None:
-    """Stop this process's launchers (at exit)."""
-    with _guard:
-        for key, launcher in list(_launchers.items()):
-            if launcher is not None and launcher.owner == os.getpid():
-                launcher.close()
-            del _launchers[key]
 
 
 def _exactly(sock: socket.socket, n: int) -> bytes:
