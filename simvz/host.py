@@ -139,7 +139,12 @@ class Host:
         """A JSON state file of ``.simvz``; anything unusable is a NodeError."""
         path = f"/{STATE_DIR}/{name}"
         try:
-            return json.loads((self.state / name).read_bytes().decode("utf-8"))
+            fd = os.open(self.state / name, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                data = storage.read_fd(fd)
+            finally:
+                os.close(fd)
+            return json.loads(data.decode("utf-8"))
         except OSError as err:
             raise NodeError.from_os(err, path) from None
         except ValueError as err:  # not UTF-8, not JSON, truncated
@@ -225,19 +230,27 @@ class Host:
         Taking it exclusively first removes what commands killed before they finished
         left behind (:func:`simvz.storage.recover`)."""
         try:
-            self.state.mkdir(parents=True, exist_ok=True)
-            fh = open(self.state / "host.lock", "a+")  # noqa: SIM115 (closed by the with below)
+            fd = self._open_lock()
         except OSError as err:
             raise NodeError.from_os(err, self.fs.node_path(err.filename or self.state)) from None
-        with fh:
-            fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             self._kernel = None
-            try:
-                if exclusive:
-                    self._recover()
-                yield self
-            finally:
-                self._kernel = None
+            if exclusive:
+                self._recover()
+            yield self
+        finally:
+            self._kernel = None
+            os.close(fd)  # releases the lock
+
+    def _open_lock(self) -> int:
+        lock = self.state / "host.lock"
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        try:
+            return os.open(lock, flags, 0o666)
+        except FileNotFoundError:  # no .simvz yet
+            self.state.mkdir(parents=True, exist_ok=True)
+            return os.open(lock, flags, 0o666)
 
     def _recover(self) -> None:
         """Finish after commands killed part-way: their leftovers removed, a name link

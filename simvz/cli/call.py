@@ -81,6 +81,7 @@ class Command:
     prepare: Callable[[Call, list[str]], Bound]
     lock: bool = True
     needs_conf: bool = True
+    reads_only: bool = False  # changes no file (simvz/confine.py:cached may serve it)
 
 
 def command(
@@ -89,6 +90,7 @@ def command(
     *,
     lock: bool = True,
     needs_conf: bool = True,
+    reads_only: bool = False,
 ) -> Command:
     """The row for a parser and the action that takes what it returns (the arguments
     after the CT ID go to the parser only)."""
@@ -97,4 +99,4 @@ def command(
         opts = parse(call, args)
         return Bound(opts, lambda: action(call, opts))
 
-    return Command(prepare, lock, needs_conf)
+    return Command(prepare, lock, needs_conf, reads_only)

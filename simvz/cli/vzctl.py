@@ -9,9 +9,11 @@ import os
 import re
 import shlex
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from simvz import confine
 from simvz import errors as E
 from simvz import results as output
 from simvz.cli import setopts
@@ -66,17 +68,19 @@ def _main(host: Host, con: Console, argv: list[str], stdin: bytes) -> int:
     cmd = _lookup(word)
     if word == "status":
         con.verbose = -1
-    call, rest = _resolve(host, con, prog, word, args[1:])
-    call.skiplock = skiplock
-    call.stdin = stdin
-    call.gps = _parse_conf(call, C.GLOBAL_CONF, is_global=True)
-    _apply_verbose(call)
-    bound = cmd.prepare(call, rest)
-    _validate_global(call)
-    if call.veid == 0 and word != "set":
-        raise UsageError("Only set actions are allowed for CT0", code=E.INVALID_PARAMETER_VALUE)
-    _read_ct_conf(call, cmd)
-    return _run_action(call, cmd, bound)
+    # a command that changes no file resolves its paths through the directories it met
+    # already: it holds the host lock (simvz/host.py:Host.run)
+    with confine.cached() if cmd.reads_only else nullcontext():
+        call, rest = _resolve(host, con, prog, word, args[1:])
+        call.skiplock, call.stdin = skiplock, stdin
+        call.gps = _parse_conf(call, C.GLOBAL_CONF, is_global=True)
+        _apply_verbose(call)
+        bound = cmd.prepare(call, rest)
+        _validate_global(call)
+        if call.veid == 0 and word != "set":
+            raise UsageError("Only set actions are allowed for CT0", code=E.INVALID_PARAMETER_VALUE)
+        _read_ct_conf(call, cmd)
+        return _run_action(call, cmd, bound)
 
 
 def _apply_verbose(call: Call) -> None:
@@ -120,13 +124,17 @@ def _resolve(host: Host, con: Console, prog: str, word: str, rest: list[str]) ->
 
 
 def _parse_conf(call: Call, path: str, is_global: bool = False) -> ParamSet:
-    from simvz.model import params
-
     text = call.host.fs.read(path)
     if text is None:
         if is_global:
             raise VzError(E.NOCONFIG, f"Unable to open {path}: No such file or directory")
         return ParamSet()
+    return _load_conf(call, text, path, is_global)
+
+
+def _load_conf(call: Call, text: str, path: str, is_global: bool = False) -> ParamSet:
+    from simvz.model import params
+
     ps = params.load(text, path, is_global=is_global)
     for w in ps.warnings:
         call.con.log(w.level, w.text)
@@ -135,8 +143,9 @@ def _parse_conf(call: Call, path: str, is_global: bool = False) -> ParamSet:
 
 def _read_ct_conf(call: Call, command: Command) -> None:
     path = C.conf_path(call.veid)
-    if call.host.fs.read(path) is not None:
-        call.cps = _parse_conf(call, path)
+    text = call.host.fs.read(path)
+    if text is not None:
+        call.cps = _load_conf(call, text, path)
         own = call.cps.str("NAME")
         if call.name is not None and own is not None and own != call.name:
             raise VzError(E.INVALID_PARAMETER_VALUE, f"Unable to find container by name {call.name}")
@@ -478,7 +487,7 @@ def parse_restore(call: Call, args: list[str]) -> RestoreOpts:
 def act_status(call: Call, _opts: NoOpts) -> int:
     """``CTID <id> exist|deleted mounted|unmounted running|down[ suspended]``."""
     ctx = call.ctx()
-    exist = C.exists(call.host, call.veid)
+    exist = C.exists(call.host, call.veid, ctx.ps)
     k = call.host.kernel.peek(call.veid)
     root = C.root_of(ctx.ps, call.veid)
     if root and not call.host.fs.exists(root):
@@ -666,7 +675,7 @@ COMMANDS: dict[str, Command] = {
     "delete": command(parse_none, act_destroy),
     "mount": command(parse_none, act_mount),
     "umount": command(parse_none, act_umount),
-    "status": command(parse_none, act_status, lock=False, needs_conf=False),
+    "status": command(parse_none, act_status, lock=False, needs_conf=False, reads_only=True),
     "exec": command(parse_exec, act_exec, lock=False),
     "exec2": command(parse_exec, act_exec, lock=False),
     "runscript": command(parse_runscript, act_runscript),

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,13 +282,18 @@ def serve(sockdir: str, idle: float | None = None, ready: int | None = None) -> 
     try:
         _warm(scratch)
         _settle()
+        fresh = Fresh(package, fp, watch)
+        # Read out what the imports and the warm-up did to the package (__pycache__
+        # directories made): a child sees any unread event as a change and refuses.
+        stale = fresh.changed()
         if ready is not None:
             os.write(ready, b"ready\n")
             if ready > 2:
                 os.close(ready)
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
         signal.signal(signal.SIGTERM, _stop)
-        _loop(listener, Fresh(package, fp, watch), idle, scratch)
+        if not stale:
+            _loop(listener, fresh, idle, scratch)
     except KeyboardInterrupt:
         pass
     finally:
@@ -334,6 +339,8 @@ class Fresh:
     def changed(self) -> bool:
         """Checked by the server when its watch is readable, and every TICK."""
         if self.watch is not None:
+            if not self.watch.pending():
+                return False  # nothing to read: no child is kept in doubt for nothing
             os.write(self.doubt[1], b"?")
             if self.watch.changed():
                 return True  # the byte stays: no child serves again
@@ -388,8 +395,9 @@ def _remove_dead_warm_nodes(sockdir: str) -> None:
             continue
 
 
-def _warm(scratch: Path | None) -> None:
-    """Run WARM_UP on the scratch node; what it answers does not matter."""
+def _warm(scratch: Path | None, called: Callable[[], bool] = lambda: False) -> None:
+    """Run WARM_UP on the scratch node; what it answers does not matter. Stops early
+    once ``called`` says a call is waiting: it would wait for the rest."""
     if scratch is None:
         return
     from simvz import faults
@@ -397,8 +405,37 @@ def _warm(scratch: Path | None) -> None:
 
     faults.install()  # as simvz.entry.main does
     for tool, argv in WARM_UP:
+        if called():
+            return
         with contextlib.suppress(Exception):
             Host(scratch).run(tool, list(argv))
+
+
+def _rehearse(fresh: Fresh) -> None:
+    """Take a request as a call's child does (receive, SO_PEERCRED, the freshness check)
+    from a socket pair, with nothing run: the pages that path writes become the spare's
+    own while it waits (some forty of them, a tenth of a millisecond of a call)."""
+    strings = [b"vzctl", b"/warm/usr/sbin/vzctl", b"status", str(WARM_CT).encode(), b"LANG=C"]
+    payload = struct.pack("<IIII", 0b111, 0o022, 2, 1) + b"".join(s + b"\0" for s in strings)
+    sent = [os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)]
+    sent += [os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC) for _ in range(3)]
+    ours, theirs = socket.socketpair()
+    try:
+        ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", sent).tobytes())]
+        ours.sendmsg([struct.pack("<II", MAGIC, len(payload))], ancillary)
+        ours.sendall(payload)
+        request = receive(theirs)
+        theirs.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+        fresh.for_a_call()
+        for fd in {request.cwd, *request.fds.values()}:
+            os.close(fd)
+    except (OSError, ValueError):
+        pass  # only speed is lost
+    finally:
+        ours.close()
+        theirs.close()
+        for fd in sent:
+            os.close(fd)
 
 
 def _settle() -> None:
@@ -525,7 +562,9 @@ def _spare(listener: Listener, taken_r: int, taken_w: int, scratch: Path | None,
         os.close(taken_r)
         _die_with_parent(parent)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _warm(scratch)
+        _warm(scratch, lambda: _waiting(listener))
+        if not _waiting(listener):
+            _rehearse(fresh)
         listener.sock.setblocking(True)
         conn, _addr = listener.sock.accept()
         _die_with_parent(None)  # a command runs to its end even if the server stops
@@ -539,6 +578,11 @@ def _spare(listener: Listener, taken_r: int, taken_w: int, scratch: Path | None,
 
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _waiting(listener: Listener) -> bool:
+    """A connection waits to be accepted (calls made back to back, every spare taken)."""
+    return bool(select.select([listener.sock], [], [], 0)[0])
 
 
 def _die_with_parent(parent: int | None) -> None:

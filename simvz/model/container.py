@@ -74,10 +74,10 @@ def configured_ids(host: Node) -> tuple[list[int], list[str]]:
     return sorted(ids), bad
 
 
-def exists(host: Node, veid: int) -> bool:
-    """``exist`` in ``vzctl status``: config and private area both present."""
-    ps = effective(host, veid)
-    priv = private_of(ps, veid)
+def exists(host: Node, veid: int, ps: ParamSet | None = None) -> bool:
+    """``exist`` in ``vzctl status``: config and private area both present; ``ps``: the
+    CT's effective config when the caller has read it already."""
+    priv = private_of(effective(host, veid) if ps is None else ps, veid)
     return host.fs.exists(conf_path(veid)) and bool(priv) and host.fs.isdir(priv or "")
 
 
