@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simvz.harness.nodes import copy_node
+from simvz.harness.nodes import Snapshot
 from simvz.host import Host
 from tests.conftest import create_ct, make_host, start_ct
 from tests.test_containment import SECRET, canary, state
@@ -60,14 +60,14 @@ COMMANDS: list[list[str]] = [
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshot]:
     """A node with CT 101 running and CT 102 stopped, copied for every example."""
     root = tmp_path_factory.mktemp("containment") / "node"
     host = make_host(root)
     create_ct(host, 101)
     create_ct(host, 102)
     start_ct(host, 101)
-    yield root
+    yield Snapshot.of(root)
 
 
 def _targets(place: str) -> st.SearchStrategy[str]:
@@ -113,7 +113,7 @@ def _plant(root: Path, out: Path, place: str, target: str) -> None:
 )
 @given(layout=layouts, commands=st.lists(st.sampled_from(COMMANDS), min_size=1, max_size=5))
 def test_no_command_reaches_outside_the_node_whatever_the_links(
-    base: Path, layout: list[tuple[str, str]], commands: list[list[str]]
+    base: Snapshot, layout: list[tuple[str, str]], commands: list[list[str]]
 ) -> None:
     """About 25 s: 60 layouts, each a fresh copy of a node with two containers and up
     to five commands whose config and state writes are fsync'd; fewer examples would
@@ -121,7 +121,7 @@ def test_no_command_reaches_outside_the_node_whatever_the_links(
     with tempfile.TemporaryDirectory(prefix="simvz-contain-") as tmp:
         top = Path(tmp)
         root = top / "node"
-        copy_node(base, root)
+        base.copy_to(root)
         out = canary(top)
         for place, target in layout:
             _plant(root, out, place, target)

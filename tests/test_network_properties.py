@@ -51,7 +51,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from simvz import inspect
-from simvz.harness.nodes import copy_node
+from simvz.harness.nodes import Snapshot as NodeSnapshot
 from simvz.host import Host
 from simvz.results import Result
 from tests.conftest import create_ct, make_host, vzctl
@@ -106,7 +106,7 @@ SHARED: list[Command] = [
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, NodeSnapshot]:
     """Nodes with CTs 101-103 created and stopped: ``plain`` with nothing configured,
     ``shared`` with SHARED saved; each example works on a copy of one."""
     out = {}
@@ -117,7 +117,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         for cmd in SHARED if base == "shared" else []:
             r = vzctl(host, *cmd)
             assert r.exit == 0, (cmd, r.err)
-        out[base] = host.root
+        out[base] = NodeSnapshot.of(host.root)
     return out
 
 
@@ -304,11 +304,11 @@ def node_copies() -> Iterator[Path]:
 )
 @given(base=st.sampled_from(["plain", "shared"]), seed=st.integers(min_value=0, max_value=2**32 - 1))
 def test_network_commands_keep_the_node_consistent(
-    template: dict[str, Path], node_copies: Path, base: str, seed: int
+    template: dict[str, NodeSnapshot], node_copies: Path, base: str, seed: int
 ) -> None:
     """The module docstring's invariants over random command sequences."""
     root = Path(tempfile.mkdtemp(dir=node_copies))
-    copy_node(template[base], root / "node")
+    template[base].copy_to(root / "node")
     walk = Walk(Host(root / "node"))
     sequence = commands(seed)
     for i, cmd in enumerate(sequence):
@@ -319,10 +319,10 @@ def test_network_commands_keep_the_node_consistent(
     assert all(owner is None for owner in walk.view.nics.values())
 
 
-def test_a_scripted_sequence(template: dict[str, Path], tmp_path: Path) -> None:
+def test_a_scripted_sequence(template: dict[str, NodeSnapshot], tmp_path: Path) -> None:
     """One fixed sequence through every invariant: shared IP, shared NIC, shared veth
     host name, a missing bridge and NIC, live changes with and without --save."""
-    copy_node(template["plain"], tmp_path / "node")
+    template["plain"].copy_to(tmp_path / "node")
     walk = Walk(Host(tmp_path / "node"))
     script: list[Command] = [
         ("set", "101", "--ipadd", "10.0.0.1", "--save"),

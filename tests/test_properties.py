@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simvz.cli import setopts
-from simvz.harness.nodes import copy_node
+from simvz.harness.nodes import Snapshot as NodeSnapshot
 from simvz.host import Host
 from simvz.results import Result
 from tests.conftest import create_ct, make_host, start_ct, vzctl
@@ -178,13 +178,13 @@ BASE_STATES = ("stopped", "running", "suspended", "mounted")
 
 
 @pytest.fixture(scope="module")
-def bases() -> Iterator[dict[str, Path]]:
+def bases() -> Iterator[dict[str, NodeSnapshot]]:
     """One prepared node per state; each example works on a copy."""
     with tempfile.TemporaryDirectory(prefix="simvz-prop-") as tmp:
         out = {}
         for state in BASE_STATES:
             _base(Path(tmp) / state, state)
-            out[state] = Path(tmp) / state
+            out[state] = NodeSnapshot.of(Path(tmp) / state)
         yield out
 
 
@@ -326,14 +326,14 @@ def _check(host: Host, tool: str, argv: list[str | bytes]) -> Result:
     ),
 )
 def test_random_argv_never_crashes_and_refusals_change_nothing(
-    bases: dict[str, Path], state: str, runs: list[tuple[str, list[str | bytes]]]
+    bases: dict[str, NodeSnapshot], state: str, runs: list[tuple[str, list[str | bytes]]]
 ) -> None:
     """Every answer is a vzctl exit code (``KV:include/vzerror.h``) or, for vzlist, 0/1;
     a non-zero exit leaves every file, link and dir under DIR as it was (the project's
     rule for bad input: the host exactly as before)."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
-        copy_node(bases[state], root)
+        bases[state].copy_to(root)
         host = Host(root)
         for tool, argv in runs:
             _check(host, tool, argv)
@@ -369,7 +369,7 @@ KNOWN_BAD: list[tuple[str, list[str | bytes]]] = [
 
 @pytest.mark.parametrize(("state", "argv"), KNOWN_BAD)
 def test_known_bad_input_is_refused_and_changes_nothing(
-    bases: dict[str, Path], state: str, argv: list[str | bytes]
+    bases: dict[str, NodeSnapshot], state: str, argv: list[str | bytes]
 ) -> None:
     """Bad IDs and names (``KV:src/vzctl.c:main``), bad values (``KV:src/lib/config.c``),
     create/set/start/destroy/umount/suspend refusals, an IP in use (``vz_ip_ctl``): a
@@ -377,17 +377,17 @@ def test_known_bad_input_is_refused_and_changes_nothing(
     behind."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
-        copy_node(bases[state], root)
+        bases[state].copy_to(root)
         r = _check(Host(root), str(argv[0]), argv)
         assert r.exit != 0, r
 
 
-def test_non_utf8_value_is_stored_as_given(bases: dict[str, Path]) -> None:
+def test_non_utf8_value_is_stored_as_given(bases: dict[str, NodeSnapshot]) -> None:
     """``KV:src/lib/util.c:parse_line``, ``vps_save_config``: vzctl copies value bytes into
     the config as they are."""
     with tempfile.TemporaryDirectory(prefix="simvz-ex-") as tmp:
         root = Path(tmp) / "node"
-        copy_node(bases["stopped"], root)
+        bases["stopped"].copy_to(root)
         r = _check(Host(root), "vzctl", ["vzctl", "set", "101", "--description", b"caf\xe9", "--save"])
         assert r.exit == 0, r
         assert b'DESCRIPTION="caf\xe9"' in (root / "etc/vz/conf/101.conf").read_bytes()

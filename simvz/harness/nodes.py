@@ -17,8 +17,9 @@ reproduce (a host registry, a seed, a hostname) go to ``init_host`` itself.
 from __future__ import annotations
 
 import os
-import shutil
+import stat
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from simvz.fastpath.server import SOCKDIR_ENV
@@ -34,7 +35,7 @@ class NodeTemplates:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._made: dict[tuple[object, ...], Path] = {}
+        self._made: dict[tuple[object, ...], Snapshot] = {}
 
     def new(
         self, root: Path, *, templates: Sequence[str] = (), vzctl_version: str = "4.11.1",
@@ -47,28 +48,100 @@ class NodeTemplates:
         key = (tuple(templates), vzctl_version, kernel, os.environ.get(SOCKDIR_ENV, ""))
         pristine = self._made.get(key)
         if pristine is None:
-            pristine = self.directory / f"node-{len(self._made)}"
-            init_host(pristine, templates=templates, vzctl_version=vzctl_version, kernel=kernel)
-            self._made[key] = pristine
-        copy_node(pristine, host.root)
+            made = self.directory / f"node-{len(self._made)}"
+            init_host(made, templates=templates, vzctl_version=vzctl_version, kernel=kernel)
+            pristine = self._made[key] = Snapshot.of(made)
+        pristine.copy_to(host.root)
         return host
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a node's tree: where, what, its permission bits, its bytes (a
+    link's target)."""
+
+    rel: str
+    kind: str  # "dir", "file", "link" or "tool" (a file of SHARED)
+    mode: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A node's tree read once into memory, to be written out as often as wanted: a
+    copy is then a few system calls per file (shutil's copy2 makes a dozen, and a node
+    has a hundred files); the tools are hard links to the source's when the file
+    system allows. The source must not change while copies are made from it (a
+    pristine node of a session, a test's base node)."""
+
+    source: Path
+    entries: tuple[Entry, ...]
+
+    @classmethod
+    def of(cls, source: Path) -> Snapshot:
+        """``source``'s tree as it is now (parents before their entries)."""
+        entries: list[Entry] = []
+        _read_tree(os.fspath(source), "", entries)
+        return cls(source, tuple(entries))
+
+    def copy_to(self, dest: Path) -> None:
+        """Write the tree at ``dest`` (which may exist, empty)."""
+        base = os.fspath(dest)
+        os.makedirs(base, exist_ok=True)
+        for e in self.entries:
+            path = f"{base}/{e.rel}"
+            if e.kind == "dir":
+                os.mkdir(path)
+                os.chmod(path, e.mode)
+            elif e.kind == "link":
+                os.symlink(e.data, path)
+            elif e.kind != "tool" or not _linked(f"{self.source}/{e.rel}", path):
+                _write(path, e.data, e.mode)
+
+
+def _read_tree(directory: str, rel: str, out: list[Entry]) -> None:
+    with os.scandir(directory) as it:
+        found = sorted(it, key=lambda e: e.name)
+    for e in found:
+        name = f"{rel}{e.name}"
+        st = e.stat(follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            out.append(Entry(name, "link", 0, os.fsencode(os.readlink(e.path))))
+        elif stat.S_ISDIR(st.st_mode):
+            out.append(Entry(name, "dir", stat.S_IMODE(st.st_mode), b""))
+            _read_tree(e.path, name + "/", out)
+        elif stat.S_ISREG(st.st_mode):
+            kind = "tool" if rel == SHARED + "/" else "file"
+            with open(e.path, "rb") as fh:
+                out.append(Entry(name, kind, stat.S_IMODE(st.st_mode), fh.read()))
+        else:
+            raise ValueError(f"{e.path}: not a file, directory or symlink: a node has none")
+
+
+def _linked(src: str, dst: str) -> bool:
+    try:
+        os.link(src, dst)
+    except OSError:
+        return False  # another file system: a copy, as simvz init makes it
+    return True
+
+
+def _write(path: str, data: bytes, mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
 
 
 def copy_node(source: Path, dest: Path) -> None:
     """``source``'s tree at ``dest``: symlinks as links, the tools hard-linked when the
-    file system allows, everything else copied with its mode."""
-    shared = source / SHARED
-
-    def place(src: str, dst: str) -> None:
-        if Path(src).parent == shared:
-            try:
-                os.link(src, dst)
-                return
-            except OSError:
-                pass  # another file system: a copy, as simvz init makes it
-        shutil.copy2(src, dst)
-
-    shutil.copytree(source, dest, symlinks=True, copy_function=place, dirs_exist_ok=True)
+    file system allows, everything else copied with its mode (once; to copy a tree
+    again and again, keep its :class:`Snapshot`)."""
+    Snapshot.of(source).copy_to(dest)
 
 
 _session: NodeTemplates | None = None

@@ -42,7 +42,7 @@ import pytest
 
 from simvz.harness.claims import CallRecord, Claim, Evidence, signal_of
 from simvz.harness.libvirt_runner import DriverCrash, LibvirtError, Session
-from simvz.harness.nodes import copy_node
+from simvz.harness.nodes import Snapshot
 from simvz.host import Host
 from simvz_steps.world import Recorder
 from tests.libvirt.entrypoints import ENTRIES, Entry, Ok, Refused, View, view
@@ -140,9 +140,9 @@ class Node:
         return self.seen, self.snapshot
 
 
-def arrange(template: Path, root: Path, state: HostState, phase: str) -> Node:
+def arrange(template: Snapshot, root: Path, state: HostState, phase: str) -> Node:
     """The node in ``state``; the connection opened before or after the change."""
-    copy_node(template, root)
+    template.copy_to(root)
     host = Host(root)
     node = Node(host, state)
     if phase == "before":
@@ -161,8 +161,9 @@ class Nodes:
 
     def __init__(self, factory: pytest.TempPathFactory) -> None:
         self.factory = factory
-        self.template = factory.mktemp("base") / "node"
-        base_node(self.template)
+        base = factory.mktemp("base") / "node"
+        base_node(base)
+        self.template = Snapshot.of(base)
         self.shared: dict[tuple[str, str], Node] = {}
 
     def get(self, state: HostState, phase: str) -> Node:
