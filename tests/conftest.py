@@ -51,6 +51,19 @@ def start_ct(host: Host, veid: int = 101) -> Result:
     return r
 
 
+# What a pytest run started by a test leaves out: the plugins of hypothesis and pyfakefs,
+# which no such run uses and whose import is some 0.8 s of every start (as `simvz
+# conformance` leaves them out, simvz/main.py:QUICK_START).
+LEAN = ("-p", "no:hypothesispytest", "-p", "no:fakefs")
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's own, its runs without the plugins of :data:`LEAN`."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(LEAN))
+    return pytester
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """The tests' temporary directories, and so their nodes, on a memory file system

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from simvz.harness.libvirt_source import Recipe, SourceUnavailable, build, thread_fixes
+from tests.conftest import LEAN
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,7 +103,7 @@ def test_the_two_driver_fixes_flip_exactly_these_xfails() -> None:
         pytest.skip(f"libvirt 9.0.0 cannot be built here: {why}")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/libvirt", "-m", "xfail_claim", "--libvirt-build",
-         str(libvirt.root), "-p", "no:cacheprovider", "-n", "0", "-q", "-rfx"],
+         str(libvirt.root), "-p", "no:cacheprovider", *LEAN, "-n", "0", "-q", "-rfx"],
         cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800,
     )  # fmt: skip
     out = done.stdout
