@@ -426,7 +426,8 @@ def _rehearse(fresh: Fresh) -> None:
         ours.sendall(payload)
         request = receive(theirs)
         theirs.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-        fresh.for_a_call()
+        if fresh.watch is not None:  # without one, the check is a walk of the package
+            fresh.for_a_call()
         for fd in {request.cwd, *request.fds.values()}:
             os.close(fd)
     except (OSError, ValueError):
