@@ -137,13 +137,6 @@ def _write(path: str, data: bytes, mode: int) -> None:
         os.close(fd)
 
 
-def copy_node(source: Path, dest: Path) -> None:
-    """``source``'s tree at ``dest``: symlinks as links, the tools hard-linked when the
-    file system allows, everything else copied with its mode (once; to copy a tree
-    again and again, keep its :class:`Snapshot`)."""
-    Snapshot.of(source).copy_to(dest)
-
-
 _session: NodeTemplates | None = None
 
 

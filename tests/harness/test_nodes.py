@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from simvz.harness.nodes import NodeTemplates
+from simvz.harness.nodes import NodeTemplates, Snapshot
+from simvz.host import Host
 from simvz.hostinit import init_host
-from tests.conftest import create_ct, vzctl, vzlist
+from tests.conftest import create_ct, start_ct, vzctl, vzlist
 
 
 def _tree(root: Path) -> dict[str, tuple[str, int, bytes]]:
@@ -56,3 +57,18 @@ def test_a_copy_over_an_existing_node_is_refused(tmp_path: Path) -> None:
         assert "already a simulated host" in str(err)
     else:
         raise AssertionError("a second copy onto the same node was made")
+
+
+def test_a_snapshot_of_a_node_with_a_running_container_copies_to_the_same_node(tmp_path: Path) -> None:
+    """Its private area, configs, name links, kernel state and /proc: the copy answers
+    as the source does, and each copy can be made again."""
+    source = init_host(tmp_path / "source")
+    create_ct(source, 101)
+    assert vzctl(source, "set", "101", "--name", "web", "--save").exit == 0
+    start_ct(source, 101)
+    snap = Snapshot.of(source.root)
+    for name in ("a", "b"):
+        snap.copy_to(tmp_path / name)
+        assert _tree(tmp_path / name) == _tree(source.root)
+    assert vzlist(Host(tmp_path / "a"), "-a").out == vzlist(source, "-a").out
+    assert vzctl(Host(tmp_path / "b"), "status", "web").out == "CTID 101 exist mounted running\n"
