@@ -51,19 +51,6 @@ def start_ct(host: Host, veid: int = 101) -> Result:
     return r
 
 
-# What a pytest run started by a test leaves out: the plugins of hypothesis and pyfakefs,
-# which no such run uses and whose import is some 0.8 s of every start (as `simvz
-# conformance` leaves them out, simvz/main.py:QUICK_START).
-LEAN = ("-p", "no:hypothesispytest", "-p", "no:fakefs")
-
-
-@pytest.fixture
-def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    """pytest's own, its runs without the plugins of :data:`LEAN`."""
-    monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(LEAN))
-    return pytester
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """The tests' temporary directories, and so their nodes, on a memory file system
@@ -87,8 +74,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # The pytest runs tests start as programs under test (scenario runs under the shim, a
-# --libvirt-build run, the living table) use neither hypothesis nor pyfakefs: their
-# plugins are a third of such a run's start-up. pytester's runs drop PYTEST_ADDOPTS.
+# --libvirt-build run, the living table, pytester's runs) use neither hypothesis nor
+# pyfakefs: their plugins, some 0.8 s of imports, are a third of such a run's start-up.
 CHILD_PYTEST_OPTS = "-p no:hypothesispytest -p no:fakefs"
 
 
@@ -105,6 +92,14 @@ def _lean_child_pytest() -> Iterator[None]:
             os.environ.pop("PYTEST_ADDOPTS", None)
         else:
             os.environ["PYTEST_ADDOPTS"] = before
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's own, whose runs get :data:`CHILD_PYTEST_OPTS` too (it removes
+    PYTEST_ADDOPTS from their environment)."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_PYTEST_OPTS)
+    return pytester
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from simvz.host import Host
 from simvz.hostinit import init_host
 from simvz.hostview import HostView
 from tests.backends.test_local import local
-from tests.conftest import LEAN, create_ct, start_ct, vzctl
+from tests.conftest import create_ct, start_ct, vzctl
 
 TEST_MODULE = "from pytest_bdd import scenarios\n\nscenarios('features')\n"
 READ_ONLY = {"status"}  # the one vzctl command that may name a container outside the range
@@ -37,7 +37,7 @@ def project(tmp_path: Path, feature: str) -> Path:
 
 def run_local(node: Host, proj: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """pytest --vz-host local in ``proj``, seeing ``node`` as this machine's host."""
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LEAN, "--vz-host", "local", *args]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vz-host", "local", *args]
     return subprocess.run(
         cmd, cwd=proj, env=shim.environ(node.root), capture_output=True, text=True, check=False
     )
@@ -316,7 +316,7 @@ def test_the_guarded_backend_refuses_migrations_and_private_areas_outside_the_ra
 def test_a_dry_run_on_a_machine_without_openvz_says_it_would_be_refused(tmp_path: Path) -> None:
     """No shim: this machine has no /proc/vz and no vzctl."""
     proj = project(tmp_path, FAILS_MIDWAY)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LEAN, "--vz-host", "local"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vz-host", "local"]
     done = subprocess.run(
         [*cmd, "--vz-dry-run"],
         cwd=proj, capture_output=True, text=True, check=False,

@@ -21,7 +21,6 @@ from simvz.harness.libvirt_build import BuildError, LibvirtBuild, probe
 from simvz.harness.libvirt_runner import Session
 from simvz.host import Host
 from simvz.main import main
-from tests.conftest import LEAN
 
 SYSTEM = Path("/usr/lib/x86_64-linux-gnu/libvirt.so.0")
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +99,7 @@ def test_the_matrix_header_names_the_library_loaded(prefix: Path, tmp_path: Path
     out = tmp_path / "m.json"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/bdd/test_thread_scenarios.py", "-q", "-p", "no:cacheprovider",
-         "-k", "vcpus", *LEAN, "--libvirt-build", str(prefix), "--conformance-json", str(out)],
+         "-k", "vcpus", "--libvirt-build", str(prefix), "--conformance-json", str(out)],
         capture_output=True, text=True, check=False, cwd=ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout
@@ -119,7 +118,7 @@ def test_pytest_libvirt_build_reaches_every_session_of_tests_libvirt(prefix: Pat
     map B's library (tests/libvirt/test_loaded.py checks /proc/self/maps of each
     driver process), and the header names the library actually mapped."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *LEAN, "--libvirt-build", str(prefix),
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--libvirt-build", str(prefix),
          "tests/libvirt/test_loaded.py",
          "tests/libvirt/test_connect.py::test_type_and_version_come_from_vzctl_help"],
         cwd=ROOT, capture_output=True, text=True, check=False, timeout=300,

@@ -22,7 +22,6 @@ from simvz.harness.libvirt_runner import (
     call_timeout,
 )
 from simvz.host import Host
-from tests.conftest import LEAN
 
 
 def test_connect_reads_the_node(openvz: VirConnect, sim_host: Host) -> None:
@@ -105,8 +104,7 @@ def test_a_hung_driver_call_is_a_hung_row_of_the_matrix(tmp_path: Path) -> None:
     )
     (tmp_path / "test_hang.py").write_text("from pytest_bdd import scenarios\n\nscenarios('features')\n")
     report = tmp_path / "matrix.json"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LEAN]
-    cmd += ["--vz-call-timeout", "0.001"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vz-call-timeout", "0.001"]
     done = subprocess.run(
         [*cmd, "--conformance-json", str(report)], cwd=tmp_path, capture_output=True, text=True, check=False
     )

@@ -16,7 +16,6 @@ import pytest
 
 from simvz.harness.claims import CallRecord, Claim, Evidence
 from simvz.harness.xfail import ClaimError, XfailClaim, make, xfail_claim
-from tests.conftest import LEAN
 
 pytest_plugins = ["pytester"]
 
@@ -112,7 +111,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], 
     (where / "pytest.ini").write_text("[pytest]\n")
     (where / "test_cases.py").write_text(CASES)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *LEAN, "-rA", "-p", "no:xdist"],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "-p", "no:xdist"],
         cwd=where, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     text = done.stdout + done.stderr

@@ -20,7 +20,6 @@ from simvz.harness.libvirt_runner import DriverCrash, Session
 from simvz.harness.libvirt_source import Recipe, SourceUnavailable, build
 from simvz.harness.sanitizer import lines_of
 from simvz.host import Host
-from tests.conftest import LEAN
 from tests.libvirt.support import domain_xml, mount_fs, prepare_private
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +58,7 @@ def test_coverage_tells_which_test_reaches_which_driver_function(tmp_path: Path)
     out = tmp_path / "cov"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/libvirt/test_xml2argv.py", "-q", "-p", "no:cacheprovider",
-         "-k", "mount-bridge-two or none-minimal", *LEAN, "--libvirt-build", str(libvirt.root),
+         "-k", "mount-bridge-two or none-minimal", "--libvirt-build", str(libvirt.root),
          "--vz-coverage", str(out)],
         cwd=REPO, capture_output=True, text=True, check=False, timeout=900,
     )  # fmt: skip
