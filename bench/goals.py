@@ -65,7 +65,7 @@ def spaced_times(
     """Medians of ``base_argv`` and ``argv``, each call GAP after the previous one, the
     two interleaved (both meet the same machine): the time a caller waits for one call.
     Back to back, each call also pays for the spare that replaces the one it took (its
-    fork and warm-up, some 3 ms of CPU, simvz/fastpath/server.py:_Pool), which on two
+    fork and warm-up, about 3.5 ms of CPU, simvz/fastpath/server.py:_Pool), which on two
     cores runs beside the next call; a driver call makes its node calls one at a time,
     with its own work between them."""
     times: tuple[list[float], list[float]] = ([], [])

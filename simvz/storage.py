@@ -337,15 +337,17 @@ _NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 def slurp(p: str) -> bytes | None:
     """The bytes of the regular file at the machine path ``p``; None where
-    ``Path(p).is_file()`` answers False (missing, a directory, a FIFO or socket in its
-    place). Every command reads its configs this way (and its state, :func:`read_fd`):
-    half the system calls of ``open(p, "rb").read()``, which also asks whether the file
-    is a terminal and where its offset is."""
+    ``Path(p).is_file()`` answers False (missing, a directory, a FIFO, socket or device
+    in its place, which is never opened). Every command reads its configs this way (and
+    its state, :func:`read_fd`): half the system calls of ``open(p, "rb").read()``,
+    which also asks whether the file is a terminal and where its offset is."""
     try:
-        # O_NONBLOCK: a FIFO in a file's place is refused below, not waited on
-        fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        if not stat.S_ISREG(os.stat(p).st_mode):
+            return None
+        # O_NONBLOCK: a FIFO put in its place since the stat is not waited on
+        fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as err:
-        if err.errno not in _NOT_THERE and err.errno != errno.ENXIO:  # ENXIO: a socket
+        if err.errno not in _NOT_THERE:
             raise
         return None
     except ValueError:  # a NUL in the path

@@ -21,7 +21,7 @@ def node(tmp_path: Path) -> Host:
 
 
 def test_a_regular_file_reads_whole_and_a_missing_one_as_none(node: Host) -> None:
-    text = "".join(f'KEY{i}="{"x" * 100}"\n' for i in range(2000))  # larger than one read's guess
+    text = "".join(f'KEY{i}="{"x" * 100}"\n' for i in range(2000))  # 200 KB
     node.fs.write("/etc/vz/conf/big.conf", text)
     assert node.fs.read("/etc/vz/conf/big.conf") == text
     assert node.fs.read("/etc/vz/conf/missing.conf") is None
@@ -60,3 +60,10 @@ def test_read_fd_reads_from_the_offset_to_the_end(tmp_path: Path) -> None:
         assert storage.read_fd(fd) == b"456789"
     finally:
         os.close(fd)
+
+
+def test_a_file_whose_size_says_nothing_is_read_to_its_end() -> None:
+    """A /proc file's size is 0 (as a real host's /proc/vz files are): read to the end."""
+    data = storage.slurp(f"/proc/{os.getpid()}/status")
+    assert data is not None and data.startswith(b"Name:") and b"\nPid:\t" in data
+    assert len(data) > 512 and data.endswith(b"\n")

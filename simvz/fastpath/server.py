@@ -48,6 +48,7 @@ MAGIC = 0x315A5653  # "SVZ1", little-endian as the client writes it
 FNV0, FNV_PRIME, MASK = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
 TICK = 1.0  # seconds between the idle and staleness checks of a waiting server
 SPARES = 2  # children waiting in accept(): one per core of the machines simvz targets
+LOST_IN_A_ROW = 10  # spares that ended unused, none taken between: the server stops
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # What a tool imports, loaded once in the server rather than in every command.
 PRELOAD = ("simvz.entry", "simvz.host", "simvz.faults", "simvz.errors", "simvz.registry", "simvz.inspect")
@@ -266,7 +267,8 @@ def preload() -> None:
 def serve(sockdir: str, idle: float | None = None, ready: int | None = None) -> int:
     """Serve until stopped (SIGTERM, SIGINT), idle for ``idle`` seconds, stale (the
     package changed) or replaced; writes ``ready`` or ``running`` to fd ``ready`` once
-    clients can connect. Returns the exit status."""
+    clients can connect (``stale`` when the package changed while it started: it then
+    stops at once). Returns the exit status."""
     package = package_dir()
     watch = _watch(package)  # before anything is read: no change can come unnoticed
     fp = fingerprint(package)
@@ -287,7 +289,7 @@ def serve(sockdir: str, idle: float | None = None, ready: int | None = None) -> 
         # directories made): a child sees any unread event as a change and refuses.
         stale = fresh.changed()
         if ready is not None:
-            os.write(ready, b"ready\n")
+            os.write(ready, b"stale\n" if stale else b"ready\n")
             if ready > 2:
                 os.close(ready)
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
@@ -414,29 +416,37 @@ def _warm(scratch: Path | None, called: Callable[[], bool] = lambda: False) -> N
 def _rehearse(fresh: Fresh) -> None:
     """Take a request as a call's child does (receive, SO_PEERCRED, the freshness check)
     from a socket pair, with nothing run: the pages that path writes become the spare's
-    own while it waits (some forty of them, a tenth of a millisecond of a call)."""
+    own while it waits (some forty page faults fewer in a call). Any failure (no
+    descriptors left) only loses that."""
     strings = [b"vzctl", b"/warm/usr/sbin/vzctl", b"status", str(WARM_CT).encode(), b"LANG=C"]
     payload = struct.pack("<IIII", 0b111, 0o022, 2, 1) + b"".join(s + b"\0" for s in strings)
-    sent = [os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)]
-    sent += [os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC) for _ in range(3)]
-    ours, theirs = socket.socketpair()
-    try:
-        ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", sent).tobytes())]
-        ours.sendmsg([struct.pack("<II", MAGIC, len(payload))], ancillary)
-        ours.sendall(payload)
-        request = receive(theirs)
-        theirs.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-        if fresh.watch is not None:  # without one, the check is a walk of the package
-            fresh.for_a_call()
-        for fd in {request.cwd, *request.fds.values()}:
-            os.close(fd)
-    except (OSError, ValueError):
-        pass  # only speed is lost
-    finally:
-        ours.close()
-        theirs.close()
-        for fd in sent:
-            os.close(fd)
+    fds: set[int] = set()  # every descriptor opened or received here, closed at the end
+    with contextlib.ExitStack() as stack:
+        try:
+            ours, theirs = socket.socketpair()
+            stack.enter_context(ours)
+            stack.enter_context(theirs)
+            sent = [os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)]
+            fds.update(sent)
+            for _ in range(3):
+                sent.append(os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC))
+                fds.add(sent[-1])
+            ours.sendmsg([struct.pack("<II", MAGIC, len(payload))], [_rights(sent)])
+            ours.sendall(payload)
+            request = receive(theirs)
+            fds.update({request.cwd, *request.fds.values()})
+            theirs.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+            if fresh.watch is not None:  # without one, the check is a walk of the package
+                fresh.for_a_call()
+        except Exception:
+            pass  # only speed is lost
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
+def _rights(fds: list[int]) -> tuple[int, int, bytes]:
+    return (socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())
 
 
 def _settle() -> None:
@@ -463,12 +473,14 @@ def _loop(listener: Listener, fresh: Fresh, idle: float | None, scratch: Path | 
     try:
         while True:
             for _ in range(pool.wanted()):
-                pool.spares.add(_spare(listener, taken_r, taken_w, scratch, fresh))
-            readable, _, _ = select.select([taken_r, *watched, *pool.busy.values()], [], [], pool.timeout())
-            if taken_r in readable:
+                pool.add(_spare(listener, taken_r, taken_w, scratch, fresh))
+            readable, _, _ = select.select([taken_r, *watched, *pool.fds()], [], [], pool.timeout())
+            if taken_r in readable:  # before the ended spares: a taken one has ended too
                 data = os.read(taken_r, 4 * 256)
                 pool.taken(struct.unpack(f"<{len(data) // 4}i", data[: len(data) // 4 * 4]))
                 last = time.monotonic()
+            if pool.lost(readable) > LOST_IN_A_ROW:
+                return  # its spares die before they serve: the clients run the Python entry
             if set(readable) & set(watched) and fresh.changed():
                 return
             if readable:
@@ -484,24 +496,19 @@ def _loop(listener: Listener, fresh: Fresh, idle: float | None, scratch: Path | 
         os.close(taken_w)
 
 
-def _kill_spares(spares: set[int]) -> None:
+def _kill_spares(spares: dict[int, int | None]) -> None:
     """Kill the spares (waiting in accept() or warming up: nothing of a command to lose)
     and wait until they are gone: one still warming up writes into the scratch node,
     which the server removes next."""
-    for pid in spares:
+    for pid, fd in spares.items():
         try:
-            fd = os.pidfd_open(pid)
-        except OSError:  # gone already (reaped by the kernel), or no pidfds
-            with contextlib.suppress(ProcessLookupError):
+            if fd is None:  # no pidfds here: nothing to wait on
                 os.kill(pid, signal.SIGKILL)
-            continue
-        try:
+                continue
             signal.pidfd_send_signal(fd, signal.SIGKILL)
             select.select([fd], [], [], 5)
         except ProcessLookupError:
-            pass
-        finally:
-            os.close(fd)
+            continue
 
 
 class _Pool:
@@ -516,19 +523,43 @@ class _Pool:
     LAG = 0.05  # seconds
 
     def __init__(self) -> None:
-        self.spares: set[int] = set()
+        self.spares: dict[int, int | None] = {}  # waiting spare -> its pidfd (None: no pidfds)
         self.busy: dict[int, int] = {}  # taken spare -> its pidfd
         self.since: dict[int, float] = {}
+        self.lost_in_a_row = 0
+
+    def add(self, pid: int) -> None:
+        """A spare just forked; its pidfd tells when it ends."""
+        try:
+            self.spares[pid] = os.pidfd_open(pid)
+        except ProcessLookupError:  # ended at once (and reaped): replaced as a lost one
+            self.lost_in_a_row += 1
+        except OSError:  # no pidfds: one that ends unseen is not replaced
+            self.spares[pid] = None
 
     def taken(self, pids: Sequence[int]) -> None:
         """Spares that took a connection: each is replaced by wanted() later."""
+        self.lost_in_a_row = 0
         for pid in pids:
-            self.spares.discard(pid)
-            try:
-                self.busy[pid] = os.pidfd_open(pid)
-            except OSError:  # already ended (and reaped), or no pidfds: replaced at once
-                continue
-            self.since[pid] = time.monotonic()
+            fd = self.spares.pop(pid, None)
+            if fd is not None:  # else replaced at once
+                self.busy[pid] = fd
+                self.since[pid] = time.monotonic()
+
+    def lost(self, readable: Sequence[int]) -> int:
+        """Forget the spares that ended without taking a call (a warm-up that crashed
+        the interpreter, a kill from outside), so that wanted() replaces them, instead
+        of leaving calls queued for no one; returns how many were lost in a row."""
+        for pid, fd in list(self.spares.items()):
+            if fd is not None and fd in readable:
+                os.close(fd)
+                del self.spares[pid]
+                self.lost_in_a_row += 1
+        return self.lost_in_a_row
+
+    def fds(self) -> list[int]:
+        """The pidfds to wait on: every spare's and every taken one's."""
+        return [fd for fd in self.spares.values() if fd is not None] + list(self.busy.values())
 
     def wanted(self) -> int:
         """How many spares to fork now."""
@@ -548,8 +579,9 @@ class _Pool:
 
     def close(self) -> None:
         """Close the pidfds."""
-        for fd in self.busy.values():
+        for fd in self.fds():
             os.close(fd)
+        self.spares.clear()
         self.busy.clear()
         self.since.clear()
 
@@ -582,7 +614,9 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def _waiting(listener: Listener) -> bool:
-    """A connection waits to be accepted (calls made back to back, every spare taken)."""
+    """A connection waits to be accepted: calls made back to back, every spare taken
+    (in a burst, also one another spare is about to take: this one then waits unwarmed,
+    a few hundred microseconds slower on its call)."""
     return bool(select.select([listener.sock], [], [], 0)[0])
 
 
@@ -644,7 +678,10 @@ def _die_with_client(conn: socket.socket) -> None:
 def receive(conn: socket.socket) -> Request:
     """Read one request: header with the descriptors attached, then the payload."""
     fds = array.array("i")
-    head, ancillary, _flags, _addr = conn.recvmsg(8, socket.CMSG_SPACE(4 * fds.itemsize))
+    # close-on-exec: a descriptor left open by a failure here never reaches a program
+    # the command runs (the ones kept become 0/1/2 inheritable, _become)
+    space = socket.CMSG_SPACE(4 * fds.itemsize)
+    head, ancillary, _flags, _addr = conn.recvmsg(8, space, socket.MSG_CMSG_CLOEXEC)
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
@@ -681,6 +718,7 @@ def _become(r: Request) -> None:
     for target in range(3):
         if target in r.fds:
             os.dup2(r.fds[target], target)
+            os.set_inheritable(target, True)  # dup2 onto itself keeps close-on-exec
         else:
             os.close(target)
     os.fchdir(r.cwd)
@@ -725,7 +763,8 @@ def ensure(sockdir: str | None = None, idle: float | None = 600.0) -> None:
 def start(
     sockdir: str, idle: float | None = None, detach: bool = False, package_parent: str | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start a server process and return once it listens (or found one listening).
+    """Start a server process and return once it listens (or found one listening, or
+    found its package changed while it started: it then serves nothing and exits).
     ``detach``: in its own session, so that it outlives its starter; the returned
     process is then only the starter, which exits at once. ``package_parent``: the
     directory holding the simvz package it runs (default: this one's)."""
@@ -741,7 +780,7 @@ def start(
     os.close(write)
     with os.fdopen(read, "rb") as fh:
         line = fh.readline()
-    if line not in (b"ready\n", b"running\n"):
+    if line not in (b"ready\n", b"running\n", b"stale\n"):
         proc.kill()
         proc.wait()
         raise RuntimeError(f"the simvz tool server did not start (said {line!r})")

@@ -85,18 +85,21 @@ class Snapshot:
         return cls(source, tuple(entries))
 
     def copy_to(self, dest: Path) -> None:
-        """Write the tree at ``dest`` (which may exist, empty)."""
+        """Write the tree at ``dest``, which must be missing or empty."""
         base = os.fspath(dest)
         os.makedirs(base, exist_ok=True)
+        dirs: list[tuple[str, int]] = []
         for e in self.entries:
             path = f"{base}/{e.rel}"
             if e.kind == "dir":
                 os.mkdir(path)
-                os.chmod(path, e.mode)
+                dirs.append((path, e.mode))
             elif e.kind == "link":
                 os.symlink(e.data, path)
             elif e.kind != "tool" or not _linked(f"{self.source}/{e.rel}", path):
                 _write(path, e.data, e.mode)
+        for path, mode in reversed(dirs):  # last: a read-only directory is filled first
+            os.chmod(path, mode)
 
 
 def _read_tree(directory: str, rel: str, out: list[Entry]) -> None:

@@ -29,8 +29,11 @@ def point_at(host: Host, sockdir: Path) -> None:
     host.fs.write("/.simvz/tools.conf", server.tools_conf(str(sockdir)))
 
 
-def call(host: Host, tool: str, *args: str, stdin: bytes = b"", cwd: Path | None = None) -> Call:
-    """Run ``DIR/usr/sbin/TOOL ARGS`` with an empty environment, as libvirt's driver does."""
+def call(
+    host: Host, tool: str, *args: str, stdin: bytes = b"", cwd: Path | None = None, timeout: float = 60
+) -> Call:
+    """Run ``DIR/usr/sbin/TOOL ARGS`` with an empty environment, as libvirt's driver does;
+    a call that has not answered in ``timeout`` seconds fails the test (killed)."""
     before = len(host.journal())
     proc = subprocess.Popen(
         [str(host.root / "usr/sbin" / tool), *args],
@@ -40,7 +43,12 @@ def call(host: Host, tool: str, *args: str, stdin: bytes = b"", cwd: Path | None
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    out, err = proc.communicate(stdin)
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
     entries = host.journal()[before:]
     served = bool(entries) and all(e["pid"] != proc.pid for e in entries)
     root = os.fsencode(host.root)

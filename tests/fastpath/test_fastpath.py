@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -243,3 +244,27 @@ def test_the_servers_scratch_node_goes_with_it(tmp_path: Path) -> None:
         second.terminate()
         second.wait()
     assert not list(sockdir.glob("warm-*"))
+
+
+def _spares(server_pid: int) -> list[int]:
+    """The server's children once there are SPARES of them (polled: the server forks
+    them in its own time; a server that never does fails the test)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+        if len(found) == server.SPARES:
+            return [int(pid) for pid in found]
+        time.sleep(0.005)
+    raise AssertionError(f"the server has not forked its {server.SPARES} spares")
+
+
+def test_spares_killed_before_any_call_are_replaced(served: tuple[Host, subprocess.Popen[bytes]]) -> None:
+    """A spare that ends without taking a call (killed from outside) is replaced, so a
+    call made meanwhile waits in the socket's queue for the replacement, never for ever
+    (the server waits on every spare's pidfd)."""
+    host, proc = served
+    for _ in range(3):  # the spares, then their replacements, then theirs
+        for pid in _spares(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        r = call(host, "vzctl", "status", "101", timeout=30)
+        assert (r.exit, r.stdout, r.served) == (0, b"CTID 101 deleted unmounted down\n", True)

@@ -71,4 +71,7 @@ def test_a_snapshot_of_a_node_with_a_running_container_copies_to_the_same_node(t
         snap.copy_to(tmp_path / name)
         assert _tree(tmp_path / name) == _tree(source.root)
     assert vzlist(Host(tmp_path / "a"), "-a").out == vzlist(source, "-a").out
+    # the tools, never rewritten in place, are the source's files (on one file system)
+    tool = "usr/sbin/vzctl"
+    assert (tmp_path / "a" / tool).stat().st_ino == (source.root / tool).stat().st_ino
     assert vzctl(Host(tmp_path / "b"), "status", "web").out == "CTID 101 exist mounted running\n"
