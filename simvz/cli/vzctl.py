@@ -73,7 +73,7 @@ def _main(host: Host, con: Console, argv: list[str], stdin: bytes) -> int:
     with confine.cached() if cmd.reads_only else nullcontext():
         call, rest = _resolve(host, con, prog, word, args[1:])
         call.skiplock, call.stdin = skiplock, stdin
-        call.gps = _parse_conf(call, C.GLOBAL_CONF, is_global=True)
+        call.gps = _read_global_conf(call)
         _apply_verbose(call)
         bound = cmd.prepare(call, rest)
         _validate_global(call)
@@ -123,13 +123,11 @@ def _resolve(host: Host, con: Console, prog: str, word: str, rest: list[str]) ->
     return Call(host, con, prog, word, veid, name), rest[1:]
 
 
-def _parse_conf(call: Call, path: str, is_global: bool = False) -> ParamSet:
-    text = call.host.fs.read(path)
+def _read_global_conf(call: Call) -> ParamSet:
+    text = call.host.fs.read(C.GLOBAL_CONF)
     if text is None:
-        if is_global:
-            raise VzError(E.NOCONFIG, f"Unable to open {path}: No such file or directory")
-        return ParamSet()
-    return _load_conf(call, text, path, is_global)
+        raise VzError(E.NOCONFIG, f"Unable to open {C.GLOBAL_CONF}: No such file or directory")
+    return _load_conf(call, text, C.GLOBAL_CONF, is_global=True)
 
 
 def _load_conf(call: Call, text: str, path: str, is_global: bool = False) -> ParamSet:
